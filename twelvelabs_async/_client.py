@@ -1,0 +1,148 @@
+"""`AsyncTwelveLabs`: configuration, session lifecycle, and the resource namespaces."""
+
+from __future__ import annotations
+
+import os
+import random
+from types import TracebackType
+
+import aiohttp
+
+from ._clock import Clock, SystemClock
+from ._http import HTTPTransport
+from ._retry import RetryPolicy
+from ._validate import check_http_url
+from ._version import __version__
+from .analyze import Analyze
+from .errors import ClientClosedError, ConfigurationError, InvalidInputError
+
+DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
+"""The API's base URL when neither `base_url=` nor `TWELVELABS_BASE_URL` is given."""
+
+API_KEY_ENV = "TWELVELABS_API_KEY"
+BASE_URL_ENV = "TWELVELABS_BASE_URL"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_MAX_CONNECTIONS = 64
+
+
+class AsyncTwelveLabs:
+    """The asyncio client for the TwelveLabs API.
+
+    ```python
+    async with AsyncTwelveLabs() as client:      # key from TWELVELABS_API_KEY
+        task = await client.analyze.tasks.retrieve(task_id)
+    ```
+
+    Args:
+        api_key: your API key; defaults to the `TWELVELABS_API_KEY` environment variable.
+            It is sent as `x-api-key` and never shown in `repr()`, logs or exceptions.
+        base_url: the API root; defaults to `TWELVELABS_BASE_URL`, then
+            `https://api.twelvelabs.io/v1.3`. Must be http(s).
+        session: an `aiohttp.ClientSession` to borrow. It is never closed by the client;
+            without one, the client creates its own on first use and closes it in `close()`.
+        timeout: the per-request timeout in seconds (connect + response). It bounds one HTTP
+            request, never how long a `wait()` may last.
+        max_retries: retries of a failed request (408, 429, 5xx, connection errors, timeouts,
+            cut-off 2xx bodies of reads) with exponential backoff and full jitter; 0 disables.
+        max_connections: the size of the connection pool the client creates, sized for
+            fan-out (ignored with a borrowed `session`, whose connector decides).
+        clock: where time is read and sleeps happen (inject a fake in tests).
+        rng: the source of jitter (seed one for reproducible delays).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        if not key:
+            raise ConfigurationError(
+                f"no API key: pass api_key= or set the {API_KEY_ENV} environment variable"
+            )
+        if not key.isprintable() or any(c.isspace() for c in key):
+            raise ConfigurationError(
+                "the API key contains whitespace or control characters; check how it was read"
+            )
+        url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        try:
+            check_http_url(url, "base_url")
+        except InvalidInputError as exc:
+            raise ConfigurationError(str(exc)) from None
+        _check_number("timeout", timeout, minimum=0.001)
+        _check_number("max_retries", max_retries, minimum=0, integer=True)
+        _check_number("max_connections", max_connections, minimum=1, integer=True)
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ConfigurationError("session must be an aiohttp.ClientSession")
+        self._http = HTTPTransport(
+            api_key=key,
+            base_url=url,
+            user_agent=f"twelvelabs-async/{__version__}",
+            timeout=float(timeout),
+            max_connections=max_connections,
+            retry=RetryPolicy(max_retries=max_retries),
+            clock=clock or SystemClock(),
+            session=session,
+            rng=rng,
+        )
+        self.analyze = Analyze(self._http)
+        """The Analyze API: `generate`, `stream`, and `tasks`."""
+
+    @property
+    def base_url(self) -> str:
+        """The API root this client talks to."""
+        return self._http.base_url
+
+    @property
+    def timeout(self) -> float:
+        """The per-request timeout, in seconds."""
+        return self._http.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request is retried."""
+        return self._http.retry.max_retries
+
+    @property
+    def closed(self) -> bool:
+        """True after `close()`; requests then raise `ClientClosedError`."""
+        return self._http.closed
+
+    async def close(self) -> None:
+        """Close the client: its own session is closed, a borrowed one is left open.
+
+        Safe to call more than once. Any later request raises `ClientClosedError`.
+        """
+        await self._http.close()
+
+    async def __aenter__(self) -> AsyncTwelveLabs:
+        if self.closed:
+            raise ClientClosedError("this client is closed; create a new AsyncTwelveLabs")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<AsyncTwelveLabs base_url={self.base_url!r} api_key=<hidden> {state}>"
+
+
+def _check_number(name: str, value: float, *, minimum: float, integer: bool = False) -> None:
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+        kind = "an integer" if integer else "a number"
+        raise ConfigurationError(f"{name} must be {kind} >= {minimum:g}, got {value!r}")

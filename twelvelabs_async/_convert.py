@@ -1,0 +1,203 @@
+"""The one cattrs converter that knows the wire format.
+
+Built by `make_converter()`: RFC 3339 datetimes (always timezone-aware), open enums (an unknown
+value is kept as its string), unknown keys ignored, `None` fields left out of request bodies.
+`structure()` uses a fast converter and, only when that fails, re-runs a detailed one to
+report the JSON path of the problem as a `DecodeError`.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
+
+from .errors import DecodeError
+
+T = TypeVar("T")
+
+_PRIMITIVES = (str, int, float, bool)
+
+
+def _parse_datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+    else:
+        raise TypeError(f"expected an RFC 3339 string, got {type(value).__name__}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _format_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _union_members(tp: Any) -> tuple[Any, ...]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return typing.get_args(tp)
+    return ()
+
+
+def _is_open_enum(tp: Any) -> bool:
+    members = [m for m in _union_members(tp) if m is not type(None)]
+    return (
+        len(members) == 2
+        and str in members
+        and any(isinstance(m, type) and issubclass(m, Enum) for m in members)
+    )
+
+
+def _open_enum_hook(tp: Any) -> Any:
+    members = _union_members(tp)
+    enum_cls = next(m for m in members if isinstance(m, type) and issubclass(m, Enum))
+    optional = type(None) in members
+    by_value = {member.value: member for member in enum_cls}
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None and optional:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        return by_value.get(value, value)
+
+    return structure
+
+
+def _is_primitive_union(tp: Any) -> bool:
+    members = [m for m in _union_members(tp) if m is not type(None)]
+    return len(members) > 1 and all(m in _PRIMITIVES for m in members)
+
+
+def _primitive_union_hook(tp: Any) -> Any:
+    members = _union_members(tp)
+    allowed = tuple(m for m in members if m is not type(None))
+    optional = type(None) in members
+    # JSON has no int/float distinction worth failing on: accept an int where a float is allowed.
+    accepts_int_as_float = float in allowed
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) and bool not in allowed:
+            raise TypeError(f"expected one of {_names(allowed)}, got bool")
+        if isinstance(value, allowed) or (accepts_int_as_float and isinstance(value, int)):
+            return value
+        raise TypeError(f"expected one of {_names(allowed)}, got {type(value).__name__}")
+
+    return structure
+
+
+def _names(types_: tuple[Any, ...]) -> str:
+    return ", ".join(t.__name__ for t in types_)
+
+
+def _strict_primitive(kind: type) -> Any:
+    def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            raise TypeError(f"expected {kind.__name__}, got bool")
+        if kind is float and isinstance(value, int):
+            return float(value)
+        if not isinstance(value, kind):
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return structure
+
+
+def make_converter(*, detailed: bool = False) -> cattrs.Converter:
+    """Build a converter for the TwelveLabs wire format.
+
+    Args:
+        detailed: collect every error with its JSON path (slower; used to explain a failure).
+    """
+    converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
+    for kind in _PRIMITIVES:
+        converter.register_structure_hook(kind, _strict_primitive(kind))
+    converter.register_structure_hook(datetime, _parse_datetime)
+    converter.register_unstructure_hook(datetime, _format_datetime)
+    converter.register_structure_hook(Any, lambda value, _: value)
+    converter.register_structure_hook_factory(_is_open_enum, _open_enum_hook)
+    converter.register_structure_hook_factory(_is_primitive_union, _primitive_union_hook)
+    converter.register_structure_hook_func(
+        lambda tp: tp == Mapping[str, Any], lambda value, _: _expect_mapping(value)
+    )
+    converter.register_unstructure_hook_factory(
+        attrs.has, lambda cls: _omit_none_unstructure_fn(cls, converter)
+    )
+    converter.register_unstructure_hook(Enum, lambda member: member.value)
+    return converter
+
+
+def _omit_none_unstructure_fn(cls: Any, converter: cattrs.Converter) -> Any:
+    # Unset optional fields are left out of request bodies; fixed tags (`init=False`, such as
+    # a video's `type`) are always written.
+    keep = {a.name: override(omit_if_default=False) for a in attrs.fields(cls) if not a.init}
+    return make_dict_unstructure_fn(
+        cls,
+        converter,
+        _cattrs_omit_if_default=True,
+        _cattrs_include_init_false=True,
+        **keep,  # type: ignore[arg-type]
+    )
+
+
+def _expect_mapping(value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+_FAST = make_converter()
+_DETAILED = make_converter(detailed=True)
+
+
+def structure(data: Any, cls: type[T], *, status_code: int | None = None) -> T:
+    """Decode JSON data into `cls`, or raise `DecodeError` naming the JSON path at fault."""
+    if attrs.has(cls) and not isinstance(data, Mapping):
+        raise DecodeError(
+            f"unexpected response body for {cls.__name__}: expected a JSON object, "
+            f"got {_json_kind(data)}",
+            status_code=status_code,
+        )
+    try:
+        return _FAST.structure(data, cls)
+    except Exception:  # any failure is re-run below to find its path
+        pass
+    try:
+        _DETAILED.structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        messages = cattrs.transform_error(exc, path="$")
+        first = messages[0] if messages else str(exc)
+        path = first.rsplit(" @ ", 1)[-1] if " @ " in first else "$"
+        raise DecodeError(
+            f"unexpected response body for {cls.__name__}: {first}",
+            path=path,
+            status_code=status_code,
+        ) from None
+    except Exception as exc:  # pragma: no cover - defensive: cattrs raised something else
+        raise DecodeError(
+            f"unexpected response body for {cls.__name__}: {exc}", status_code=status_code
+        ) from None
+    raise DecodeError(  # pragma: no cover - the fast and detailed converters disagree
+        f"unexpected response body for {cls.__name__}", status_code=status_code
+    )
+
+
+def _json_kind(data: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(data), "a number")
+
+
+def unstructure(value: Any) -> Any:
+    """Encode a model (or a mapping/sequence of them) as JSON-ready data, leaving out Nones."""
+    return _FAST.unstructure(value)

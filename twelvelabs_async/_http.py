@@ -1,0 +1,320 @@
+"""The one seam to aiohttp: building requests, retries, and turning responses into data or errors.
+
+Resources call `HTTPTransport.request()` / `.stream()` and never touch aiohttp. Every aiohttp
+exception is wrapped here (`APIConnectionError`, `APITimeoutError`); status codes become typed
+errors through the pure `errors.error_from_response`; retry decisions come from `_retry`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import aiohttp
+
+from ._clock import Clock
+from ._retry import RetryPolicy, is_retryable_status, retry_delay, server_requested_delay
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ClientClosedError,
+    DecodeError,
+    TwelveLabsError,
+    error_from_response,
+)
+
+logger = logging.getLogger("twelvelabs_async")
+
+T = TypeVar("T")
+Params = Sequence[tuple[str, str]]
+Decoder = Callable[[bytes, int], T]
+
+
+def decode_json(body: bytes, status: int) -> Any:
+    """Parse a JSON body, or raise `DecodeError` when it is empty, cut off or not JSON."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        snippet = body[:80].decode("utf-8", errors="replace")
+        raise DecodeError(
+            f"the response body is not valid JSON ({exc}); it starts with {snippet!r}",
+            status_code=status,
+        ) from None
+
+
+class HTTPTransport:
+    """Sends requests for one client: auth headers, per-request timeout, retries, error mapping."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        user_agent: str,
+        timeout: float,
+        max_connections: int,
+        retry: RetryPolicy,
+        clock: Clock,
+        session: aiohttp.ClientSession | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._headers = {
+            "x-api-key": api_key,
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+        }
+        self.base_url = base_url
+        self.timeout = timeout
+        self.max_connections = max_connections
+        self.retry = retry
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True after `close()`."""
+        return self._closed
+
+    @property
+    def owns_session(self) -> bool:
+        """True when this transport created its session (and so will close it)."""
+        return self._owns_session
+
+    async def close(self) -> None:
+        """Close the session if this transport created it; a borrowed session is left open."""
+        if self._closed:
+            return
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError(
+                "this AsyncTwelveLabs client is closed; create a new client to send requests"
+            )
+        if self._session is None:
+            # Created lazily, inside the running event loop, on the first request.
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, limit_per_host=self.max_connections
+            )
+            self._session = aiohttp.ClientSession(connector=connector)
+        elif self._session.closed:
+            raise ClientClosedError(
+                "the aiohttp session passed to AsyncTwelveLabs(session=...) was closed by its "
+                "owner; pass an open session or let the client create its own"
+            )
+        return self._session
+
+    def url(self, path: str) -> str:
+        """The absolute URL of an API path (whose ids are already quoted)."""
+        return f"{self.base_url}/{path}"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        decode: Decoder[T],
+        *,
+        params: Params | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry_malformed: bool = True,
+    ) -> T:
+        """Send a request with retries and return `decode(body, status)` of the 2xx response.
+
+        Args:
+            method: the HTTP method.
+            path: the API path relative to the base URL, ids already quoted.
+            decode: turns the body into the result; raises `DecodeError` when it cannot.
+            params: query parameters (repeat a key to send a list).
+            json_body: the JSON body, or None for none.
+            headers: extra request headers (e.g. `Idempotency-Key`).
+            retry_malformed: retry a 2xx that is cut off or undecodable (safe for reads and
+                for requests with an idempotency key).
+        """
+        context = f"{method} /{path}"
+        retry = 0
+        while True:
+            try:
+                status, resp_headers, body = await self._send_once(
+                    method, path, params=params, json_body=json_body, headers=headers
+                )
+            except APIConnectionError as exc:
+                if not await self._backoff(retry, context, exc, None, {}):
+                    raise
+                retry += 1
+                continue
+            if 200 <= status < 300:
+                try:
+                    return decode(body, status)
+                except DecodeError as exc:
+                    if not retry_malformed or not await self._backoff(
+                        retry, context, exc, None, {}
+                    ):
+                        raise DecodeError(
+                            f"{context}: {exc.message}", path=exc.path, status_code=status
+                        ) from None
+                    retry += 1
+                    continue
+            error = self._error(status, resp_headers, body, context)
+            if not is_retryable_status(status) or not await self._backoff(
+                retry, context, error, status, resp_headers
+            ):
+                raise error
+            retry += 1
+
+    def _error(
+        self, status: int, headers: Mapping[str, str], body: bytes, context: str
+    ) -> APIError:
+        hint = server_requested_delay(status, headers, self.clock.time())
+        return error_from_response(status, headers, body, retry_after=hint, context=context)
+
+    async def _backoff(
+        self,
+        retry: int,
+        context: str,
+        error: TwelveLabsError,
+        status: int | None,
+        headers: Mapping[str, str],
+    ) -> bool:
+        """Sleep before the next retry and return True, or return False when none is due."""
+        hint = server_requested_delay(status, headers, self.clock.time()) if headers else None
+        delay = retry_delay(retry, self.retry, self.rng, server_delay=hint)
+        if delay is None:
+            return False
+        logger.info(
+            "retrying %s in %.2fs (retry %d of %d) after %s: %s",
+            context,
+            delay,
+            retry + 1,
+            self.retry.max_retries,
+            type(error).__name__,
+            error,
+        )
+        await self.clock.sleep(delay)
+        return True
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None,
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        session = self._get_session()
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        try:
+            async with session.request(
+                method,
+                self.url(path),
+                params=params,
+                json=json_body,
+                headers=self._merge_headers(headers),
+                timeout=timeout,
+            ) as resp:
+                body = await resp.read()
+                return resp.status, resp.headers, body
+        except TimeoutError:
+            raise APITimeoutError(
+                f"{method} /{path}: no response within the {self.timeout:g}s per-request timeout"
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(f"{method} /{path}: {_describe(exc)}") from None
+
+    def _merge_headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        return {**self._headers, **extra} if extra else self._headers
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, path: str, *, json_body: Any = None
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Open a streamed response and yield an iterator over its body's lines.
+
+        Failures before the body starts (error statuses, connection errors) are retried like
+        `request()`; once lines flow, nothing is retried. The response is released on exit.
+        """
+        context = f"{method} /{path}"
+        resp = await self._open_stream(method, path, json_body, context)
+        try:
+            yield _iter_lines(resp, context, self.timeout)
+        finally:
+            resp.release()
+
+    async def _open_stream(
+        self, method: str, path: str, json_body: Any, context: str
+    ) -> aiohttp.ClientResponse:
+        # A stream may last long: the timeout bounds connecting and each read, not the total.
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self.timeout, sock_read=self.timeout
+        )
+        headers = self._merge_headers({"Accept": "application/x-ndjson, application/json"})
+        retry = 0
+        while True:
+            session = self._get_session()
+            try:
+                resp = await session.request(
+                    method, self.url(path), json=json_body, headers=headers, timeout=timeout
+                )
+                if resp.status < 400:
+                    return resp
+                try:
+                    body = await resp.read()
+                finally:
+                    resp.release()
+            except TimeoutError:
+                failure: TwelveLabsError = APITimeoutError(
+                    f"{context}: no response within the {self.timeout:g}s per-request timeout"
+                )
+                if not await self._backoff(retry, context, failure, None, {}):
+                    raise failure from None
+                retry += 1
+                continue
+            except aiohttp.ClientError as exc:
+                failure = APIConnectionError(f"{context}: {_describe(exc)}")
+                if not await self._backoff(retry, context, failure, None, {}):
+                    raise failure from None
+                retry += 1
+                continue
+            error = self._error(resp.status, resp.headers, body, context)
+            if not is_retryable_status(resp.status) or not await self._backoff(
+                retry, context, error, resp.status, resp.headers
+            ):
+                raise error
+            retry += 1
+
+
+async def _iter_lines(
+    resp: aiohttp.ClientResponse, context: str, stall_after: float
+) -> AsyncIterator[bytes]:
+    """Yield the body's lines (without the newline), reassembling lines split across chunks."""
+    buffer = bytearray()
+    try:
+        async for chunk in resp.content.iter_any():
+            buffer.extend(chunk)
+            while (end := buffer.find(b"\n")) >= 0:
+                line = bytes(buffer[:end])
+                del buffer[: end + 1]
+                yield line
+    except TimeoutError:
+        raise APITimeoutError(f"{context}: the stream stalled for over {stall_after:g}s") from None
+    except aiohttp.ClientError as exc:
+        raise APIConnectionError(f"{context}: the stream broke: {_describe(exc)}") from None
+    if buffer:
+        yield bytes(buffer)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

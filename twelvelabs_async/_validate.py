@@ -1,0 +1,298 @@
+"""Checks done before any request: safe ids, and bodies the API documents as invalid.
+
+Pure functions; each failure is an `InvalidInputError` that says what was wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
+from urllib.parse import quote, urlsplit
+
+from ._convert import structure
+from .errors import DecodeError, InvalidInputError
+from .models import (
+    AssetVideo,
+    Base64Video,
+    ImageInput,
+    MediaSource,
+    PromptV2,
+    ResponseFormat,
+    SegmentDefinition,
+    SegmentField,
+    UrlVideo,
+)
+
+T = TypeVar("T")
+
+_CUSTOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_IMAGE_NAME = re.compile(r"[A-Za-z0-9_]+")
+_PLACEHOLDER = re.compile(r"<@([A-Za-z0-9_]+)>")
+_REJECTED_SCHEMA_KEYWORDS = frozenset(
+    {"minLength", "maxLength", "additionalProperties", "uniqueItems", "maxItems"}
+)
+_RESERVED_FIELD_NAMES = frozenset({"start_time", "end_time", "metadata"})
+_TIME_FORMATS = frozenset({"seconds", "hh:mm:ss", "hh:mm:ss.fff"})
+TIME_BASED = "time_based_metadata"
+
+
+def path_id(value: object, what: str = "task_id") -> str:
+    """Validate an id and return it quoted for use as one URL path segment.
+
+    Refuses anything that is not a non-empty string, or that contains `/`, whitespace or
+    control characters, or is `.`/`..`, so that no id can change the request path.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidInputError(f"{what} is empty; pass the id the API returned")
+    if value in (".", "..") or "/" in value or "\\" in value:
+        raise InvalidInputError(f"{what} {value!r} is not a valid id: it contains a path part")
+    for char in value:
+        if char.isspace() or unicodedata.category(char).startswith("C"):
+            raise InvalidInputError(
+                f"{what} {value!r} is not a valid id: it contains whitespace or a control "
+                "character; strip the value you read it from"
+            )
+    return quote(value, safe="")
+
+
+def check_custom_id(value: object) -> str:
+    """A `custom_id` is 1-64 characters of letters, digits, `_` and `-`."""
+    if not isinstance(value, str) or not _CUSTOM_ID.fullmatch(value):
+        raise InvalidInputError(
+            f"custom_id {value!r} is invalid: use 1-64 characters from A-Z, a-z, 0-9, '_' and '-'"
+        )
+    return value
+
+
+def check_http_url(value: str, what: str, *, https_only: bool = False) -> str:
+    """A URL with an http(s) scheme and a host (https only when `https_only`)."""
+    parts = urlsplit(value)
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc:
+        wanted = "an https://" if https_only else "an http:// or https://"
+        raise InvalidInputError(f"{what} {value!r} is not {wanted} URL")
+    return value
+
+
+def video_input(video: object) -> UrlVideo | AssetVideo | Base64Video:
+    """Accept a URL string or a typed video input (`UrlVideo`, `AssetVideo`, `Base64Video`)."""
+    if isinstance(video, str):
+        return UrlVideo(check_http_url(video, "video"))
+    if isinstance(video, UrlVideo):
+        check_http_url(video.url, "video.url")
+        return video
+    if isinstance(video, AssetVideo | Base64Video):
+        field = "asset_id" if isinstance(video, AssetVideo) else "base64_string"
+        if not getattr(video, field):
+            raise InvalidInputError(f"video.{field} is empty")
+        return video
+    raise InvalidInputError(
+        "video must be a URL string, UrlVideo, AssetVideo or Base64Video, "
+        f"got {type(video).__name__}"
+    )
+
+
+def as_model(value: object, cls: type[T], what: str) -> T:
+    """Take an instance of `cls`, or a mapping in its wire shape, and return an instance."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return structure(value, cls)
+        except DecodeError as exc:
+            raise InvalidInputError(f"{what} is not valid: {exc.message}") from None
+    raise InvalidInputError(f"{what} must be a {cls.__name__} or a mapping")
+
+
+def _one_source(item: ImageInput | MediaSource, what: str) -> None:
+    sources = [s for s in (item.url, item.asset_id, item.base64_string) if s]
+    if len(sources) != 1:
+        raise InvalidInputError(f"{what} needs exactly one of url, asset_id or base64_string")
+    if item.url:
+        check_http_url(item.url, f"{what}.url", https_only=True)
+
+
+def check_images(images: Sequence[object], prompt: str | None) -> tuple[ImageInput, ...]:
+    """1-20 uniquely named images, one source each, referenced by the prompt all or not at all."""
+    items = tuple(as_model(img, ImageInput, f"image[{i}]") for i, img in enumerate(images))
+    if not 1 <= len(items) <= 20:
+        raise InvalidInputError(f"image takes 1-20 images, got {len(items)}")
+    names = [img.name for img in items]
+    for i, img in enumerate(items):
+        if not _IMAGE_NAME.fullmatch(img.name):
+            raise InvalidInputError(
+                f"image[{i}].name {img.name!r} may contain only letters, digits and '_'"
+            )
+        _one_source(img, f"image[{i}]")
+    if len(set(names)) != len(names):
+        raise InvalidInputError("image names must be unique within the request")
+    if not prompt:
+        raise InvalidInputError("image requires prompt")
+    referenced = set(_PLACEHOLDER.findall(prompt)) & set(names)
+    if referenced and referenced != set(names):
+        missing = ", ".join(sorted(set(names) - referenced))
+        raise InvalidInputError(
+            f"the prompt must reference all images as <@name> or none of them; missing: {missing}"
+        )
+    return items
+
+
+def check_prompt_v2(value: object) -> PromptV2:
+    """`input_text` plus at most four media sources, each with exactly one source."""
+    prompt = as_model(value, PromptV2, "prompt_v2")
+    if not prompt.input_text:
+        raise InvalidInputError("prompt_v2.input_text is empty")
+    _check_media_sources(prompt.media_sources, "prompt_v2.media_sources")
+    return prompt
+
+
+def _check_media_sources(sources: Sequence[MediaSource], what: str) -> None:
+    if len(sources) > 4:
+        raise InvalidInputError(f"{what} takes at most 4 sources, got {len(sources)}")
+    for i, source in enumerate(sources):
+        _one_source(source, f"{what}[{i}]")
+
+
+def check_json_schema(schema: object, path: str = "json_schema") -> None:
+    """Refuse the JSON-schema keywords the API rejects with 422, wherever they appear."""
+    if isinstance(schema, Mapping):
+        for key, value in schema.items():
+            if key in _REJECTED_SCHEMA_KEYWORDS:
+                raise InvalidInputError(
+                    f"{path}.{key}: the API does not support the {key!r} keyword; remove it"
+                )
+            check_json_schema(value, f"{path}.{key}")
+    elif isinstance(schema, list):
+        for i, value in enumerate(schema):
+            check_json_schema(value, f"{path}[{i}]")
+
+
+def check_response_format(value: object, *, mode: str, sync: bool) -> ResponseFormat:
+    """`json_schema` output, or (async, `time_based_metadata`) `segment_definitions`."""
+    fmt = as_model(value, ResponseFormat, "response_format")
+    if fmt.type == "json_schema":
+        if not isinstance(fmt.json_schema, Mapping) or not fmt.json_schema:
+            raise InvalidInputError("response_format of type json_schema needs json_schema")
+        check_json_schema(fmt.json_schema)
+        if fmt.segment_definitions or fmt.segment_time_format:
+            raise InvalidInputError(
+                "segment_definitions and segment_time_format need type segment_definitions"
+            )
+        if mode == TIME_BASED:
+            raise InvalidInputError(
+                "analysis_mode='time_based_metadata' needs response_format type "
+                "'segment_definitions' (use ResponseFormat.segments(...))"
+            )
+        return fmt
+    if sync:
+        raise InvalidInputError(
+            "generate() accepts only response_format type 'json_schema'; omit it for free text"
+        )
+    if fmt.type != "segment_definitions":
+        raise InvalidInputError(
+            f"response_format type {fmt.type!r} is unknown; use 'json_schema' or "
+            "'segment_definitions'"
+        )
+    if mode != TIME_BASED:
+        raise InvalidInputError(
+            "segment_definitions output needs analysis_mode='time_based_metadata'"
+        )
+    if fmt.segment_time_format is not None and fmt.segment_time_format not in _TIME_FORMATS:
+        raise InvalidInputError(
+            f"segment_time_format must be one of {sorted(_TIME_FORMATS)}, "
+            f"got {fmt.segment_time_format!r}"
+        )
+    definitions = fmt.segment_definitions or ()
+    if not 1 <= len(definitions) <= 20:
+        raise InvalidInputError(
+            f"segment_definitions takes 1-20 definitions, got {len(definitions)}"
+        )
+    for i, definition in enumerate(definitions):
+        _check_definition(definition, f"segment_definitions[{i}]")
+    return fmt
+
+
+def _check_definition(definition: SegmentDefinition, what: str) -> None:
+    if not definition.id or not definition.description:
+        raise InvalidInputError(f"{what} needs an id and a description")
+    if len(definition.fields) > 20:
+        raise InvalidInputError(f"{what}.fields takes at most 20 fields")
+    for j, field in enumerate(definition.fields):
+        _check_field(field, f"{what}.fields[{j}]")
+    _check_media_sources(definition.media_sources, f"{what}.media_sources")
+    ranges = sorted(definition.time_ranges, key=lambda r: r.start_time)
+    for k, time_range in enumerate(ranges):
+        if time_range.start_time < 0 or time_range.end_time < time_range.start_time + 2:
+            raise InvalidInputError(
+                f"{what}.time_ranges: each range must start at >= 0 and last at least 2 s"
+            )
+        if k and time_range.start_time < ranges[k - 1].end_time:
+            raise InvalidInputError(f"{what}.time_ranges must not overlap (they may touch)")
+
+
+def _check_field(field: SegmentField, what: str) -> None:
+    if field.name in _RESERVED_FIELD_NAMES:
+        raise InvalidInputError(f"{what}.name {field.name!r} is reserved; choose another name")
+    if field.type == "timestamp":
+        if field.format not in _TIME_FORMATS:
+            raise InvalidInputError(
+                f"{what}: a timestamp field needs format in {sorted(_TIME_FORMATS)}"
+            )
+        if field.enum is not None:
+            raise InvalidInputError(f"{what}: enum is not allowed on a timestamp field")
+    elif field.format is not None:
+        raise InvalidInputError(f"{what}: format is allowed only on a timestamp field")
+    if field.enum is not None and len(field.enum) > 100:
+        raise InvalidInputError(f"{what}.enum takes at most 100 values")
+    if field.type in ("array", "time_array") and field.items is None:
+        raise InvalidInputError(f"{what}: a field of type {field.type!r} needs items")
+    if field.type == "time_array" and field.items is not None:
+        if not field.items.fields:
+            raise InvalidInputError(f"{what}.items needs at least one field")
+        if any(sub.type == "time_array" for sub in field.items.fields):
+            raise InvalidInputError(f"{what}.items cannot contain another time_array")
+
+
+def check_range(value: float | None, what: str, low: float, high: float) -> None:
+    """`value` is None or a number within [low, high]."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(f"{what} must be a number, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise InvalidInputError(f"{what} must be between {low:g} and {high:g}, got {value!r}")
+
+
+def check_window(start: float | None, end: float | None, *, max_window: float | None) -> None:
+    """`start_time < end_time`, at least 1 s apart, and (async) at most `max_window` apart."""
+    check_range(start, "start_time", 0, float("inf"))
+    check_range(end, "end_time", 0, float("inf"))
+    if start is not None and end is not None:
+        if end - start < 1:
+            raise InvalidInputError("end_time must be at least 1 s after start_time")
+        if max_window is not None and end - start > max_window:
+            raise InvalidInputError(
+                f"the start_time/end_time window may be at most {max_window:g} s"
+            )
+
+
+def check_max_tokens(value: int | str | None, mode: str, has_time_ranges: bool) -> None:
+    """general: 512-98,304; time_based_metadata: 2,048-98,304 or "unlimited"."""
+    if value is None:
+        return
+    if value == "unlimited":
+        if mode != TIME_BASED:
+            raise InvalidInputError(
+                "max_tokens='unlimited' needs analysis_mode='time_based_metadata'"
+            )
+        if has_time_ranges:
+            raise InvalidInputError("max_tokens='unlimited' cannot be used with time_ranges")
+        return
+    if isinstance(value, str):
+        raise InvalidInputError(f"max_tokens must be an integer or 'unlimited', got {value!r}")
+    low = 2048 if mode == TIME_BASED else 512
+    check_range(value, "max_tokens", low, 98_304)

@@ -1,0 +1,132 @@
+"""`client.analyze`: synchronous and streamed analysis, and `client.analyze.tasks`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._convert import structure
+from .._http import HTTPTransport, decode_json
+from ..models import AnalyzeResult, ImageInput, PromptV2, ResponseFormat, VideoInput
+from ._body import analysis_body
+from ._stream import AnalyzeStream, parse_event
+from .tasks import AnalyzeTasks, TaskList
+
+__all__ = ["Analyze", "AnalyzeStream", "AnalyzeTasks", "TaskList", "parse_event"]
+
+
+def _result(body: bytes, status: int) -> AnalyzeResult:
+    return structure(decode_json(body, status), AnalyzeResult, status_code=status)
+
+
+class Analyze:
+    """The Analyze API. Reach it as `client.analyze`; tasks live at `client.analyze.tasks`."""
+
+    def __init__(self, transport: HTTPTransport) -> None:
+        self._http = transport
+        self.tasks = AnalyzeTasks(transport)
+        """Asynchronous analysis tasks: create, retrieve, list, cancel, delete, wait."""
+
+    async def generate(
+        self,
+        *,
+        video: str | VideoInput | None = None,
+        prompt: str | None = None,
+        image: Sequence[ImageInput | Mapping[str, Any]] | None = None,
+        prompt_v2: PromptV2 | Mapping[str, Any] | None = None,
+        model_name: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        response_format: ResponseFormat | Mapping[str, Any] | None = None,
+        start_time: float | None = None,
+        end_time: float | None = None,
+    ) -> AnalyzeResult:
+        """Analyze a video and wait for the whole answer (`POST /analyze` with `stream: false`).
+
+        The body is validated as the API documents it before any request. Only
+        `ResponseFormat.schema(...)` is accepted as `response_format`; omit it for free text.
+        A response cut off at the token limit has `finish_reason == "length"` and a warning
+        in `error`.
+
+        Args:
+            video: a URL string, or `UrlVideo`, `AssetVideo`, `Base64Video`.
+            prompt: the instructions.
+            image: 1-20 images instead of a video (pegasus1.6).
+            prompt_v2: a prompt with reference images instead of `prompt`.
+            model_name: e.g. `pegasus1.5` (the server's default when None).
+            temperature: 0-1.
+            max_tokens: the most tokens to generate.
+            response_format: `ResponseFormat.schema(...)` for structured JSON.
+            start_time: analyze from this second on.
+            end_time: analyze up to this second.
+        """
+        body = self._body(
+            video, prompt, image, prompt_v2, model_name, temperature, max_tokens,
+            response_format, start_time, end_time,
+        )  # fmt: skip
+        body["stream"] = False
+        # A sync analysis is paid work with no idempotency key: a 2xx with a bad body is
+        # reported, not silently run again.
+        return await self._http.request(
+            "POST", "analyze", _result, json_body=body, retry_malformed=False
+        )
+
+    def stream(
+        self,
+        *,
+        video: str | VideoInput | None = None,
+        prompt: str | None = None,
+        image: Sequence[ImageInput | Mapping[str, Any]] | None = None,
+        prompt_v2: PromptV2 | Mapping[str, Any] | None = None,
+        model_name: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        response_format: ResponseFormat | Mapping[str, Any] | None = None,
+        start_time: float | None = None,
+        end_time: float | None = None,
+    ) -> AnalyzeStream:
+        """Analyze a video and read the answer as it is generated (`stream: true`).
+
+        Arguments are those of `generate` and are validated right away. Nothing is sent until
+        you iterate (or enter `async with`); errors before the first line are retried.
+
+        ```python
+        async with client.analyze.stream(video=url, prompt="Summarize") as stream:
+            async for event in stream:
+                if isinstance(event, TextGeneration):
+                    print(event.text, end="")
+        ```
+        """
+        body = self._body(
+            video, prompt, image, prompt_v2, model_name, temperature, max_tokens,
+            response_format, start_time, end_time,
+        )  # fmt: skip
+        body["stream"] = True
+        return AnalyzeStream(lambda: self._http.stream("POST", "analyze", json_body=body))
+
+    @staticmethod
+    def _body(
+        video: str | VideoInput | None,
+        prompt: str | None,
+        image: Sequence[ImageInput | Mapping[str, Any]] | None,
+        prompt_v2: PromptV2 | Mapping[str, Any] | None,
+        model_name: str | None,
+        temperature: float | None,
+        max_tokens: int | None,
+        response_format: ResponseFormat | Mapping[str, Any] | None,
+        start_time: float | None,
+        end_time: float | None,
+    ) -> dict[str, Any]:
+        return analysis_body(
+            sync=True,
+            video=video,
+            image=image,
+            prompt=prompt,
+            prompt_v2=prompt_v2,
+            model_name=model_name,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            response_format=response_format,
+            start_time=start_time,
+            end_time=end_time,
+        )

@@ -1,0 +1,246 @@
+"""`client.analyze.tasks`: create, retrieve, list, cancel, delete and wait for analysis tasks."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._convert import structure
+from .._http import HTTPTransport, decode_json
+from .._pagination import AsyncPaginator
+from .._validate import check_range, path_id
+from ..errors import (
+    APIConnectionError,
+    DecodeError,
+    InvalidInputError,
+    RateLimitError,
+    ServerError,
+    TrackingTimeout,
+)
+from ..models import (
+    AnalysisMode,
+    AnalyzeTask,
+    ImageInput,
+    PromptV2,
+    ResponseFormat,
+    TaskPage,
+    TaskRef,
+    TaskStatus,
+    VideoInput,
+)
+from ._body import analysis_body
+
+logger = logging.getLogger("twelvelabs_async")
+
+TaskList = AsyncPaginator[AnalyzeTask, TaskPage]
+"""What `tasks.list()` returns: iterate tasks with `async for`, or pages with `.pages()`."""
+
+_TRANSIENT = (RateLimitError, ServerError, APIConnectionError, DecodeError)
+
+
+def _task(body: bytes, status: int) -> AnalyzeTask:
+    return structure(decode_json(body, status), AnalyzeTask, status_code=status)
+
+
+def _ref(body: bytes, status: int) -> TaskRef:
+    return structure(decode_json(body, status), TaskRef, status_code=status)
+
+
+def _page(body: bytes, status: int) -> TaskPage:
+    return structure(decode_json(body, status), TaskPage, status_code=status)
+
+
+def _nothing(body: bytes, status: int) -> None:
+    return None
+
+
+class AnalyzeTasks:
+    """Asynchronous analysis tasks (`/analyze/tasks`). Reach it as `client.analyze.tasks`."""
+
+    def __init__(self, transport: HTTPTransport) -> None:
+        self._http = transport
+
+    async def create(
+        self,
+        *,
+        video: str | VideoInput | None = None,
+        prompt: str | None = None,
+        image: Sequence[ImageInput | Mapping[str, Any]] | None = None,
+        prompt_v2: PromptV2 | Mapping[str, Any] | None = None,
+        model_name: str | None = None,
+        analysis_mode: AnalysisMode | str | None = None,
+        response_format: ResponseFormat | Mapping[str, Any] | None = None,
+        temperature: float | None = None,
+        max_tokens: int | str | None = None,
+        min_segment_duration: float | None = None,
+        max_segment_duration: float | None = None,
+        start_time: float | None = None,
+        end_time: float | None = None,
+        custom_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TaskRef:
+        """Create an analysis or segmentation task; returns its `task_id` and `status`.
+
+        Arguments the API documents as invalid (a bad `custom_id`, `prompt` together with
+        `prompt_v2`, `prompt` in `time_based_metadata` mode, out-of-range numbers, ...) raise
+        `InvalidInputError` before any request. The request carries an `Idempotency-Key`
+        (random unless you pass one), reused on every retry so that a retried POST cannot
+        create a second task.
+
+        Args:
+            video: a URL string, or `UrlVideo`, `AssetVideo`, `Base64Video`.
+            prompt: the instructions (general mode).
+            image: 1-20 images instead of a video (pegasus1.6).
+            prompt_v2: a prompt with reference images instead of `prompt`.
+            model_name: e.g. `pegasus1.5` (the server's default when None).
+            analysis_mode: `general` (default) or `time_based_metadata` (segmentation).
+            response_format: `ResponseFormat.schema(...)` or `ResponseFormat.segments(...)`.
+            temperature: 0-1.
+            max_tokens: general 512-98,304; segmentation 2,048-98,304 or `"unlimited"`.
+            min_segment_duration: segmentation only, >= 2 s.
+            max_segment_duration: segmentation only, >= `min_segment_duration`.
+            start_time: analyze from this second on.
+            end_time: analyze up to this second (the window is 1 s to 2 h).
+            custom_id: your correlation id, 1-64 of `[A-Za-z0-9_-]` (not unique).
+            idempotency_key: the `Idempotency-Key` header value to send.
+        """
+        body = analysis_body(
+            sync=False,
+            video=video,
+            image=image,
+            prompt=prompt,
+            prompt_v2=prompt_v2,
+            model_name=model_name,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            response_format=response_format,
+            start_time=start_time,
+            end_time=end_time,
+            analysis_mode=analysis_mode,
+            min_segment_duration=min_segment_duration,
+            max_segment_duration=max_segment_duration,
+            custom_id=custom_id,
+        )
+        key = idempotency_key if idempotency_key is not None else uuid.uuid4().hex
+        if not key or not key.isprintable() or len(key) > 255:
+            raise InvalidInputError("idempotency_key must be 1-255 printable characters")
+        return await self._http.request(
+            "POST", "analyze/tasks", _ref, json_body=body, headers={"Idempotency-Key": key}
+        )
+
+    async def retrieve(self, task_id: str) -> AnalyzeTask:
+        """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown)."""
+        return await self._http.request("GET", f"analyze/tasks/{path_id(task_id)}", _task)
+
+    def list(
+        self,
+        *,
+        status: TaskStatus | str | None = None,
+        video_url: str | None = None,
+        asset_id: str | None = None,
+        analysis_mode: AnalysisMode | str | None = None,
+        page_limit: int = 50,
+    ) -> TaskList:
+        """List tasks, newest first, optionally filtered; iterate with `async for`.
+
+        Every task on every page is yielded; no request is made past the last page. Use
+        `.pages()` for whole pages with their `page_info`, or `await .page(n)` for one.
+        List items are cut down by the API: `request_params.prompt` keeps only its first 30
+        characters, `response_format.json_schema` is left out, and `segment_definitions`
+        holds only its first definition. `retrieve` a task for its complete form.
+
+        Args:
+            status: only tasks with this status (one value).
+            video_url: only tasks on this exact video URL.
+            asset_id: only tasks on this asset.
+            analysis_mode: only `general` or only `time_based_metadata` tasks.
+            page_limit: tasks per page, 1-50.
+        """
+        if isinstance(page_limit, bool) or not isinstance(page_limit, int):
+            raise InvalidInputError("page_limit must be an integer between 1 and 50")
+        check_range(page_limit, "page_limit", 1, 50)
+        filters: list[tuple[str, str]] = [
+            (key, str(value))
+            for key, value in (
+                ("status", status),
+                ("video_url", video_url),
+                ("asset_id", asset_id),
+                ("analysis_mode", analysis_mode),
+            )
+            if value is not None
+        ]
+
+        async def fetch(number: int) -> TaskPage:
+            params = [("page", str(number)), ("page_limit", str(page_limit)), *filters]
+            return await self._http.request("GET", "analyze/tasks", _page, params=params)
+
+        return AsyncPaginator(fetch, limit=page_limit)
+
+    async def cancel(self, task_id: str) -> TaskRef:
+        """Cancel a `queued`, `pending` or `processing` task; canceling twice is harmless.
+
+        Tasks created by a batch are canceled through their batch instead.
+        """
+        return await self._http.request("POST", f"analyze/tasks/{path_id(task_id)}/cancel", _ref)
+
+    async def delete(self, task_id: str) -> None:
+        """Delete a task that is not being processed (`ConflictError` while it is)."""
+        await self._http.request(
+            "DELETE", f"analyze/tasks/{path_id(task_id)}", _nothing, retry_malformed=False
+        )
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 30.0,
+    ) -> AnalyzeTask:
+        """Poll a task until it is `ready`, `failed` or `canceled`, and return it.
+
+        The first poll is immediate; then the interval grows by half each time, from
+        `poll_interval` up to `max_poll_interval`, with +-20 % jitter. Transient failures
+        (429, 5xx, connection errors, malformed bodies) are logged and polling goes on,
+        honouring a server-requested delay. 404, 401, 403 and every other API error raise at
+        once. A `failed` or `canceled` task is returned, not raised.
+
+        Args:
+            task_id: the task to wait for.
+            timeout: the overall deadline in seconds (None waits forever); past it,
+                `TrackingTimeout` is raised naming the task. This is not the per-request
+                timeout, which the client's `timeout` sets.
+            poll_interval: the first interval between polls, in seconds.
+            max_poll_interval: the largest interval between polls, in seconds.
+        """
+        path_id(task_id)
+        check_range(poll_interval, "poll_interval", 0.01, 3600)
+        check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
+        if timeout is not None:
+            check_range(timeout, "timeout", 0, float("inf"))
+        clock, rng = self._http.clock, self._http.rng
+        deadline = None if timeout is None else clock.monotonic() + timeout
+        interval = poll_interval
+        while True:
+            server_delay = 0.0
+            try:
+                task = await self.retrieve(task_id)
+            except _TRANSIENT as exc:
+                logger.info("waiting for task %s: transient error, polling on: %s", task_id, exc)
+                if isinstance(exc, RateLimitError) and exc.retry_after:
+                    server_delay = exc.retry_after
+            else:
+                if task.is_terminal:
+                    return task
+            now = clock.monotonic()
+            if deadline is not None and now >= deadline:
+                raise TrackingTimeout(
+                    f"task {task_id} did not finish within {timeout:g}s", pending=[task_id]
+                )
+            delay = max(server_delay, interval * rng.uniform(0.8, 1.2))
+            if deadline is not None:
+                delay = min(delay, deadline - now)
+            await clock.sleep(delay)
+            interval = min(max_poll_interval, interval * 1.5)

@@ -1,0 +1,257 @@
+"""Every exception this library raises, in one tree.
+
+Catch `TwelveLabsError` to catch them all. aiohttp and cattrs exceptions never reach you
+unwrapped: transport failures become `APIConnectionError`, bodies that are not what an
+endpoint promises become `DecodeError`.
+
+```text
+TwelveLabsError
+├── ConfigurationError        no API key, a base URL that is not http(s) (also ValueError)
+├── InvalidInputError         refused before any request, saying what to do (also ValueError)
+├── ClientClosedError         the client, or the session it borrowed, is closed
+├── DecodeError               a 2xx body cut off or not the promised JSON; `.path`
+├── TrackingTimeout           a wait passed its deadline; `.pending` (also TimeoutError)
+├── APIConnectionError        no usable response: refused, reset, DNS, TLS
+│   └── APITimeoutError       the per-request timeout expired (also TimeoutError)
+└── APIError                  an error status: status_code, code, message, headers, body
+    ├── BadRequestError           400
+    ├── AuthenticationError       401
+    ├── PermissionDeniedError     403
+    ├── NotFoundError             404
+    ├── ConflictError             409
+    ├── UnprocessableEntityError  422
+    ├── RateLimitError            429; `.retry_after` in seconds when the server said
+    └── ServerError               500 and above
+```
+
+Any other error status (408, 410, 413, ...) is raised as a plain `APIError`. Errors carry the
+response headers (including `X-Ratelimit-*`) but never the request headers, so the API key
+cannot leak through them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+class TwelveLabsError(Exception):
+    """Base class of every error raised by `twelvelabs_async`."""
+
+
+class ConfigurationError(TwelveLabsError, ValueError):
+    """The client was configured wrongly (no API key, a base URL that is not http(s), ...)."""
+
+
+class InvalidInputError(TwelveLabsError, ValueError):
+    """An argument the API would reject, caught locally before any request was sent."""
+
+
+class ClientClosedError(TwelveLabsError, RuntimeError):
+    """The client was used after `close()`, or the aiohttp session it borrowed was closed."""
+
+
+class DecodeError(TwelveLabsError):
+    """A successful response whose body is cut off or not the JSON the endpoint promises.
+
+    Attributes:
+        path: where in the JSON document the problem is, e.g. `$.result.usage.output_tokens`
+            (`$` when the body is not JSON at all).
+        status_code: the HTTP status of the response, when there was one.
+    """
+
+    def __init__(self, message: str, *, path: str = "$", status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.status_code = status_code
+
+
+class TrackingTimeout(TwelveLabsError, TimeoutError):
+    """Waiting for tasks passed its deadline.
+
+    Attributes:
+        pending: the task ids that had not reached a terminal status.
+    """
+
+    def __init__(self, message: str, *, pending: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.pending: frozenset[str] = frozenset(pending)
+
+
+class APIConnectionError(TwelveLabsError):
+    """The request got no usable response: connection refused or reset, DNS or TLS failure."""
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """A single request ran past the client's per-request timeout."""
+
+
+class APIError(TwelveLabsError):
+    """The API answered with an error status.
+
+    Attributes:
+        status_code: the HTTP status.
+        code: the API's error code (e.g. `resource_not_exist`), or None when the body had none.
+        message: a human-readable message; never empty.
+        headers: the response headers (including `X-Ratelimit-*`).
+        body: the decoded JSON body, the raw text when it was not JSON, or None when empty.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.body = body
+
+    def __str__(self) -> str:
+        code = f" {self.code}" if self.code else ""
+        return f"{self.status_code}{code}: {self.message}"
+
+
+class BadRequestError(APIError):
+    """400: the API rejected the request's parameters."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing or invalid."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key may not do this (plan, region or permission)."""
+
+
+class NotFoundError(APIError):
+    """404: the resource does not exist (or is not visible to this key)."""
+
+
+class ConflictError(APIError):
+    """409: the resource is in a state that forbids this (e.g. deleting a task being processed)."""
+
+
+class UnprocessableEntityError(APIError):
+    """422: the request is well-formed but unsupported (e.g. a JSON-schema keyword)."""
+
+
+class RateLimitError(APIError):
+    """429: a rate limit was exceeded.
+
+    Attributes:
+        retry_after: seconds the server asked us to wait (from `Retry-After` or
+            `X-Ratelimit-Reset`), or None when it did not say.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """500 and above: the API failed; usually transient and retried."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+_DEFAULT_MESSAGES: dict[int, str] = {
+    400: "the request was rejected as invalid",
+    401: "the API key is missing or invalid; set TWELVELABS_API_KEY or pass api_key=",
+    403: "this API key is not allowed to do that",
+    404: "not found",
+    408: "the server timed out waiting for the request",
+    409: "the resource is in a state that does not allow this",
+    422: "the request could not be processed",
+    429: "rate limit exceeded; slow down and retry later",
+}
+
+
+def error_class_for(status: int) -> type[APIError]:
+    """The `APIError` subclass for an HTTP status (plain `APIError` when none is specific)."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, APIError)
+
+
+def parse_error_body(body: bytes) -> tuple[Any, str | None, str | None]:
+    """Decode an error body of either shape: `(decoded body, code, message)`.
+
+    Handles the flat `{"code", "message"}` shape, the nested `{"error": {"code", "message"}}`
+    shape, empty bodies (None, None, None) and bodies that are not JSON (the text, None, None).
+    """
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text:
+        return None, None, None
+    try:
+        decoded: Any = json.loads(text)
+    except ValueError:
+        return text, None, None
+    source = decoded
+    if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
+        source = decoded["error"]
+    if not isinstance(source, dict):
+        return decoded, None, None
+    code = source.get("code")
+    message = source.get("message")
+    return (
+        decoded,
+        str(code) if code is not None else None,
+        str(message) if message is not None else None,
+    )
+
+
+def error_from_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    retry_after: float | None = None,
+    context: str = "",
+) -> APIError:
+    """Turn an error response into the matching exception. Pure: no I/O.
+
+    Args:
+        status: the HTTP status (>= 400).
+        headers: the response headers.
+        body: the raw body bytes (may be empty or not JSON).
+        retry_after: the server's requested delay in seconds, for 429.
+        context: what was being done, e.g. `GET /analyze/tasks/abc`, prefixed to the message.
+    """
+    decoded, code, message = parse_error_body(body)
+    if not message:
+        if isinstance(decoded, str):
+            message = decoded[:500]
+        else:
+            message = _DEFAULT_MESSAGES.get(status) or (
+                "the server failed" if status >= 500 else f"HTTP {status}"
+            )
+    if context:
+        message = f"{context}: {message}"
+    cls = error_class_for(status)
+    if cls is RateLimitError:
+        return RateLimitError(
+            message,
+            retry_after=retry_after,
+            status_code=status,
+            code=code,
+            headers=headers,
+            body=decoded,
+        )
+    return cls(message, status_code=status, code=code, headers=headers, body=decoded)
