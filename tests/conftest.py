@@ -1,0 +1,81 @@
+"""Shared fixtures: a fake clock, an aioresponses mock that works on aiohttp >= 3.14, a client."""
+
+from __future__ import annotations
+
+import inspect
+import random
+from collections.abc import AsyncIterator, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import aioresponses.core as aioresponses_core
+import pytest
+from aiohttp import ClientResponse
+from aioresponses import aioresponses
+
+from twelvelabs_async import AsyncTwelveLabs
+
+BASE_URL = "https://api.test/v1.3"
+API_KEY = "tlk_test_secret_key_0123456789"
+
+
+class _CompatClientResponse(ClientResponse):
+    """Test-only shim for aioresponses 0.7.9 on aiohttp >= 3.14 (aioresponses issue #289).
+
+    aiohttp 3.14 made `stream_writer` a required argument of `ClientResponse.__init__`, and
+    aioresponses (newest release 0.7.9) does not pass it. aiohttp only reads
+    `stream_writer.output_size`, so a stand-in object is enough. On older aiohttp this class
+    passes everything through unchanged.
+    """
+
+    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
+        if "stream_writer" in _CLIENT_RESPONSE_PARAMS and "stream_writer" not in kwargs:
+            kwargs["stream_writer"] = SimpleNamespace(output_size=0)
+        super().__init__(method, url, **kwargs)
+
+
+_CLIENT_RESPONSE_PARAMS = inspect.signature(ClientResponse.__init__).parameters
+
+
+class FakeClock:
+    """A clock that never waits: `sleep` advances time and records the delay."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        """Seconds on the fake monotonic clock."""
+        return self.now
+
+    def time(self) -> float:
+        """The fake wall clock (the same value)."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the delay and advance time by it."""
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fresh fake clock."""
+    return FakeClock()
+
+
+@pytest.fixture
+def mock_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
+    """aioresponses, patched to build responses that aiohttp >= 3.14 accepts."""
+    monkeypatch.setattr(aioresponses_core, "ClientResponse", _CompatClientResponse)
+    with aioresponses() as mocked:
+        yield mocked
+
+
+@pytest.fixture
+async def client(clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
+    """A client on the fake base URL with the fake clock and seeded jitter."""
+    async with AsyncTwelveLabs(
+        API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(7)
+    ) as c:
+        yield c
