@@ -1,0 +1,97 @@
+"""`twelvelabs-async simulate`: serve the simulated API until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..testing import Faults, SimulatorConfig, simulate
+
+
+def add_simulate_parser(commands: Any) -> None:
+    """Register the `simulate` subcommand."""
+    p: argparse.ArgumentParser = commands.add_parser(
+        "simulate",
+        help="serve a simulated TwelveLabs API on this machine",
+        description=(
+            "Serve a simulated TwelveLabs API (the /v1.3 analyze endpoints) until Ctrl-C. "
+            "Prints the base URL and API key to use."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
+    p.add_argument("--api-key", default="tlk_simulator_key", help="the key to accept")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    p.add_argument("--rpm", type=int, default=None, help="requests per minute (default: none)")
+    p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
+    p.add_argument(
+        "--duration",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        default=(5.0, 30.0),
+        help="seconds from creation to a terminal status (default: 5 30)",
+    )
+    p.add_argument("--failure-rate", type=_probability, default=0.0, help="share of tasks failing")
+    for name, what in (
+        ("5xx", "answer 5xx"),
+        ("reset", "reset the connection"),
+        ("latency", "add latency"),
+        ("malformed", "answer a cut-off 200"),
+    ):
+        p.add_argument(f"--fault-{name}", type=_probability, default=0.0, metavar="P",
+                       help=f"probability to {what}")  # fmt: skip
+    p.add_argument("--seed-tasks", type=int, default=0, metavar="N", help="create N tasks now")
+    p.add_argument("--ids-file", default=None, help="write the seeded task ids here (JSON)")
+    p.set_defaults(run=run_simulate)
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    return value
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; exit code 0."""
+    config = SimulatorConfig(
+        api_key=args.api_key,
+        seed=args.seed,
+        duration=(args.duration[0], args.duration[1]),
+        failure_rate=args.failure_rate,
+        rpm=args.rpm,
+        retry_after=args.retry_after,
+        faults=Faults(
+            error_5xx=args.fault_5xx,
+            reset=args.fault_reset,
+            latency=args.fault_latency,
+            malformed=args.fault_malformed,
+        ),
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(config, args))
+    return 0
+
+
+async def _serve(config: SimulatorConfig, args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with simulate(config, host=args.host, port=args.port) as sim:
+        if args.seed_tasks:
+            ids = await sim.seed_tasks(args.seed_tasks)
+            if args.ids_file:
+                await asyncio.to_thread(Path(args.ids_file).write_text, json.dumps(ids), "utf-8")
+        print(f"TWELVELABS_BASE_URL={sim.base_url}", flush=True)
+        print(f"TWELVELABS_API_KEY={sim.api_key}", flush=True)
+        print("serving; press Ctrl-C to stop", file=sys.stderr, flush=True)
+        await stop.wait()

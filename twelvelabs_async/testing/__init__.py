@@ -1,0 +1,32 @@
+"""A simulated TwelveLabs API for tests, demos and benchmarks: a real HTTP server on loopback.
+
+```python
+from twelvelabs_async import AsyncTwelveLabs
+from twelvelabs_async.testing import simulate
+
+async with simulate(duration=(1, 3), failure_rate=0.1) as sim:
+    ids = await sim.seed_tasks(100)
+    async with AsyncTwelveLabs(sim.api_key, base_url=sim.base_url) as client:
+        task = await client.analyze.tasks.wait(ids[0])
+```
+
+Nothing in the library imports this module; it depends only on the core install.
+"""
+
+from ._app import RESET, SimulatorStats, flat_error, nested_error
+from ._config import ROUTES, Faults, ManualClock, SimulatorConfig, SystemTime
+from ._server import Simulator, simulate
+
+__all__ = [
+    "RESET",
+    "ROUTES",
+    "Faults",
+    "ManualClock",
+    "Simulator",
+    "SimulatorConfig",
+    "SimulatorStats",
+    "SystemTime",
+    "flat_error",
+    "nested_error",
+    "simulate",
+]

@@ -1,0 +1,331 @@
+"""The simulator's aiohttp.web application: routes, auth, rate limiting, faults and statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+from aiohttp import web
+
+from .._convert import structure, unstructure
+from ..analyze._body import analysis_body
+from ..errors import DecodeError, InvalidInputError
+from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
+from ._config import Faults, SimulatorConfig
+from ._ratelimit import TokenBucket
+from ._results import free_text
+from ._store import TaskStore
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_CREATE_KEYS = frozenset(
+    {
+        "model_name", "custom_id", "video", "image", "prompt", "prompt_v2", "analysis_mode",
+        "temperature", "max_tokens", "response_format", "min_segment_duration",
+        "max_segment_duration", "start_time", "end_time",
+    }
+)  # fmt: skip
+_SYNC_KEYS = frozenset(
+    {
+        "model_name", "video", "image", "prompt", "prompt_v2", "temperature", "max_tokens",
+        "response_format", "start_time", "end_time", "stream",
+    }
+)  # fmt: skip
+_LIST_FILTERS = ("status", "video_url", "asset_id", "analysis_mode")
+RESET = 0
+"""The status recorded in the statistics for a connection reset without any response."""
+
+
+class WallClock(Protocol):
+    """What the simulator needs of a clock: the wall time in epoch seconds."""
+
+    def time(self) -> float:
+        """Now, in epoch seconds."""
+        ...
+
+
+@attrs.define
+class SimulatorStats:
+    """What the simulator saw: requests by route and status.
+
+    `requests[("retrieve", 200)]` counts successful task retrievals; a connection reset
+    without a response is counted with status `0`.
+    """
+
+    requests: Counter[tuple[str, int]] = attrs.field(factory=Counter)
+
+    @property
+    def total(self) -> int:
+        """All requests received."""
+        return sum(self.requests.values())
+
+    def count(self, route: str | None = None, status: int | None = None) -> int:
+        """Requests for a route and/or with a status (None matches any)."""
+        return sum(
+            n
+            for (r, s), n in self.requests.items()
+            if (route is None or r == route) and (status is None or s == status)
+        )
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(body).encode(),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def flat_error(status: int, code: str, message: str) -> web.Response:
+    """The flat error shape: `{"code", "message"}`."""
+    return _json(status, {"code": code, "message": message})
+
+
+def nested_error(status: int, code: str, message: str) -> web.Response:
+    """The nested error shape: `{"error": {"code", "message"}}`."""
+    return _json(status, {"error": {"code": code, "message": message}})
+
+
+def _video(value: Any) -> VideoInput | str | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidInputError("video must be an object with a type")
+    kind = str(value.get("type"))
+    classes: dict[str, type[VideoInput]] = {
+        "url": UrlVideo,
+        "asset_id": AssetVideo,
+        "base64_string": Base64Video,
+    }
+    cls = classes.get(kind)
+    if cls is None:
+        raise InvalidInputError(f"video.type {kind!r} is not one of url, asset_id, base64_string")
+    try:
+        return structure(value, cls)
+    except DecodeError as exc:
+        raise InvalidInputError(f"video: {exc.message}") from None
+
+
+def validate_body(body: Any, *, sync: bool) -> None:
+    """Validate a request body as the API does; raises `InvalidInputError` saying why."""
+    if not isinstance(body, Mapping):
+        raise InvalidInputError("the request body must be a JSON object")
+    allowed = _SYNC_KEYS if sync else _CREATE_KEYS
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInputError(f"unknown parameter(s): {', '.join(unknown)}")
+    args = {k: v for k, v in body.items() if k != "stream"}
+    args["video"] = _video(body.get("video"))
+    analysis_body(sync=sync, **{k: args.get(k) for k in _arg_names(sync)})
+
+
+def _arg_names(sync: bool) -> tuple[str, ...]:
+    common = (
+        "video", "image", "prompt", "prompt_v2", "model_name", "temperature", "max_tokens",
+        "response_format", "start_time", "end_time",
+    )  # fmt: skip
+    if sync:
+        return common
+    extra = ("analysis_mode", "min_segment_duration", "max_segment_duration", "custom_id")
+    return (*common, *extra)
+
+
+class SimulatorApp:
+    """Builds the `aiohttp.web.Application` and holds the state it serves."""
+
+    def __init__(self, config: SimulatorConfig, clock: WallClock) -> None:
+        self.config = config
+        self.clock = clock
+        self.store = TaskStore(config)
+        self.stats = SimulatorStats()
+        self._fault_rng = random.Random(config.seed + 1)
+        self._bucket = TokenBucket(config.rpm, clock.time()) if config.rpm else None
+        self._idempotency: dict[str, str] = {}
+        self.seed_rng = random.Random(config.seed + 2)
+
+    def build(self) -> web.Application:
+        """The application, with every route under `/v1.3`."""
+        app = web.Application(middlewares=[self._middleware])
+        add = app.router.add_route
+        add("POST", "/v1.3/analyze/tasks", self.create, name="create")
+        add("GET", "/v1.3/analyze/tasks", self.list, name="list")
+        add("GET", "/v1.3/analyze/tasks/{task_id}", self.retrieve, name="retrieve")
+        add("DELETE", "/v1.3/analyze/tasks/{task_id}", self.delete, name="delete")
+        add("POST", "/v1.3/analyze/tasks/{task_id}/cancel", self.cancel, name="cancel")
+        add("POST", "/v1.3/analyze", self.analyze, name="analyze")
+        return app
+
+    # --- middleware: stats, auth, rate limit, faults ----------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = request.match_info.route.name or "unknown"
+        now = self.clock.time()
+        if request.headers.get("x-api-key") != self.config.api_key:
+            return self._record(
+                route, flat_error(401, "api_key_invalid", "The API key is missing or invalid.")
+            )
+        headers: dict[str, str] = {}
+        if self._bucket is not None:
+            allowed = self._bucket.take(now)
+            headers = self._bucket.headers(now)
+            if not allowed:
+                if self.config.retry_after:
+                    headers["Retry-After"] = str(self._bucket.retry_after(now))
+                return self._record(route, web.Response(status=429, headers=headers))
+        faults = self.config.faults_for(route)
+        if faults.any:
+            faulty = await self._fault(request, faults)
+            if faulty is not None:
+                faulty.headers.update(headers)
+                return self._record(route, faulty)
+        response = await handler(request)
+        response.headers.update(headers)
+        if faults.malformed and self._fault_rng.random() < faults.malformed:
+            response = _cut_off(response)
+        return self._record(route, response)
+
+    def _record(self, route: str, response: web.StreamResponse) -> web.StreamResponse:
+        self.stats.requests[(route, response.status)] += 1
+        return response
+
+    async def _fault(self, request: web.Request, faults: Faults) -> web.StreamResponse | None:
+        rng = self._fault_rng
+        if faults.latency and rng.random() < faults.latency:
+            await asyncio.sleep(rng.uniform(*faults.latency_seconds))
+        if faults.reset and rng.random() < faults.reset:
+            route = request.match_info.route.name or "unknown"
+            self.stats.requests[(route, RESET)] += 1
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # aiohttp drops the request without answering
+        if faults.error_5xx and rng.random() < faults.error_5xx:
+            status = rng.choice((500, 502, 503))
+            return nested_error(status, "internal_error", "Simulated server error; retry.")
+        return None
+
+    # --- routes -----------------------------------------------------------------------------
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        """`POST /analyze/tasks`: validate, honour `Idempotency-Key`, answer 202."""
+        try:
+            body = await request.json()
+            validate_body(body, sync=False)
+        except (ValueError, InvalidInputError) as exc:
+            return nested_error(400, "parameter_invalid", str(exc))
+        key = request.headers.get("Idempotency-Key")
+        task = self.store.get(self._idempotency.get(key, "")) if key else None
+        if task is None:
+            task = self.store.create(body, self.clock.time())
+            if key:
+                self._idempotency[key] = task.task_id
+        ref = TaskRef(task_id=task.task_id, status=task.status_at(self.clock.time()))
+        return _json(202, unstructure(ref))
+
+    async def list(self, request: web.Request) -> web.StreamResponse:
+        """`GET /analyze/tasks`: newest first, paginated, filtered, items cut down."""
+        try:
+            page = int(request.query.get("page", "1"))
+            limit = int(request.query.get("page_limit", "10"))
+        except ValueError:
+            return flat_error(400, "parameter_invalid", "page and page_limit must be integers.")
+        if page < 1 or not 1 <= limit <= 50:
+            return flat_error(
+                400, "parameter_invalid", "page must be >= 1 and page_limit between 1 and 50."
+            )
+        filters = {k: request.query[k] for k in _LIST_FILTERS if k in request.query}
+        now = self.clock.time()
+        items, info = self.store.page(now, page, limit, filters)
+        data = [self.store.render(t, now, list_item=True) for t in items]
+        return _json(200, {"data": data, "page_info": unstructure(info)})
+
+    async def retrieve(self, request: web.Request) -> web.StreamResponse:
+        """`GET /analyze/tasks/{task_id}`: the task now; terminal tasks are rendered once."""
+        task = self.store.get(request.match_info["task_id"])
+        if task is None:
+            return _not_found(request.match_info["task_id"])
+        now = self.clock.time()
+        if task.rendered is None:
+            body = json.dumps(self.store.render(task, now)).encode()
+            if now >= task.terminal_at:
+                task.rendered = body
+        else:
+            body = task.rendered
+        return web.Response(status=200, body=body, content_type="application/json")
+
+    async def delete(self, request: web.Request) -> web.StreamResponse:
+        """`DELETE /analyze/tasks/{task_id}`: 409 while the task is processing."""
+        task = self.store.get(request.match_info["task_id"])
+        if task is None:
+            return _not_found(request.match_info["task_id"])
+        if task.status_at(self.clock.time()) == "processing":
+            return nested_error(
+                409, "task_in_progress", "The task is being processed; cancel it or wait."
+            )
+        self.store.delete(task)
+        return web.Response(status=200)
+
+    async def cancel(self, request: web.Request) -> web.StreamResponse:
+        """`POST /analyze/tasks/{task_id}/cancel`: idempotent; 409 once ready or failed."""
+        task = self.store.get(request.match_info["task_id"])
+        if task is None:
+            return _not_found(request.match_info["task_id"])
+        if not self.store.cancel(task, self.clock.time()):
+            return nested_error(409, "task_not_cancelable", "The task has already finished.")
+        return _json(200, unstructure(TaskRef(task_id=task.task_id, status="canceled")))
+
+    async def analyze(self, request: web.Request) -> web.StreamResponse:
+        """`POST /analyze`: JSON when `stream` is false, NDJSON events otherwise (the default)."""
+        try:
+            body = await request.json()
+            validate_body(body, sync=True)
+        except (ValueError, InvalidInputError) as exc:
+            return flat_error(400, "parameter_invalid", str(exc))
+        rng = random.Random(self._fault_rng.random())
+        text = free_text(body.get("prompt"), rng)
+        generation_id = f"gen_{rng.getrandbits(64):016x}"
+        usage = {"output_tokens": max(1, len(text) // 4), "input_tokens": rng.randint(500, 5000)}
+        if body.get("stream") is False:
+            payload = {"id": generation_id, "data": text, "finish_reason": "stop", "usage": usage}
+            return _json(200, payload)
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        events: list[dict[str, Any]] = [
+            {"event_type": "stream_start", "metadata": {"generation_id": generation_id}}
+        ]
+        events += [
+            {"event_type": "text_generation", "text": text[i : i + 17]}
+            for i in range(0, len(text), 17)
+        ]
+        events.append(
+            {
+                "event_type": "stream_end",
+                "finish_reason": "stop",
+                "metadata": {"generation_id": generation_id, "usage": usage},
+            }
+        )
+        for event in events:
+            await response.write(json.dumps(event).encode() + b"\n")
+        await response.write_eof()
+        return response
+
+
+def _not_found(task_id: str) -> web.Response:
+    return nested_error(
+        404, "resource_not_exist", f"Resource with id {task_id} does not exist in analyze tasks."
+    )
+
+
+def _cut_off(response: web.StreamResponse) -> web.StreamResponse:
+    """A 200 whose JSON body is cut off halfway (streamed responses are left alone)."""
+    if not isinstance(response, web.Response) or response.status != 200 or not response.body:
+        return response
+    body = bytes(response.body)  # type: ignore[arg-type]
+    cut = web.Response(status=200, body=body[: max(1, len(body) // 2)], headers=response.headers)
+    return cut

@@ -1,0 +1,108 @@
+"""How a simulator behaves: task durations and failures, rate limits, faults, and its clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import attrs
+
+ROUTES = ("create", "list", "retrieve", "delete", "cancel", "analyze")
+"""Route names used for per-route fault settings and in request statistics."""
+
+
+def _probability(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{attribute.name} is a probability: between 0 and 1, got {value!r}")
+
+
+@attrs.frozen
+class Faults:
+    """Faults injected into responses, each a probability drawn from the simulator's seed.
+
+    Attributes:
+        error_5xx: answer 500/502/503 with an error body instead of the real response.
+        reset: close the connection without any response.
+        latency: add a delay of `latency_seconds` (uniform in the range) before answering.
+        latency_seconds: the (min, max) added delay.
+        malformed: answer 200 with a body that is cut off mid-JSON.
+    """
+
+    error_5xx: float = attrs.field(default=0.0, validator=_probability)
+    reset: float = attrs.field(default=0.0, validator=_probability)
+    latency: float = attrs.field(default=0.0, validator=_probability)
+    latency_seconds: tuple[float, float] = (0.05, 0.2)
+    malformed: float = attrs.field(default=0.0, validator=_probability)
+
+    @property
+    def any(self) -> bool:
+        """True when some fault can happen."""
+        return bool(self.error_5xx or self.reset or self.latency or self.malformed)
+
+
+NO_FAULTS = Faults()
+
+
+@attrs.frozen
+class SimulatorConfig:
+    """Settings of a simulated TwelveLabs API.
+
+    Attributes:
+        api_key: the only key accepted (`x-api-key`); anything else gets a 401.
+        seed: seeds every random choice (durations, failures, results, faults).
+        duration: (min, max) seconds from creation to a terminal status, drawn uniformly.
+        queued_fraction: the share of a task's duration spent `queued`.
+        pending_fraction: the share spent `pending` (the rest is `processing`).
+        failure_rate: the probability that a task ends `failed` instead of `ready`.
+        rpm: requests per minute allowed (a token bucket of this size); None for no limit.
+        retry_after: send `Retry-After` on 429 responses (the API does not document it).
+        faults: faults for every route, or a mapping of route name to its faults (see
+            `ROUTES`; routes not in the mapping have none).
+        video_duration: (min, max) seconds of the simulated videos.
+    """
+
+    api_key: str = "tlk_simulator_key"
+    seed: int = 0
+    duration: tuple[float, float] = (5.0, 30.0)
+    queued_fraction: float = 0.1
+    pending_fraction: float = 0.1
+    failure_rate: float = attrs.field(default=0.0, validator=_probability)
+    rpm: int | None = None
+    retry_after: bool = False
+    faults: Faults | Mapping[str, Faults] = NO_FAULTS
+    video_duration: tuple[float, float] = (30.0, 600.0)
+
+    def faults_for(self, route: str) -> Faults:
+        """The faults that apply to one route."""
+        if isinstance(self.faults, Faults):
+            return self.faults
+        return self.faults.get(route, NO_FAULTS)
+
+
+class SystemTime:
+    """The real wall clock (seconds since the epoch)."""
+
+    def time(self) -> float:
+        """Now, in epoch seconds."""
+        return time.time()
+
+
+class ManualClock:
+    """A wall clock that only moves when told to: `advance(seconds)` or `set(epoch)`."""
+
+    def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
+        self.now = start
+
+    def time(self) -> float:
+        """Now, in epoch seconds."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self.now += seconds
+
+    def set(self, epoch: float) -> None:
+        """Jump to an absolute time (not earlier than now)."""
+        self.advance(epoch - self.now)

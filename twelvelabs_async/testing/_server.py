@@ -1,0 +1,159 @@
+"""`Simulator` and `simulate()`: the simulated API on a real loopback socket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+from ._app import SimulatorApp, SimulatorStats, WallClock
+from ._config import SimulatorConfig, SystemTime
+
+
+class Simulator:
+    """A simulated TwelveLabs API served over HTTP on a real socket.
+
+    Start it with `async with simulate(...) as sim:` (or `await sim.start()` and
+    `await sim.close()`), then point a client at `sim.base_url` with `sim.api_key`.
+    """
+
+    def __init__(
+        self,
+        config: SimulatorConfig | None = None,
+        *,
+        clock: WallClock | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.config = config or SimulatorConfig()
+        self.clock: WallClock = clock or SystemTime()
+        self._app = SimulatorApp(self.config, self.clock)
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """`http://host:port/v1.3`, once started."""
+        if self._base_url is None:
+            raise RuntimeError("the simulator is not running; use `async with simulate()`")
+        return self._base_url
+
+    @property
+    def api_key(self) -> str:
+        """The key the simulator accepts."""
+        return self.config.api_key
+
+    @property
+    def stats(self) -> SimulatorStats:
+        """Requests received, by route and status."""
+        return self._app.stats
+
+    @property
+    def terminal_at(self) -> Mapping[str, float]:
+        """Task id to the epoch second it became (or will become) terminal."""
+        return self._app.store.terminal_at
+
+    def status_of(self, task_id: str) -> str:
+        """A task's status now, as the simulator computes it (KeyError if unknown)."""
+        task = self._app.store.get(task_id)
+        if task is None:
+            raise KeyError(task_id)
+        return task.status_at(self.clock.time())
+
+    def final_status(self, task_id: str) -> str:
+        """The status the task ends with (`ready`, `failed` or `canceled`)."""
+        task = self._app.store.get(task_id)
+        if task is None:
+            raise KeyError(task_id)
+        return "canceled" if task.canceled_at is not None else task.outcome
+
+    async def seed_tasks(
+        self,
+        n: int,
+        *,
+        duration: float | tuple[float, float] | None = None,
+        failure_rate: float | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Create `n` tasks at once, without HTTP; returns their ids, oldest first.
+
+        Args:
+            n: how many.
+            duration: seconds to a terminal status, fixed or a (min, max) range; defaults to
+                the configured range.
+            failure_rate: overrides the configured failure rate for these tasks.
+            body: the creation body (default: a general analysis of a numbered URL).
+        """
+        store, rng, now = self._app.store, self._app.seed_rng, self.clock.time()
+        ids = []
+        for i in range(n):
+            fixed = duration if isinstance(duration, int | float) else None
+            if isinstance(duration, tuple):
+                fixed = rng.uniform(*duration)
+            fail = None if failure_rate is None else rng.random() < failure_rate
+            request = dict(body) if body is not None else _default_body(store_size=len(store) + i)
+            ids.append(store.create(request, now, duration=fixed, fail=fail).task_id)
+        return ids
+
+    async def start(self) -> None:
+        """Listen on the configured host and port (port 0 picks a free one)."""
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(self._app.build(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        await site.start()
+        self._runner = runner
+        port = runner.addresses[0][1]
+        self._base_url = f"http://{self._host}:{port}/v1.3"
+
+    async def close(self) -> None:
+        """Stop listening and close every connection."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+
+def _default_body(store_size: int) -> dict[str, Any]:
+    return {
+        "video": {"type": "url", "url": f"https://videos.example.com/clip-{store_size}.mp4"},
+        "prompt": "Summarize this video in three sentences.",
+    }
+
+
+@asynccontextmanager
+async def simulate(
+    config: SimulatorConfig | None = None,
+    *,
+    clock: WallClock | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    **settings: Any,
+) -> AsyncIterator[Simulator]:
+    """Run a simulated TwelveLabs API for the duration of the block.
+
+    ```python
+    async with simulate(failure_rate=0.1, rpm=600) as sim:
+        async with AsyncTwelveLabs(sim.api_key, base_url=sim.base_url) as client:
+            ...
+    ```
+
+    Args:
+        config: full settings; keyword `settings` (any `SimulatorConfig` field) override it.
+        clock: the wall clock task lifecycles follow (e.g. `ManualClock` to jump time).
+        host: the interface to listen on (loopback by default).
+        port: the port (0 picks a free one).
+        **settings: `SimulatorConfig` fields, e.g. `failure_rate=0.1`, `rpm=3000`.
+    """
+    base = config or SimulatorConfig()
+    sim = Simulator(attrs.evolve(base, **settings), clock=clock, host=host, port=port)
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.close()

@@ -1,0 +1,264 @@
+"""The simulated account's tasks. A task's status is computed from the clock when read.
+
+Nothing runs in the background: each task stores when it was created, when each phase ends and
+how it ends, so 100,000 tasks cost a few hundred bytes each and no CPU while nobody looks.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from .._convert import structure, unstructure
+from ..models import (
+    AnalyzeTask,
+    AnalyzeTaskResult,
+    PageInfo,
+    RequestParams,
+    TaskError,
+    TokenUsage,
+    VideoSource,
+    VideoSystemMetadata,
+)
+from ._config import SimulatorConfig
+from ._results import free_text, json_for_schema, segments_json
+
+_FAILURE = TaskError(
+    code="video_file_broken", message="The video file could not be processed (simulated)."
+)
+_CANCELED = TaskError(code="user_canceled", message="The task was canceled by the user.")
+
+
+@attrs.define(slots=True, eq=False)
+class SimTask:
+    """One task: its timeline, its outcome and what it was created with."""
+
+    task_id: str
+    seq: int
+    created: float
+    queued_until: float
+    pending_until: float
+    finish_at: float
+    outcome: str
+    body: Mapping[str, Any]
+    video_duration: float
+    canceled_at: float | None = None
+    rendered: bytes | None = None
+
+    def status_at(self, now: float) -> str:
+        """The status at epoch second `now`."""
+        if self.canceled_at is not None:
+            return "canceled"
+        if now >= self.finish_at:
+            return self.outcome
+        if now >= self.pending_until:
+            return "processing"
+        if now >= self.queued_until:
+            return "pending"
+        return "queued"
+
+    @property
+    def terminal_at(self) -> float:
+        """The epoch second the task became (or will become) terminal."""
+        return self.canceled_at if self.canceled_at is not None else self.finish_at
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class TaskStore:
+    """Creates, finds, lists, cancels and deletes simulated tasks."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self._rng = random.Random(config.seed)
+        self._tasks: dict[str, SimTask] = {}
+        self._order: list[SimTask] = []
+        self._seq = 0
+        self.terminal_at: dict[str, float] = {}
+        """Task id to the epoch second it became terminal (kept after deletion)."""
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def __iter__(self) -> Iterator[SimTask]:
+        return iter(self._order)
+
+    def create(
+        self,
+        body: Mapping[str, Any],
+        now: float,
+        *,
+        duration: float | None = None,
+        fail: bool | None = None,
+    ) -> SimTask:
+        """Add a task created at `now`; its duration and outcome are drawn unless given."""
+        cfg, rng = self.config, self._rng
+        self._seq += 1
+        total = duration if duration is not None else rng.uniform(*cfg.duration)
+        failed = fail if fail is not None else rng.random() < cfg.failure_rate
+        task = SimTask(
+            task_id=f"{rng.getrandbits(96):024x}",
+            seq=self._seq,
+            created=now,
+            queued_until=now + total * cfg.queued_fraction,
+            pending_until=now + total * (cfg.queued_fraction + cfg.pending_fraction),
+            finish_at=now + total,
+            outcome="failed" if failed else "ready",
+            body=body,
+            video_duration=round(rng.uniform(*cfg.video_duration), 2),
+        )
+        self._tasks[task.task_id] = task
+        self._order.append(task)
+        self.terminal_at[task.task_id] = task.finish_at
+        return task
+
+    def get(self, task_id: str) -> SimTask | None:
+        """The task, or None when there is none with this id."""
+        return self._tasks.get(task_id)
+
+    def cancel(self, task: SimTask, now: float) -> bool:
+        """Cancel a task that is not terminal; False when it already ended (not canceled)."""
+        status = task.status_at(now)
+        if status == "canceled":
+            return True
+        if status in ("ready", "failed"):
+            return False
+        task.canceled_at = now
+        task.rendered = None
+        self.terminal_at[task.task_id] = now
+        return True
+
+    def delete(self, task: SimTask) -> None:
+        """Remove a task."""
+        del self._tasks[task.task_id]
+        self._order.remove(task)
+
+    def page(
+        self,
+        now: float,
+        page: int,
+        limit: int,
+        filters: Mapping[str, str],
+    ) -> tuple[list[SimTask], PageInfo]:
+        """One page of tasks, newest first, after filtering."""
+        if filters:
+            matching = [t for t in reversed(self._order) if self._matches(t, now, filters)]
+            total = len(matching)
+            items = matching[(page - 1) * limit : page * limit]
+        else:
+            total = len(self._order)
+            stop = max(0, total - (page - 1) * limit)
+            items = self._order[max(0, stop - limit) : stop][::-1]
+        info = PageInfo(
+            limit_per_page=limit,
+            page=page,
+            total_page=max(1, -(-total // limit)),
+            total_results=total,
+        )
+        return items, info
+
+    @staticmethod
+    def _matches(task: SimTask, now: float, filters: Mapping[str, str]) -> bool:
+        video = task.body.get("video") or {}
+        for key, value in filters.items():
+            actual: Any
+            if key == "status":
+                actual = task.status_at(now)
+            elif key == "analysis_mode":
+                actual = task.body.get("analysis_mode", "general")
+            else:
+                actual = video.get(key)
+            if actual != value:
+                return False
+        return True
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def model(self, task: SimTask, now: float, *, list_item: bool = False) -> AnalyzeTask:
+        """The task as the API shows it at `now` (cut down as the list endpoint cuts it)."""
+        status = task.status_at(now)
+        terminal = status in ("ready", "failed", "canceled")
+        result = self._result(task) if status == "ready" else None
+        error = _FAILURE if status == "failed" else _CANCELED if status == "canceled" else None
+        return AnalyzeTask(
+            task_id=task.task_id,
+            status=status,
+            created_at=_when(task.created),
+            custom_id=task.body.get("custom_id"),
+            completed_at=_when(task.terminal_at) if terminal else None,
+            video_source=self._video_source(task),
+            request_params=self._params(task, list_item),
+            result=result,
+            error=error,
+        )
+
+    def render(self, task: SimTask, now: float, *, list_item: bool = False) -> dict[str, Any]:
+        """The task's JSON object (the `custom_id` key is always present, possibly null)."""
+        data: dict[str, Any] = unstructure(self.model(task, now, list_item=list_item))
+        data.setdefault("custom_id", None)
+        return data
+
+    def _video_source(self, task: SimTask) -> VideoSource | None:
+        video = task.body.get("video")
+        if not isinstance(video, Mapping):
+            return None
+        return VideoSource(
+            type=str(video.get("type")),
+            url=video.get("url"),
+            asset_id=video.get("asset_id"),
+            system_metadata=VideoSystemMetadata(duration=task.video_duration),
+        )
+
+    @staticmethod
+    def _params(task: SimTask, list_item: bool) -> RequestParams:
+        body = dict(task.body)
+        body.setdefault("analysis_mode", "general")
+        params = structure(body, RequestParams)
+        if not list_item:
+            return params
+        fmt = params.response_format
+        if fmt is not None:
+            defs = fmt.segment_definitions
+            fmt = attrs.evolve(
+                fmt, json_schema=None, segment_definitions=defs[:1] if defs else defs
+            )
+        prompt_v2 = params.prompt_v2
+        if prompt_v2 is not None:
+            prompt_v2 = attrs.evolve(prompt_v2, input_text=prompt_v2.input_text[:30])
+        return attrs.evolve(
+            params,
+            prompt=params.prompt[:30] if params.prompt else params.prompt,
+            prompt_v2=prompt_v2,
+            response_format=fmt,
+        )
+
+    def _result(self, task: SimTask) -> AnalyzeTaskResult:
+        rng = random.Random(self.config.seed * 1_000_003 + task.seq)
+        body = task.body
+        fmt = body.get("response_format") or {}
+        if body.get("analysis_mode") == "time_based_metadata":
+            window = None
+            if "start_time" in body or "end_time" in body:
+                window = (
+                    float(body.get("start_time", 0.0)),
+                    float(body.get("end_time", task.video_duration)),
+                )
+            data = segments_json(fmt, task.video_duration, rng, window)
+        elif fmt.get("type") == "json_schema":
+            data = json_for_schema(fmt.get("json_schema") or {}, rng)
+        else:
+            data = free_text(body.get("prompt"), rng)
+        return AnalyzeTaskResult(
+            generation_id=f"gen_{task.task_id}",
+            data=data,
+            finish_reason="stop",
+            usage=TokenUsage(
+                output_tokens=max(1, len(data) // 4), input_tokens=rng.randint(500, 5000)
+            ),
+        )
