@@ -220,6 +220,12 @@ class TaskStore:
         body = dict(task.body)
         body.setdefault("analysis_mode", "general")
         params = structure(body, RequestParams)
+        if params.image:
+            # The API echoes images without their base64 content, typed as images.
+            echoed = tuple(
+                attrs.evolve(img, media_type="image", base64_string=None) for img in params.image
+            )
+            params = attrs.evolve(params, image=echoed)
         if not list_item:
             return params
         fmt = params.response_format
