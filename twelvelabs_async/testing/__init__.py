@@ -15,12 +15,14 @@ Nothing in the library imports this module; it depends only on the core install.
 
 from ._app import RESET, SimulatorStats, flat_error, nested_error
 from ._config import ROUTES, Faults, ManualClock, SimulatorConfig, SystemTime
+from ._instant import InstantClock
 from ._server import Simulator, simulate
 
 __all__ = [
     "RESET",
     "ROUTES",
     "Faults",
+    "InstantClock",
     "ManualClock",
     "Simulator",
     "SimulatorConfig",

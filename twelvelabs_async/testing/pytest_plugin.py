@@ -9,8 +9,10 @@ async def test_my_code(twelvelabs_simulator):
         assert (await client.analyze.tasks.retrieve(ids[0])).status == "ready"
 ```
 
-The fixture is async, so your tests need an async plugin such as pytest-asyncio. Mark a test
-with `@pytest.mark.twelvelabs_simulator(failure_rate=0.5, rpm=60)` to configure it.
+The fixture is async, so your tests need pytest-asyncio. Its tasks finish within 0.05-0.25 s
+(real time) unless configured otherwise: mark a test with
+`@pytest.mark.twelvelabs_simulator(failure_rate=0.5, rpm=60)` to set any `SimulatorConfig`
+field.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from typing import Any
 import pytest
 
 from ._server import Simulator, simulate
+
+FIXTURE_DEFAULTS: dict[str, Any] = {"duration": (0.05, 0.25)}
+"""The fixture's settings unless the marker overrides them: tasks finish within 0.25 s."""
 
 try:  # pytest-asyncio provides async fixtures; without it, the fixture is left out.
     import pytest_asyncio
@@ -39,7 +44,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 async def _simulator(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
     marker = request.node.get_closest_marker("twelvelabs_simulator")
-    settings: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    settings: dict[str, Any] = dict(FIXTURE_DEFAULTS)
+    if marker:
+        settings.update(marker.kwargs)
     async with simulate(**settings) as sim:
         yield sim
 
