@@ -75,7 +75,5 @@ def mock_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
 @pytest.fixture
 async def client(clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
     """A client on the fake base URL with the fake clock and seeded jitter."""
-    async with AsyncTwelveLabs(
-        API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(7)
-    ) as c:
+    async with AsyncTwelveLabs(API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(7)) as c:
         yield c

@@ -72,7 +72,9 @@ class AsyncTwelveLabs:
             raise ConfigurationError(
                 "the API key contains whitespace or control characters; check how it was read"
             )
-        url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        if base_url is None:
+            base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        url = base_url.rstrip("/")
         try:
             check_http_url(url, "base_url")
         except InvalidInputError as exc:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import cattrs.cols
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .errors import DecodeError
@@ -114,6 +115,23 @@ def _strict_primitive(kind: type) -> Any:
     return structure
 
 
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _array_hook(tp: Any, converter: cattrs.Converter) -> Any:
+    # cattrs would take any iterable (a string, an object's keys): a JSON array is required.
+    elements = cattrs.cols.homogenous_tuple_structure_factory(tp, converter)
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected an array, got {_json_kind(value)}")
+        return elements(value, tp)
+
+    return structure
+
+
 def make_converter(*, detailed: bool = False) -> cattrs.Converter:
     """Build a converter for the TwelveLabs wire format.
 
@@ -131,6 +149,9 @@ def make_converter(*, detailed: bool = False) -> cattrs.Converter:
     converter.register_structure_hook_func(
         lambda tp: tp == Mapping[str, Any], lambda value, _: _expect_mapping(value)
     )
+    converter.register_structure_hook_factory(
+        _is_homogeneous_tuple, lambda tp: _array_hook(tp, converter)
+    )
     converter.register_unstructure_hook_factory(
         attrs.has, lambda cls: _omit_none_unstructure_fn(cls, converter)
     )
@@ -139,9 +160,14 @@ def make_converter(*, detailed: bool = False) -> cattrs.Converter:
 
 
 def _omit_none_unstructure_fn(cls: Any, converter: cattrs.Converter) -> Any:
-    # Unset optional fields are left out of request bodies; fixed tags (`init=False`, such as
-    # a video's `type`) are always written.
-    keep = {a.name: override(omit_if_default=False) for a in attrs.fields(cls) if not a.init}
+    # Unset optional fields (None, or an empty collection) are left out of request bodies;
+    # fixed tags (`init=False`, such as a video's `type`) and scalar defaults the API requires
+    # (`MediaSource.media_type = "image"`) are always written.
+    keep = {
+        a.name: override(omit_if_default=False)
+        for a in attrs.fields(cls)
+        if not a.init or isinstance(a.default, str | int | float)
+    }
     return make_dict_unstructure_fn(
         cls,
         converter,

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import aiohttp
+import attrs
 
 from ._clock import Clock
 from ._retry import RetryPolicy, is_retryable_status, retry_delay, server_requested_delay
@@ -129,6 +130,9 @@ class HTTPTransport:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         retry_malformed: bool = True,
+        deadline: float | None = None,
+        idempotent: bool = True,
+        retries: int | None = None,
     ) -> T:
         """Send a request with retries and return `decode(body, status)` of the 2xx response.
 
@@ -141,6 +145,12 @@ class HTTPTransport:
             headers: extra request headers (e.g. `Idempotency-Key`).
             retry_malformed: retry a 2xx that is cut off or undecodable (safe for reads and
                 for requests with an idempotency key).
+            deadline: a time on the clock's `monotonic()` that no retry may sleep past (the
+                last error is raised instead); None for no limit.
+            idempotent: False for paid work without an idempotency key: a connection failure
+                is then retried only when the request never reached the server.
+            retries: overrides the client's `max_retries` for this request (the tracker
+                passes 0 and schedules retries itself, inside its request budget).
         """
         context = f"{method} /{path}"
         retry = 0
@@ -149,26 +159,28 @@ class HTTPTransport:
                 status, resp_headers, body = await self._send_once(
                     method, path, params=params, json_body=json_body, headers=headers
                 )
+                if 200 <= status < 300:
+                    return decode(body, status)
             except APIConnectionError as exc:
-                if not await self._backoff(retry, context, exc, None, {}):
+                # Work that is not idempotent is repeated only if it never reached the server.
+                if (not idempotent and exc.request_sent) or not await self._backoff(
+                    retry, context, exc, None, {}, deadline, retries
+                ):
                     raise
                 retry += 1
                 continue
-            if 200 <= status < 300:
-                try:
-                    return decode(body, status)
-                except DecodeError as exc:
-                    if not retry_malformed or not await self._backoff(
-                        retry, context, exc, None, {}
-                    ):
-                        raise DecodeError(
-                            f"{context}: {exc.message}", path=exc.path, status_code=status
-                        ) from None
-                    retry += 1
-                    continue
+            except DecodeError as exc:  # a 2xx whose body is cut off or undecodable
+                if not retry_malformed or not await self._backoff(
+                    retry, context, exc, None, {}, deadline, retries
+                ):
+                    raise DecodeError(
+                        f"{context}: {exc.message}", path=exc.path, status_code=exc.status_code
+                    ) from None
+                retry += 1
+                continue
             error = self._error(status, resp_headers, body, context)
             if not is_retryable_status(status) or not await self._backoff(
-                retry, context, error, status, resp_headers
+                retry, context, error, status, resp_headers, deadline, retries
             ):
                 raise error
             retry += 1
@@ -186,18 +198,21 @@ class HTTPTransport:
         error: TwelveLabsError,
         status: int | None,
         headers: Mapping[str, str],
+        deadline: float | None = None,
+        retries: int | None = None,
     ) -> bool:
         """Sleep before the next retry and return True, or return False when none is due."""
         hint = server_requested_delay(status, headers, self.clock.time()) if headers else None
-        delay = retry_delay(retry, self.retry, self.rng, server_delay=hint)
-        if delay is None:
+        policy = self.retry if retries is None else attrs.evolve(self.retry, max_retries=retries)
+        delay = retry_delay(retry, policy, self.rng, server_delay=hint)
+        if delay is None or (deadline is not None and self.clock.monotonic() + delay > deadline):
             return False
         logger.info(
             "retrying %s in %.2fs (retry %d of %d) after %s: %s",
             context,
             delay,
             retry + 1,
-            self.retry.max_retries,
+            policy.max_retries,
             type(error).__name__,
             error,
         )
@@ -223,15 +238,34 @@ class HTTPTransport:
                 json=json_body,
                 headers=self._merge_headers(headers),
                 timeout=timeout,
+                allow_redirects=False,  # a redirect elsewhere would carry the x-api-key header
             ) as resp:
-                body = await resp.read()
+                try:
+                    body = await resp.read()
+                except aiohttp.ClientPayloadError as exc:
+                    if not 200 <= resp.status < 300:
+                        raise
+                    # The request succeeded but its answer is incomplete: a malformed 2xx,
+                    # retried only where a retry is safe (`retry_malformed`).
+                    raise DecodeError(
+                        f"the response body was cut off: {_describe(exc)}",
+                        status_code=resp.status,
+                    ) from None
                 return resp.status, resp.headers, body
-        except TimeoutError:
-            raise APITimeoutError(
-                f"{method} /{path}: no response within the {self.timeout:g}s per-request timeout"
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(f"{method} /{path}: {_describe(exc)}") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise self._transport_error(exc, f"{method} /{path}") from None
+
+    def _transport_error(self, exc: BaseException, context: str) -> APIConnectionError:
+        """Wrap a transport failure; `request_sent` is False only when no connection was made."""
+        if isinstance(exc, TimeoutError):
+            return APITimeoutError(
+                f"{context}: no response within the {self.timeout:g}s per-request timeout",
+                request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
+            )
+        return APIConnectionError(
+            f"{context}: {_describe(exc)}",
+            request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
+        )
 
     def _merge_headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         return {**self._headers, **extra} if extra else self._headers
@@ -265,25 +299,25 @@ class HTTPTransport:
             session = self._get_session()
             try:
                 resp = await session.request(
-                    method, self.url(path), json=json_body, headers=headers, timeout=timeout
+                    method,
+                    self.url(path),
+                    json=json_body,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
                 )
-                if resp.status < 400:
+                if 200 <= resp.status < 300:
                     return resp
                 try:
                     body = await resp.read()
                 finally:
                     resp.release()
-            except TimeoutError:
-                failure: TwelveLabsError = APITimeoutError(
-                    f"{context}: no response within the {self.timeout:g}s per-request timeout"
-                )
-                if not await self._backoff(retry, context, failure, None, {}):
-                    raise failure from None
-                retry += 1
-                continue
-            except aiohttp.ClientError as exc:
-                failure = APIConnectionError(f"{context}: {_describe(exc)}")
-                if not await self._backoff(retry, context, failure, None, {}):
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                # A streamed analysis is paid work: repeat it only if it never reached the server.
+                failure = self._transport_error(exc, context)
+                if failure.request_sent or not await self._backoff(
+                    retry, context, failure, None, {}
+                ):
                     raise failure from None
                 retry += 1
                 continue

@@ -70,11 +70,17 @@ def parse_segments(source: Source) -> dict[str, tuple[Segment, ...]]:
     data = parse_json(source)
     if not isinstance(data, dict):
         raise DecodeError("segmentation output is not a JSON object of definition ids")
-    return {
-        str(key): structure(value, tuple[Segment, ...]) if isinstance(value, list) else _bad(key)
-        for key, value in data.items()
-    }
+    return {str(key): _segments(str(key), value) for key, value in data.items()}
 
 
-def _bad(key: str) -> tuple[Segment, ...]:
-    raise DecodeError(f"segments of {key!r} are not a JSON array", path=f"$.{key}")
+def _segments(key: str, value: Any) -> tuple[Segment, ...]:
+    if not isinstance(value, list):
+        raise DecodeError(f"segments of {key!r} are not a JSON array", path=f"$.{key}")
+    try:
+        return structure(value, tuple[Segment, ...])
+    except DecodeError as exc:
+        # `structure` saw only this list: re-root its path at the definition id.
+        path = f"$.{key}{exc.path[1:]}"
+        detail = exc.message.split(": ", 1)[-1].rsplit(" @ ", 1)[0]
+        message = f"segments of {key!r} are malformed: {detail} @ {path}"
+        raise DecodeError(message, path=path) from None

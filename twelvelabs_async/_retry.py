@@ -5,6 +5,7 @@ No I/O and no event loop: the HTTP seam asks these functions and sleeps on the i
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -73,24 +74,30 @@ def server_requested_delay(
     millis = lower.get("retry-after-ms")
     if millis is not None:
         try:
-            return max(0.0, float(millis) / 1000.0)
+            seconds = float(millis) / 1000.0
         except ValueError:
             pass
+        else:
+            if math.isfinite(seconds):
+                return max(0.0, seconds)
     reset = lower.get("x-ratelimit-reset")
     if reset is not None and (status == 429 or lower.get("x-ratelimit-remaining") == "0"):
         try:
-            return max(0.0, float(reset) - now)
+            seconds = float(reset) - now
         except ValueError:
             return None
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     return None
 
 
 def _parse_retry_after(value: str, now: float) -> float | None:
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -33,6 +33,7 @@ _PLACEHOLDER = re.compile(r"<@([A-Za-z0-9_]+)>")
 _REJECTED_SCHEMA_KEYWORDS = frozenset(
     {"minLength", "maxLength", "additionalProperties", "uniqueItems", "maxItems"}
 )
+_NAMED_SUBSCHEMAS = frozenset({"properties", "$defs", "definitions"})
 _RESERVED_FIELD_NAMES = frozenset({"start_time", "end_time", "metadata"})
 _TIME_FORMATS = frozenset({"seconds", "hh:mm:ss", "hh:mm:ss.fff"})
 TIME_BASED = "time_based_metadata"
@@ -158,14 +159,22 @@ def _check_media_sources(sources: Sequence[MediaSource], what: str) -> None:
 
 
 def check_json_schema(schema: object, path: str = "json_schema") -> None:
-    """Refuse the JSON-schema keywords the API rejects with 422, wherever they appear."""
+    """Refuse the JSON-schema keywords the API rejects with 422, wherever they appear.
+
+    Keys of `properties` and `$defs` are names, not keywords: a property may be called
+    `maxItems`.
+    """
     if isinstance(schema, Mapping):
         for key, value in schema.items():
             if key in _REJECTED_SCHEMA_KEYWORDS:
                 raise InvalidInputError(
                     f"{path}.{key}: the API does not support the {key!r} keyword; remove it"
                 )
-            check_json_schema(value, f"{path}.{key}")
+            if key in _NAMED_SUBSCHEMAS and isinstance(value, Mapping):
+                for name, sub in value.items():
+                    check_json_schema(sub, f"{path}.{key}.{name}")
+            else:
+                check_json_schema(value, f"{path}.{key}")
     elif isinstance(schema, list):
         for i, value in enumerate(schema):
             check_json_schema(value, f"{path}[{i}]")
@@ -292,7 +301,7 @@ def check_max_tokens(value: int | str | None, mode: str, has_time_ranges: bool) 
         if has_time_ranges:
             raise InvalidInputError("max_tokens='unlimited' cannot be used with time_ranges")
         return
-    if isinstance(value, str):
+    if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"max_tokens must be an integer or 'unlimited', got {value!r}")
     low = 2048 if mode == TIME_BASED else 512
     check_range(value, "max_tokens", low, 98_304)

@@ -81,7 +81,16 @@ class TrackingTimeout(TwelveLabsError, TimeoutError):
 
 
 class APIConnectionError(TwelveLabsError):
-    """The request got no usable response: connection refused or reset, DNS or TLS failure."""
+    """The request got no usable response: connection refused or reset, DNS or TLS failure.
+
+    Attributes:
+        request_sent: False when the request certainly never reached the server (the
+            connection could not be made), so that repeating it cannot do the work twice.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
@@ -206,6 +215,8 @@ def parse_error_body(body: bytes) -> tuple[Any, str | None, str | None]:
     source = decoded
     if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
         source = decoded["error"]
+    elif isinstance(decoded, dict) and isinstance(decoded.get("error"), str):
+        return decoded, None, decoded["error"]
     if not isinstance(source, dict):
         return decoded, None, None
     code = source.get("code")

@@ -70,8 +70,7 @@ async def test_your_retries_survive_server_errors() -> None:
 
 async def test_unknown_ids_are_404() -> None:
     """The simulator answers like the API, with the same error bodies."""
-    async with simulate() as sim:
-        async with AsyncTwelveLabs(sim.api_key, base_url=sim.base_url) as client:
-            with pytest.raises(NotFoundError) as caught:
-                await client.analyze.tasks.retrieve("0123456789abcdef01234567")
+    async with simulate() as sim, AsyncTwelveLabs(sim.api_key, base_url=sim.base_url) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.analyze.tasks.retrieve("0123456789abcdef01234567")
     assert caught.value.code == "resource_not_exist"

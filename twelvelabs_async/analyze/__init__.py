@@ -68,7 +68,7 @@ class Analyze:
         # A sync analysis is paid work with no idempotency key: a 2xx with a bad body is
         # reported, not silently run again.
         return await self._http.request(
-            "POST", "analyze", _result, json_body=body, retry_malformed=False
+            "POST", "analyze", _result, json_body=body, retry_malformed=False, idempotent=False
         )
 
     def stream(

@@ -55,14 +55,14 @@ def analysis_body(
         body["video"] = unstructure(video_input(video))
     if prompt is not None and prompt_v2 is not None:
         raise InvalidInputError("prompt and prompt_v2 are mutually exclusive; pass one")
-    if image is not None:
-        if prompt_v2 is not None:
-            raise InvalidInputError("image cannot be combined with prompt_v2; use prompt")
-        body["image"] = unstructure(check_images(image, prompt))
     if prompt is not None:
         if not isinstance(prompt, str) or not prompt.strip():
             raise InvalidInputError("prompt must be a non-empty string")
         body["prompt"] = prompt
+    if image is not None:
+        if prompt_v2 is not None:
+            raise InvalidInputError("image cannot be combined with prompt_v2; use prompt")
+        body["image"] = unstructure(check_images(image, prompt))
     if prompt_v2 is not None:
         body["prompt_v2"] = unstructure(check_prompt_v2(prompt_v2))
     if mode == TIME_BASED:
@@ -89,8 +89,10 @@ def analysis_body(
     if temperature is not None:
         body["temperature"] = temperature
     if sync:
-        if isinstance(max_tokens, str):
-            raise InvalidInputError("max_tokens must be an integer for generate()")
+        if max_tokens is not None and (
+            isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
+        ):
+            raise InvalidInputError(f"max_tokens must be an integer, got {max_tokens!r}")
         check_range(max_tokens, "max_tokens", 1, 98_304)
     else:
         check_max_tokens(max_tokens, mode, time_ranges)

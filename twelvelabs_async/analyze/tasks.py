@@ -10,13 +10,14 @@ from typing import Any
 from .._convert import structure
 from .._http import HTTPTransport, decode_json
 from .._pagination import AsyncPaginator
+from .._retry import is_retryable_status
 from .._validate import check_range, path_id
 from ..errors import (
     APIConnectionError,
+    APIError,
     DecodeError,
     InvalidInputError,
     RateLimitError,
-    ServerError,
     TrackingTimeout,
 )
 from ..models import (
@@ -36,8 +37,6 @@ logger = logging.getLogger("twelvelabs_async")
 
 TaskList = AsyncPaginator[AnalyzeTask, TaskPage]
 """What `tasks.list()` returns: iterate tasks with `async for`, or pages with `.pages()`."""
-
-_TRANSIENT = (RateLimitError, ServerError, APIConnectionError, DecodeError)
 
 
 def _task(body: bytes, status: int) -> AnalyzeTask:
@@ -215,7 +214,7 @@ class AnalyzeTasks:
             poll_interval: the first interval between polls, in seconds.
             max_poll_interval: the largest interval between polls, in seconds.
         """
-        path_id(task_id)
+        path = f"analyze/tasks/{path_id(task_id)}"
         check_range(poll_interval, "poll_interval", 0.01, 3600)
         check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
         if timeout is not None:
@@ -226,8 +225,11 @@ class AnalyzeTasks:
         while True:
             server_delay = 0.0
             try:
-                task = await self.retrieve(task_id)
-            except _TRANSIENT as exc:
+                # Retries inside one poll never sleep past the deadline.
+                task = await self._http.request("GET", path, _task, deadline=deadline)
+            except (APIError, APIConnectionError, DecodeError) as exc:
+                if isinstance(exc, APIError) and not is_retryable_status(exc.status_code):
+                    raise
                 logger.info("waiting for task %s: transient error, polling on: %s", task_id, exc)
                 if isinstance(exc, RateLimitError) and exc.retry_after:
                     server_delay = exc.retry_after

@@ -18,7 +18,7 @@ from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
 from ._config import Faults, SimulatorConfig
 from ._ratelimit import TokenBucket
-from ._results import free_text
+from ._results import free_text, json_for_schema
 from ._store import TaskStore
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,6 +38,8 @@ _SYNC_KEYS = frozenset(
 )  # fmt: skip
 _LIST_FILTERS = ("status", "video_url", "asset_id", "analysis_mode")
 RESET = 0
+_RATE_HEADERS = web.RequestKey("rate_headers", dict[str, str])
+"""The `X-Ratelimit-*` headers of a request, added when its response is prepared."""
 """The status recorded in the statistics for a connection reset without any response."""
 
 
@@ -152,6 +154,7 @@ class SimulatorApp:
     def build(self) -> web.Application:
         """The application, with every route under `/v1.3`."""
         app = web.Application(middlewares=[self._middleware])
+        app.on_response_prepare.append(_add_rate_headers)
         add = app.router.add_route
         add("POST", "/v1.3/analyze/tasks", self.create, name="create")
         add("GET", "/v1.3/analyze/tasks", self.list, name="list")
@@ -175,6 +178,7 @@ class SimulatorApp:
         if self._bucket is not None:
             allowed = self._bucket.take(now)
             headers = self._bucket.headers(now)
+            request[_RATE_HEADERS] = headers  # also on streamed responses, sent before we return
             if not allowed:
                 if self.config.retry_after:
                     headers["Retry-After"] = str(self._bucket.retry_after(now))
@@ -185,7 +189,11 @@ class SimulatorApp:
             if faulty is not None:
                 faulty.headers.update(headers)
                 return self._record(route, faulty)
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # no such route or method: count it too
+            self._record(route, exc)
+            raise
         response.headers.update(headers)
         if faults.malformed and self._fault_rng.random() < faults.malformed:
             response = _cut_off(response)
@@ -246,17 +254,11 @@ class SimulatorApp:
         return _json(200, {"data": data, "page_info": unstructure(info)})
 
     async def retrieve(self, request: web.Request) -> web.StreamResponse:
-        """`GET /analyze/tasks/{task_id}`: the task now; terminal tasks are rendered once."""
+        """`GET /analyze/tasks/{task_id}`: the task now, rendered once per status it is seen in."""
         task = self.store.get(request.match_info["task_id"])
         if task is None:
             return _not_found(request.match_info["task_id"])
-        now = self.clock.time()
-        if task.rendered is None:
-            body = json.dumps(self.store.render(task, now)).encode()
-            if now >= task.terminal_at:
-                task.rendered = body
-        else:
-            body = task.rendered
+        body = self.store.render_json(task, self.clock.time())
         return web.Response(status=200, body=body, content_type="application/json")
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
@@ -288,7 +290,11 @@ class SimulatorApp:
         except (ValueError, InvalidInputError) as exc:
             return flat_error(400, "parameter_invalid", str(exc))
         rng = random.Random(self._fault_rng.random())
-        text = free_text(body.get("prompt"), rng)
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema":
+            text = json_for_schema(fmt.get("json_schema") or {}, rng)
+        else:
+            text = free_text(body.get("prompt"), rng)
         generation_id = f"gen_{rng.getrandbits(64):016x}"
         usage = {"output_tokens": max(1, len(text) // 4), "input_tokens": rng.randint(500, 5000)}
         if body.get("stream") is False:
@@ -322,10 +328,15 @@ def _not_found(task_id: str) -> web.Response:
     )
 
 
+async def _add_rate_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(request.get(_RATE_HEADERS, {}))
+
+
 def _cut_off(response: web.StreamResponse) -> web.StreamResponse:
-    """A 200 whose JSON body is cut off halfway (streamed responses are left alone)."""
-    if not isinstance(response, web.Response) or response.status != 200 or not response.body:
+    """A 2xx whose JSON body is cut off halfway (streamed and empty bodies are left alone)."""
+    ok = 200 <= response.status < 300
+    if not isinstance(response, web.Response) or not ok or not response.body:
         return response
     body = bytes(response.body)  # type: ignore[arg-type]
-    cut = web.Response(status=200, body=body[: max(1, len(body) // 2)], headers=response.headers)
-    return cut
+    half = body[: max(1, len(body) // 2)]
+    return web.Response(status=response.status, body=half, headers=response.headers)

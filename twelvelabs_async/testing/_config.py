@@ -25,7 +25,7 @@ class Faults:
         reset: close the connection without any response.
         latency: add a delay of `latency_seconds` (uniform in the range) before answering.
         latency_seconds: the (min, max) added delay.
-        malformed: answer 200 with a body that is cut off mid-JSON.
+        malformed: answer a 2xx with its JSON body cut off halfway (streams are left alone).
     """
 
     error_5xx: float = attrs.field(default=0.0, validator=_probability)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import anyio
+import anyio.lowlevel
 
 
 class InstantClock:
@@ -31,4 +32,4 @@ class InstantClock:
         """Record the delay, advance this clock, and only yield to the event loop."""
         self.sleeps.append(seconds)
         self._offset += max(0.0, seconds)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()

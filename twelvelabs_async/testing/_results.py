@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import random
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,13 +68,27 @@ def value_for_schema(
     return _scalar(kind, schema, rng)
 
 
-def _scalar(kind: str, schema: Mapping[str, Any], rng: random.Random) -> Any:
+def _number(kind: str, schema: Mapping[str, Any], rng: random.Random) -> int | float:
+    """A number within the schema's `minimum`/`maximum` and `exclusiveMinimum`/`Maximum`."""
+    gap = 1.0 if kind == "integer" else 0.001
+    lows = [float(schema["minimum"])] if "minimum" in schema else []
+    highs = [float(schema["maximum"])] if "maximum" in schema else []
+    if "exclusiveMinimum" in schema:
+        lows.append(float(schema["exclusiveMinimum"]) + gap)
+    if "exclusiveMaximum" in schema:
+        highs.append(float(schema["exclusiveMaximum"]) - gap)
+    ceiling = min(highs, default=0.0)
+    low = max(lows) if lows else (0.0 if ceiling >= 0 else ceiling - 100.0)
+    high = min(highs) if highs else low + 100.0
     if kind == "integer":
-        low = int(schema.get("minimum", 0))
-        return rng.randint(low, max(low, int(schema.get("maximum", low + 100))))
-    if kind == "number":
-        bottom = float(schema.get("minimum", 0.0))
-        return round(rng.uniform(bottom, float(schema.get("maximum", bottom + 100.0))), 2)
+        bottom = math.ceil(low)
+        return rng.randint(bottom, max(bottom, math.floor(high)))
+    return min(high, max(low, round(rng.uniform(low, high), 2)))
+
+
+def _scalar(kind: str, schema: Mapping[str, Any], rng: random.Random) -> Any:
+    if kind in ("integer", "number"):
+        return _number(kind, schema, rng)
     if kind == "boolean":
         return rng.random() < 0.5
     if kind == "null":
@@ -85,7 +101,7 @@ def _scalar(kind: str, schema: Mapping[str, Any], rng: random.Random) -> Any:
     if fmt == "time":
         return "12:00:00"
     if fmt == "uuid":
-        return f"{rng.getrandbits(128):032x}"
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
     return rng.choice(_WORDS)
 
 

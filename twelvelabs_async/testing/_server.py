@@ -91,12 +91,12 @@ class Simulator:
         """
         store, rng, now = self._app.store, self._app.seed_rng, self.clock.time()
         ids = []
-        for i in range(n):
+        for _ in range(n):
             fixed = duration if isinstance(duration, int | float) else None
             if isinstance(duration, tuple):
                 fixed = rng.uniform(*duration)
             fail = None if failure_rate is None else rng.random() < failure_rate
-            request = dict(body) if body is not None else _default_body(store_size=len(store) + i)
+            request = dict(body) if body is not None else _default_body(store_size=len(store))
             ids.append(store.create(request, now, duration=fixed, fail=fail).task_id)
         return ids
 

@@ -6,6 +6,7 @@ how it ends, so 100,000 tasks cost a few hundred bytes each and no CPU while nob
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -47,7 +48,8 @@ class SimTask:
     body: Mapping[str, Any]
     video_duration: float
     canceled_at: float | None = None
-    rendered: bytes | None = None
+    rendered: tuple[str, bytes] | None = None
+    """The status of the last full render and its JSON body (see `TaskStore.render_json`)."""
 
     def status_at(self, now: float) -> str:
         """The status at epoch second `now`."""
@@ -172,8 +174,8 @@ class TaskStore:
                 actual = task.status_at(now)
             elif key == "analysis_mode":
                 actual = task.body.get("analysis_mode", "general")
-            else:
-                actual = video.get(key)
+            else:  # the `video_url` filter matches the video's `url`
+                actual = video.get("url" if key == "video_url" else key)
             if actual != value:
                 return False
         return True
@@ -203,6 +205,19 @@ class TaskStore:
         data: dict[str, Any] = unstructure(self.model(task, now, list_item=list_item))
         data.setdefault("custom_id", None)
         return data
+
+    def render_json(self, task: SimTask, now: float) -> bytes:
+        """`render(task, now)` as JSON bytes, rendered once per status the task is seen in.
+
+        A task's full form changes only with its status: every other field is fixed at creation
+        (`completed_at` and the result belong to the terminal statuses, which never change), so
+        the body cached for the current status is exactly what rendering now would give.
+        """
+        status = task.status_at(now)
+        cached = task.rendered
+        if cached is None or cached[0] != status:
+            cached = task.rendered = (status, json.dumps(self.render(task, now)).encode())
+        return cached[1]
 
     def _video_source(self, task: SimTask) -> VideoSource | None:
         video = task.body.get("video")
