@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import inspect
+import itertools
 import random
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
@@ -38,11 +41,22 @@ _CLIENT_RESPONSE_PARAMS = inspect.signature(ClientResponse.__init__).parameters
 
 
 class FakeClock:
-    """A clock that never waits: `sleep` advances time and records the delay."""
+    """Virtual time for tests: nothing really waits, yet concurrent sleepers wake in order.
+
+    `sleep(d)` records `d` and suspends until virtual time reaches now + d. Whenever the event
+    loop has gone idle for a few rounds, time jumps to the earliest sleeper's wake-up time
+    (like trio's autojump clock), so deadlines, backoff and scheduling run instantly and
+    deterministically.
+    """
+
+    IDLE_ROUNDS = 20
 
     def __init__(self, start: float = 1_000_000.0) -> None:
         self.now = start
         self.sleeps: list[float] = []
+        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._driver: asyncio.Task[None] | None = None
 
     def monotonic(self) -> float:
         """Seconds on the fake monotonic clock."""
@@ -53,9 +67,33 @@ class FakeClock:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        """Record the delay and advance time by it."""
+        """Record the delay and wait until virtual time has advanced by it."""
         self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiters, (self.now + seconds, next(self._seq), future))
+        if self._driver is None or self._driver.done():
+            self._driver = loop.create_task(self._drive())
+        try:
+            await future
+        finally:
+            if not future.done():
+                future.cancel()
+
+    async def _drive(self) -> None:
+        while True:
+            for _ in range(self.IDLE_ROUNDS):
+                await asyncio.sleep(0)
+            while self._waiters and self._waiters[0][2].done():
+                heapq.heappop(self._waiters)
+            if not self._waiters:
+                return
+            when, _, future = heapq.heappop(self._waiters)
+            self.now = max(self.now, when)
+            future.set_result(None)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ logger = logging.getLogger("twelvelabs_async")
 T = TypeVar("T")
 Params = Sequence[tuple[str, str]]
 Decoder = Callable[[bytes, int], T]
+Listener = Callable[[int, Mapping[str, str]], None]
 
 
 def decode_json(body: bytes, status: int) -> Any:
@@ -78,6 +79,19 @@ class HTTPTransport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(status, headers)` for every response received (e.g. rate limits)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling a listener added with `add_listener`."""
+        self._listeners.remove(listener)
+
+    def _notify(self, status: int, headers: Mapping[str, str]) -> None:
+        for listener in tuple(self._listeners):
+            listener(status, headers)
 
     @property
     def closed(self) -> bool:
@@ -251,6 +265,7 @@ class HTTPTransport:
                         f"the response body was cut off: {_describe(exc)}",
                         status_code=resp.status,
                     ) from None
+                self._notify(resp.status, resp.headers)
                 return resp.status, resp.headers, body
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._transport_error(exc, f"{method} /{path}") from None
@@ -306,6 +321,7 @@ class HTTPTransport:
                     timeout=timeout,
                     allow_redirects=False,
                 )
+                self._notify(resp.status, resp.headers)
                 if 200 <= resp.status < 300:
                     return resp
                 try:

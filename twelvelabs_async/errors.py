@@ -123,6 +123,8 @@ class APIError(TwelveLabsError):
         self.code = code
         self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.body = body
+        self.task_id: str | None = None
+        """The tracked task this error is about, when a tracker raised or collected it."""
 
     def __str__(self) -> str:
         code = f" {self.code}" if self.code else ""

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._convert import structure
 from .._http import HTTPTransport, decode_json
 from .._pagination import AsyncPaginator
-from .._retry import is_retryable_status
 from .._validate import check_range, path_id
 from ..errors import (
-    APIConnectionError,
-    APIError,
-    DecodeError,
     InvalidInputError,
-    RateLimitError,
-    TrackingTimeout,
 )
 from ..models import (
     AnalysisMode,
@@ -31,6 +25,9 @@ from ..models import (
     TaskStatus,
     VideoInput,
 )
+from ..tracking._policy import PAGE_LIMIT, PollPolicy
+from ..tracking._state import StatusChange
+from ..tracking._tracker import OnError, OnExit, Strategy, Tracker
 from ._body import analysis_body
 
 logger = logging.getLogger("twelvelabs_async")
@@ -131,7 +128,26 @@ class AnalyzeTasks:
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:
         """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown)."""
-        return await self._http.request("GET", f"analyze/tasks/{path_id(task_id)}", _task)
+        return await self._fetch(task_id)
+
+    async def _fetch(self, task_id: str, *, retries: int | None = None) -> AnalyzeTask:
+        path = f"analyze/tasks/{path_id(task_id)}"
+        return await self._http.request("GET", path, _task, retries=retries)
+
+    async def _page(
+        self,
+        number: int,
+        *,
+        limit: int = PAGE_LIMIT,
+        status: str | None = None,
+        retries: int | None = None,
+    ) -> TaskPage:
+        params = [("page", str(number)), ("page_limit", str(limit))]
+        if status is not None:
+            params.append(("status", status))
+        return await self._http.request(
+            "GET", "analyze/tasks", _page, params=params, retries=retries
+        )
 
     def list(
         self,
@@ -190,6 +206,82 @@ class AnalyzeTasks:
             "DELETE", f"analyze/tasks/{path_id(task_id)}", _nothing, retry_malformed=False
         )
 
+    def track(
+        self,
+        task_ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        on_error: OnError = "raise",
+        strategy: Strategy = "auto",
+        max_in_flight: int = 16,
+        max_rate: float | None = None,
+        poll_policy: PollPolicy | None = None,
+        on_exit: OnExit = "leave",
+        cancel_timeout: float = 10.0,
+        yield_list_items: bool = False,
+        on_status: Callable[[StatusChange], object] | None = None,
+        buffer: int = 256,
+    ) -> Tracker:
+        """Follow many tasks and yield each one, complete, the moment it is terminal.
+
+        ```python
+        async with client.analyze.tasks.track(ids, timeout=3600) as tracker:
+            async for task in tracker:          # each id once, in the order they finish
+                ...
+                tracker.add(another_id)         # ids can be added while iterating
+        ```
+
+        One scheduler serves every id within one request budget: at most `max_in_flight`
+        requests at once and, if set, `max_rate` per second; a 429, `Retry-After` or an
+        exhausted `X-Ratelimit-Remaining` pauses the whole tracker. Each task has its own
+        next-due time; intervals adapt (sooner when a task is likely to finish, backing off
+        while it is not) within `poll_policy`'s bounds, with jitter. When it saves requests,
+        the tracker sweeps `GET /analyze/tasks` to learn many statuses at once and retrieves
+        only the tasks that finished; per-task polls stay as the safety net.
+
+        A `failed` or `canceled` task is yielded like a `ready` one. Transient failures are
+        retried within the budget and never yielded. A permanent error about one task (404,
+        400, ...) stops everything and is raised (`on_error="raise"`), naming the task in the
+        error's `task_id`, or is recorded in `tracker.errors` (`on_error="collect"`). 401 and
+        403 always stop everything. Leaving the block (by `break`, an error or cancellation)
+        stops all polling at once.
+
+        Args:
+            task_ids: the ids to follow (duplicates collapse).
+            timeout: overall deadline in seconds; past it `TrackingTimeout` is raised with
+                the ids still `pending`. Not the per-request timeout.
+            on_error: `"raise"` or `"collect"` for per-task permanent errors.
+            strategy: `"auto"` (sweep when it saves requests), `"per_task"` or `"sweep"`.
+            max_in_flight: the most requests in flight at once.
+            max_rate: the most requests per second, or None.
+            poll_policy: the bounds of poll intervals and sweeps (`PollPolicy`).
+            on_exit: `"cancel_remote"` also cancels the still-pending tasks on the server
+                when the block is left early (shielded, within `cancel_timeout` seconds).
+            cancel_timeout: the time box of `on_exit="cancel_remote"`.
+            yield_list_items: yield a task straight from a sweep's list item instead of
+                retrieving it, saving a request per task. List items are cut down by the API:
+                `request_params.prompt` keeps 30 characters, `response_format.json_schema` is
+                left out and `segment_definitions` keeps its first entry.
+            on_status: called with a `StatusChange` whenever a task is seen in a new status
+                (for progress displays); it must not block.
+            buffer: finished tasks held for a slow consumer before polling pauses.
+        """
+        return Tracker(
+            self,
+            task_ids,
+            timeout=timeout,
+            on_error=on_error,
+            strategy=strategy,
+            max_in_flight=max_in_flight,
+            max_rate=max_rate,
+            poll_policy=poll_policy or PollPolicy(),
+            on_exit=on_exit,
+            cancel_timeout=cancel_timeout,
+            yield_list_items=yield_list_items,
+            on_status=on_status,
+            buffer=buffer,
+        )
+
     async def wait(
         self,
         task_id: str,
@@ -198,13 +290,14 @@ class AnalyzeTasks:
         poll_interval: float = 1.0,
         max_poll_interval: float = 30.0,
     ) -> AnalyzeTask:
-        """Poll a task until it is `ready`, `failed` or `canceled`, and return it.
+        """Poll one task until it is `ready`, `failed` or `canceled`, and return it.
 
-        The first poll is immediate; then the interval grows by half each time, from
-        `poll_interval` up to `max_poll_interval`, with +-20 % jitter. Transient failures
-        (429, 5xx, connection errors, malformed bodies) are logged and polling goes on,
-        honouring a server-requested delay. 404, 401, 403 and every other API error raise at
-        once. A `failed` or `canceled` task is returned, not raised.
+        Runs on the tracker's engine with per-task polling: the first poll is immediate; the
+        interval then grows by half each poll, from `poll_interval` up to `max_poll_interval`
+        (sooner when tasks like it usually finish), with +-20 % jitter. Transient failures
+        (429, 408, 5xx, connection errors, malformed bodies) are polled through, honouring a
+        server-requested delay. 404, 401, 403 and other API errors raise at once. A `failed`
+        or `canceled` task is returned, not raised.
 
         Args:
             task_id: the task to wait for.
@@ -214,35 +307,15 @@ class AnalyzeTasks:
             poll_interval: the first interval between polls, in seconds.
             max_poll_interval: the largest interval between polls, in seconds.
         """
-        path = f"analyze/tasks/{path_id(task_id)}"
+        path_id(task_id)
         check_range(poll_interval, "poll_interval", 0.01, 3600)
         check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
         if timeout is not None:
             check_range(timeout, "timeout", 0, float("inf"))
-        clock, rng = self._http.clock, self._http.rng
-        deadline = None if timeout is None else clock.monotonic() + timeout
-        interval = poll_interval
-        while True:
-            server_delay = 0.0
-            try:
-                # Retries inside one poll never sleep past the deadline.
-                task = await self._http.request("GET", path, _task, deadline=deadline)
-            except (APIError, APIConnectionError, DecodeError) as exc:
-                if isinstance(exc, APIError) and not is_retryable_status(exc.status_code):
-                    raise
-                logger.info("waiting for task %s: transient error, polling on: %s", task_id, exc)
-                if isinstance(exc, RateLimitError) and exc.retry_after:
-                    server_delay = exc.retry_after
-            else:
-                if task.is_terminal:
-                    return task
-            now = clock.monotonic()
-            if deadline is not None and now >= deadline:
-                raise TrackingTimeout(
-                    f"task {task_id} did not finish within {timeout:g}s", pending=[task_id]
-                )
-            delay = max(server_delay, interval * rng.uniform(0.8, 1.2))
-            if deadline is not None:
-                delay = min(delay, deadline - now)
-            await clock.sleep(delay)
-            interval = min(max_poll_interval, interval * 1.5)
+        policy = PollPolicy(min_interval=poll_interval, max_interval=max_poll_interval)
+        async with self.track(
+            [task_id], timeout=timeout, strategy="per_task", poll_policy=policy, max_in_flight=1
+        ) as tracker:
+            async for task in tracker:
+                return task
+        raise AssertionError("unreachable: a tracker of one id yields it or raises")

@@ -38,9 +38,9 @@ _SYNC_KEYS = frozenset(
 )  # fmt: skip
 _LIST_FILTERS = ("status", "video_url", "asset_id", "analysis_mode")
 RESET = 0
+"""The status recorded in the statistics for a connection reset without any response."""
 _RATE_HEADERS = web.RequestKey("rate_headers", dict[str, str])
 """The `X-Ratelimit-*` headers of a request, added when its response is prepared."""
-"""The status recorded in the statistics for a connection reset without any response."""
 
 
 class WallClock(Protocol):

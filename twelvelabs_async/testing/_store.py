@@ -18,6 +18,7 @@ from .._convert import structure, unstructure
 from ..models import (
     AnalyzeTask,
     AnalyzeTaskResult,
+    MediaSource,
     PageInfo,
     RequestParams,
     TaskError,
@@ -67,6 +68,27 @@ class SimTask:
     def terminal_at(self) -> float:
         """The epoch second the task became (or will become) terminal."""
         return self.canceled_at if self.canceled_at is not None else self.finish_at
+
+
+def _sources(sources: tuple[MediaSource, ...]) -> tuple[MediaSource, ...]:
+    return tuple(attrs.evolve(source, base64_string=None) for source in sources)
+
+
+def _without_base64(params: RequestParams) -> RequestParams:
+    """Reference images (prompt_v2, segment definitions) echoed without their base64 content."""
+    if params.prompt_v2 is not None and params.prompt_v2.media_sources:
+        prompt_v2 = attrs.evolve(
+            params.prompt_v2, media_sources=_sources(params.prompt_v2.media_sources)
+        )
+        params = attrs.evolve(params, prompt_v2=prompt_v2)
+    fmt = params.response_format
+    if fmt is not None and fmt.segment_definitions:
+        defs = tuple(
+            attrs.evolve(d, media_sources=_sources(d.media_sources))
+            for d in fmt.segment_definitions
+        )
+        params = attrs.evolve(params, response_format=attrs.evolve(fmt, segment_definitions=defs))
+    return params
 
 
 def _when(epoch: float) -> datetime:
@@ -233,6 +255,7 @@ class TaskStore:
     @staticmethod
     def _params(task: SimTask, list_item: bool) -> RequestParams:
         body = dict(task.body)
+        body.pop("model_name", None)  # not part of the echoed request_params
         body.setdefault("analysis_mode", "general")
         params = structure(body, RequestParams)
         if params.image:
@@ -241,6 +264,7 @@ class TaskStore:
                 attrs.evolve(img, media_type="image", base64_string=None) for img in params.image
             )
             params = attrs.evolve(params, image=echoed)
+        params = _without_base64(params)
         if not list_item:
             return params
         fmt = params.response_format

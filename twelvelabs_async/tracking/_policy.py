@@ -1,0 +1,143 @@
+"""Pure scheduling decisions of the tracker: poll intervals, and whether sweeps pay off.
+
+How long until a task's next poll, and whether sweeping the task list is cheaper than polling
+tasks one by one. No I/O, no event loop.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections.abc import Iterable
+
+import attrs
+
+ACTIVE_STATUSES = ("queued", "pending", "processing")
+"""The list filters of an *active* sweep, in lifecycle order (a task moving forward while the
+sweep runs is then seen in a later list rather than missed)."""
+
+FINAL_STATUSES = ("ready", "failed", "canceled")
+"""The list filters of a *final* sweep: presence there is proof that a task ended."""
+
+PAGE_LIMIT = 50
+"""Tasks per list page (the API's maximum)."""
+
+
+@attrs.frozen
+class PollPolicy:
+    """The bounds of the tracker's timing, in seconds.
+
+    Attributes:
+        min_interval: the shortest interval between two polls of one task.
+        max_interval: the longest interval between two polls of one task; also the safety-net
+            cadence of direct polls while sweeps are in use.
+        growth: how much a task's interval grows per poll while nothing is known about
+            durations (exponential backoff from `min_interval` to `max_interval`).
+        jitter: every interval is multiplied by a uniform factor in [1 - jitter, 1 + jitter].
+        sweep_interval: the time between two sweeps of the task list.
+        unseen_grace: an id that no sweep has shown is retrieved directly within this time.
+    """
+
+    min_interval: float = 1.0
+    max_interval: float = 30.0
+    growth: float = 1.5
+    jitter: float = 0.2
+    sweep_interval: float = 1.0
+    unseen_grace: float = 3.0
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self.min_interval <= self.max_interval:
+            raise ValueError("need 0 < min_interval <= max_interval")
+        if self.growth < 1 or not 0 <= self.jitter < 1:
+            raise ValueError("need growth >= 1 and 0 <= jitter < 1")
+        if self.sweep_interval <= 0 or self.unseen_grace < 0:
+            raise ValueError("need sweep_interval > 0 and unseen_grace >= 0")
+
+
+class DurationModel:
+    """What the tracker has learned about how long tasks take (created_at to completed_at).
+
+    Keeps a sorted sample of the most recent durations (bounded memory).
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._recent: list[float] = []
+        self._sorted: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def add(self, seconds: float) -> None:
+        """Record one observed duration."""
+        if seconds < 0 or math.isnan(seconds):
+            return
+        self._recent.append(seconds)
+        bisect.insort(self._sorted, seconds)
+        if len(self._recent) > self._capacity:
+            oldest = self._recent.pop(0)
+            del self._sorted[bisect.bisect_left(self._sorted, oldest)]
+
+    def quantile(self, q: float) -> float:
+        """The q-quantile of the observed durations (requires at least one)."""
+        index = min(len(self._sorted) - 1, max(0, round(q * (len(self._sorted) - 1))))
+        return self._sorted[index]
+
+
+MIN_SAMPLES = 5
+"""Durations needed before the duration model shapes poll intervals."""
+
+
+def poll_interval(
+    polls: int,
+    age: float | None,
+    durations: DurationModel,
+    policy: PollPolicy,
+    rng: random.Random,
+) -> float:
+    """The wait before the next direct poll of a task, jittered, within policy bounds.
+
+    Args:
+        polls: how many times this task has been polled (or observed) already.
+        age: seconds since the task was created, when known.
+        durations: what is known about how long tasks take.
+        policy: the bounds.
+        rng: the jitter source.
+
+    Without duration knowledge the interval grows geometrically from `min_interval`. With it,
+    a young task waits until about halfway to the earliest likely finish (the 10th percentile),
+    a task inside the likely window (10th to 90th percentile) is polled at `min_interval`, and
+    an overdue one backs off geometrically again.
+    """
+    backoff = policy.min_interval * policy.growth ** max(0, polls)
+    base = backoff
+    if age is not None and len(durations) >= MIN_SAMPLES:
+        early, late = durations.quantile(0.1), durations.quantile(0.9)
+        if age < early:
+            base = (early - age) / 2
+        elif age <= late:
+            base = policy.min_interval
+    base = min(policy.max_interval, max(policy.min_interval, base))
+    return base * rng.uniform(1 - policy.jitter, 1 + policy.jitter)
+
+
+def failure_delay(failures: int, policy: PollPolicy, rng: random.Random) -> float:
+    """Backoff before re-polling a task whose last poll failed transiently (full jitter)."""
+    cap = min(policy.max_interval, policy.min_interval * 2 ** max(0, failures - 1))
+    return max(policy.min_interval / 2, rng.uniform(0, cap))
+
+
+def pages_for(count: int) -> int:
+    """List pages needed to read `count` tasks (at least one)."""
+    return max(1, -(-count // PAGE_LIMIT))
+
+
+def sweep_cost(counts_by_status: dict[str, int], statuses: Iterable[str]) -> int:
+    """Requests one sweep over `statuses` costs, given how many tasks each list holds."""
+    return sum(pages_for(counts_by_status.get(s, 0)) for s in statuses)
+
+
+def prefer_sweep(per_task_rate: float, sweep_requests: int, policy: PollPolicy) -> bool:
+    """Sweep when it costs fewer requests per second than polling each task directly."""
+    return sweep_requests / policy.sweep_interval < per_task_rate

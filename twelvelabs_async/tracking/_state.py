@@ -1,0 +1,118 @@
+"""What the tracker knows about each task, and the queue of polls ordered by due time."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import Counter
+from collections.abc import Mapping
+
+import attrs
+
+
+@attrs.frozen
+class StatusChange:
+    """A tracked task was seen in a new status (`old` is None the first time it is seen)."""
+
+    task_id: str
+    old: str | None
+    new: str
+
+
+@attrs.define
+class TrackerStats:
+    """What a tracker did, for logs, progress displays and benchmarks.
+
+    Attributes:
+        requests: requests sent, by kind (`retrieve`, `list`, `cancel`).
+        retries: transient failures (429, 5xx, connection errors, malformed bodies) that were
+            retried within the budget.
+        throttles: times the whole tracker paused because the server asked it to slow down.
+        throttled_seconds: the total length of those pauses.
+        sweeps: list sweeps completed.
+        candidates: tasks a sweep flagged as probably finished (then retrieved).
+        wasted: candidates that turned out not to be finished yet.
+        from_list: tasks yielded straight from a list item (`yield_list_items=True`).
+        yielded: tasks yielded.
+    """
+
+    requests: Counter[str] = attrs.field(factory=Counter)
+    retries: int = 0
+    throttles: int = 0
+    throttled_seconds: float = 0.0
+    sweeps: int = 0
+    candidates: int = 0
+    wasted: int = 0
+    from_list: int = 0
+    yielded: int = 0
+
+    @property
+    def total_requests(self) -> int:
+        """Every request sent."""
+        return sum(self.requests.values())
+
+
+@attrs.define(slots=True, eq=False)
+class Entry:
+    """One pending task."""
+
+    task_id: str
+    added: float
+    status: str | None = None
+    created: float | None = None
+    polls: int = 0
+    failures: int = 0
+    interval: float = 0.0
+    due: float = 0.0
+    version: int = 0
+    in_flight: bool = False
+    seen: bool = False
+    candidate: bool = False
+
+
+class DueQueue:
+    """Pending entries ordered by when they are due; rescheduling invalidates old positions."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Entry, int]] = []
+        self._seq = itertools.count()
+
+    def schedule(self, entry: Entry, due: float) -> None:
+        """(Re)schedule `entry` at `due`."""
+        entry.version += 1
+        entry.due = due
+        heapq.heappush(self._heap, (due, next(self._seq), entry, entry.version))
+
+    def _clean(self, live: Mapping[str, Entry]) -> None:
+        heap = self._heap
+        while heap:
+            _, _, entry, version = heap[0]
+            if (
+                version == entry.version
+                and not entry.in_flight
+                and live.get(entry.task_id) is entry
+            ):
+                return
+            heapq.heappop(heap)
+
+    def next_due(self, live: Mapping[str, Entry]) -> float | None:
+        """When the earliest live entry is due, or None."""
+        self._clean(live)
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now: float, live: Mapping[str, Entry]) -> Entry | None:
+        """The earliest entry due at `now`, removed from the queue; None if none is due."""
+        self._clean(live)
+        if self._heap and self._heap[0][0] <= now:
+            return heapq.heappop(self._heap)[2]
+        return None
+
+    def compact(self, live: Mapping[str, Entry]) -> None:
+        """Drop stale positions once they outnumber the live entries."""
+        if len(self._heap) > 4 * len(live) + 64:
+            self._heap = [
+                item
+                for item in self._heap
+                if item[3] == item[2].version and live.get(item[2].task_id) is item[2]
+            ]
+            heapq.heapify(self._heap)
