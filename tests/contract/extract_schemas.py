@@ -1,0 +1,160 @@
+"""Copy the OpenAPI component schemas the simulator's responses are checked against.
+
+Run from the repository root, with the API description beside the checkout:
+
+    python tests/contract/extract_schemas.py ../shared/api/openapi-v1.3.json
+
+It writes `tests/contract/openapi_schemas.json`: the schemas named in `ROOTS` and everything
+they `$ref`, transitively, under `components.schemas` (so the `#/components/schemas/...`
+references keep working), then applies `adjust()`. That file is committed, because clones of
+this repository do not have the API description.
+
+The OpenAPI export is older than the official SDK (twelvelabs 1.3.6). Where the two disagree,
+the contract follows the SDK, and each adjustment below says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+ROOTS = (
+    "AnalyzeTaskResponse",
+    "analyzeAsync_tasks_list_Response_200",
+    "CreateAnalyzeTaskResponse",
+    "NonStreamAnalyzeResponse",
+    "StreamAnalyzeResponse",
+    # Error bodies: nested (create, retrieve, delete) and flat (list 400, /analyze 400).
+    "ErrorResponse",
+    "List-async-analysis-tasksRequestBadRequestError",
+    "Generate-text-representationRequestBadRequestError",
+)
+OUTPUT = Path(__file__).with_name("openapi_schemas.json")
+_PREFIX = "#/components/schemas/"
+_TIME_FORMATS = ["seconds", "hh:mm:ss", "hh:mm:ss.fff"]
+
+
+def referenced(schemas: dict[str, Any], roots: tuple[str, ...]) -> dict[str, Any]:
+    """The root schemas and every schema they reference, transitively, in name order."""
+    found: dict[str, Any] = {}
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found[name] = schemas[name]
+        pending.extend(_refs(schemas[name]))
+    return dict(sorted(found.items()))
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        names = []
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(_PREFIX):
+                names.append(value.removeprefix(_PREFIX))
+            else:
+                names.extend(_refs(value))
+        return names
+    if isinstance(node, list):
+        return [name for item in node for name in _refs(item)]
+    return []
+
+
+def adjust(schemas: dict[str, Any]) -> dict[str, Any]:
+    """Bring the older OpenAPI schemas in line with the official SDK 1.3.6 (see each comment)."""
+    s = copy.deepcopy(schemas)
+    # SDK: AnalyzeTaskStatus has `canceled` (cancel endpoint); the OpenAPI enum stops at failed.
+    s["AnalyzeTaskStatus"]["enum"].append("canceled")
+    # SDK: AnalyzeTaskError has an optional `code` (e.g. user_canceled); OpenAPI: message only.
+    s["AnalyzeTaskError"]["properties"]["code"] = {"type": "string"}
+    # SDK: AnalyzeTaskResponse has `batch_id` for tasks created by a batch.
+    s["AnalyzeTaskResponse"]["properties"]["batch_id"] = {"type": "string"}
+    params = s["AnalyzeTaskResponseRequestParams"]["properties"]
+    # SDK: request_params.max_tokens is an integer or the string "unlimited".
+    params["max_tokens"] = {
+        "anyOf": [{"type": "integer"}, {"const": "unlimited"}, {"type": "null"}]
+    }
+    # SDK: request_params.image echoes image inputs (AnalyzeTaskMediaSource: no base64).
+    params["image"] = {"type": "array", "items": {"$ref": f"{_PREFIX}AnalyzeTaskMediaSource"}}
+    s["AnalyzeTaskMediaSource"] = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "media_type": {"type": "string"},
+            "url": {"type": "string"},
+            "asset_id": {"type": "string"},
+        },
+        "required": ["name", "media_type"],
+        "title": "AnalyzeTaskMediaSource (from the SDK)",
+    }
+    # SDK: response_format.segment_time_format is echoed when it was set.
+    response_format = s["AnalyzeTaskResponseRequestParamsResponseFormat"]["properties"]
+    response_format["segment_time_format"] = {"enum": _TIME_FORMATS}
+    # SDK: a segment field has `format` (timestamp fields) ...
+    field = s["AnalyzeTaskResponseRequestParamsResponseFormatSegmentDefinitionsItemsFieldsItems"]
+    field["properties"]["format"] = {"enum": _TIME_FORMATS}
+    # ... and its `items` may hold the event `fields` of a `time_array` field.
+    items = s[
+        "AnalyzeTaskResponseRequestParamsResponseFormatSegmentDefinitionsItemsFieldsItemsItems"
+    ]
+    items["properties"]["fields"] = {
+        "type": "array",
+        "items": {"$ref": f"{_PREFIX}AnalyzeTaskTimeArrayItemField"},
+    }
+    s["AnalyzeTaskTimeArrayItemField"] = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "type": {"type": "string"},
+            "description": {"type": "string"},
+            "enum": {"type": "array", "items": {"type": "string"}},
+            "items": {"type": "object", "properties": {"type": {"type": "string"}}},
+        },
+        "required": ["name", "type"],
+        "title": "AnalyzeTaskTimeArrayItemField (from the SDK)",
+    }
+    # SDK: the cancel endpoint (absent from the OpenAPI export) answers
+    # CancelAnalyzeTaskResponse {task_id, status: "canceled"}.
+    s["CancelAnalyzeTaskResponse"] = {
+        "type": "object",
+        "properties": {"task_id": {"type": "string"}, "status": {"const": "canceled"}},
+        "required": ["task_id", "status"],
+        "title": "CancelAnalyzeTaskResponse (from the SDK)",
+    }
+    # SDK: FlatErrorResponse (401 and the flat 400s) requires both code and message.
+    for flat in (
+        "List-async-analysis-tasksRequestBadRequestError",
+        "Generate-text-representationRequestBadRequestError",
+    ):
+        s[flat]["required"] = ["code", "message"]
+    return dict(sorted(s.items()))
+
+
+def extract(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The document written to `openapi_schemas.json`."""
+    schemas = adjust(referenced(openapi["components"]["schemas"], ROOTS))
+    return {
+        "$comment": (
+            "Generated by tests/contract/extract_schemas.py from the TwelveLabs OpenAPI v1.3 "
+            "export, adjusted to the official SDK 1.3.6 where they disagree. Do not edit."
+        ),
+        "components": {"schemas": schemas},
+    }
+
+
+def main() -> None:
+    """Read the OpenAPI description and write the extracted schemas."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("openapi", type=Path, help="path to openapi-v1.3.json")
+    args = parser.parse_args()
+    document = extract(json.loads(args.openapi.read_text("utf-8")))
+    OUTPUT.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    print(f"wrote {len(document['components']['schemas'])} schemas to {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()
