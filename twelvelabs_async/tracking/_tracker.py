@@ -168,6 +168,11 @@ class Tracker:
     # --- context manager and iteration ----------------------------------------------------
 
     async def __aenter__(self) -> Tracker:
+        now = self._clock.monotonic()
+        self._sweeping_mode = self._sweeper.choose_mode(now)
+        if self._sweeping_mode:  # let the first sweep see every id before polling it directly
+            for entry in self._entries.values():
+                self._queue.schedule(entry, now + self._policy.unseen_grace)
         self._http.add_listener(self._on_response)
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
