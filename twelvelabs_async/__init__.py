@@ -71,6 +71,7 @@ from .models import (
     WebhookDelivery,
     is_terminal_status,
 )
+from .tracking import PollPolicy, StatusChange, Tracker, TrackerStats
 
 __all__ = [
     "APIConnectionError",
@@ -101,6 +102,7 @@ __all__ = [
     "NotFoundError",
     "PageInfo",
     "PermissionDeniedError",
+    "PollPolicy",
     "PromptV2",
     "RateLimitError",
     "RequestParams",
@@ -110,6 +112,7 @@ __all__ = [
     "SegmentField",
     "SegmentFieldItems",
     "ServerError",
+    "StatusChange",
     "StreamEnd",
     "StreamEvent",
     "StreamStart",
@@ -123,6 +126,8 @@ __all__ = [
     "TextGeneration",
     "TimeRange",
     "TokenUsage",
+    "Tracker",
+    "TrackerStats",
     "TrackingTimeout",
     "TwelveLabsError",
     "UnknownEvent",
