@@ -108,7 +108,8 @@ def poll_interval(
     Without duration knowledge the interval grows geometrically from `min_interval`. With it,
     a young task waits until about halfway to the earliest likely finish (the 10th percentile),
     a task inside the likely window (10th to 90th percentile) is polled at `min_interval`, and
-    an overdue one backs off geometrically again.
+    an overdue one waits a quarter of how late it is (a task 20 s past the 90th percentile is
+    polled every 5 s), whatever its poll count.
     """
     backoff = policy.min_interval * policy.growth ** max(0, polls)
     base = backoff
@@ -118,6 +119,8 @@ def poll_interval(
             base = (early - age) / 2
         elif age <= late:
             base = policy.min_interval
+        else:  # overdue: back off in proportion to how late it is, not to how often polled
+            base = (age - late) / 4
     base = min(policy.max_interval, max(policy.min_interval, base))
     return base * rng.uniform(1 - policy.jitter, 1 + policy.jitter)
 

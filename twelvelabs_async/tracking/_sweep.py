@@ -59,11 +59,12 @@ class Sweeper:
         safety = len(pending) * t._policy.sweep_interval / t._policy.max_interval
         sweep = prefer_sweep(per_task_rate, cost + round(safety), t._policy)
         if sweep != self._sweeping:
-            self._sweeping = sweep
-            if not sweep:  # back to per-task polling: bring the safety-net polls forward
+            self._sweeping = t._sweeping_mode = sweep  # `reschedule` below reads the new mode
+            if not sweep:  # back to per-task polling: poll each task soon, spread over a beat
                 for entry in pending:
                     if not entry.in_flight:
-                        t.reschedule(entry)
+                        due = now + t._rng.uniform(0, t._policy.min_interval)
+                        t._queue.schedule(entry, due)
         return self._sweeping
 
     def _final_allowed(self) -> bool:

@@ -322,6 +322,7 @@ class Tracker:
         if self._entries.get(entry.task_id) is not entry:
             return
         entry.failures = 0
+        entry.polls += 1
         self.observe(
             entry, str(task.status), task.created_at.timestamp() if task.created_at else None
         )
@@ -334,9 +335,8 @@ class Tracker:
         self.reschedule(entry)
 
     def observe(self, entry: Entry, status: str, created: float | None) -> None:
-        """Record what was seen of a task; report a status change."""
+        """Record what was seen of a task (by a poll or a sweep); report a status change."""
         entry.seen = True
-        entry.polls += 1
         if created is not None:
             entry.created = created
         old = entry.status
@@ -359,7 +359,7 @@ class Tracker:
             self._queue.schedule(entry, now + self._policy.max_interval * jitter)
             return
         age = None if entry.created is None else self._clock.time() - entry.created
-        polls = entry.polls - 1  # the first interval after the first look is min_interval
+        polls = entry.polls - 1  # the first interval after the first poll is min_interval
         entry.interval = poll_interval(polls, age, self._durations, self._policy, self._rng)
         self._queue.schedule(entry, now + entry.interval)
 

@@ -1,0 +1,79 @@
+"""What every command shares: the client from flags and environment, exit codes, output."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TextIO
+
+from .._client import API_KEY_ENV, BASE_URL_ENV, AsyncTwelveLabs
+from .._convert import unstructure
+from ..errors import APIConnectionError, APIError, ConfigurationError, TwelveLabsError
+
+EXIT_OK = 0
+"""Every task is ready (or the command succeeded)."""
+EXIT_SOME_FAILED = 1
+"""Some task failed or was canceled."""
+EXIT_USAGE = 2
+"""The command line was wrong (argparse uses 2 as well)."""
+EXIT_API = 3
+"""The API (or the connection to it) failed, including authentication."""
+EXIT_INTERRUPTED = 130
+"""Interrupted with Ctrl-C."""
+
+
+def add_client_options(parser: argparse.ArgumentParser) -> None:
+    """`--api-key` and `--base-url`, defaulting to the environment."""
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help=f"API key (default: ${API_KEY_ENV}; prefer the variable: flags show up in `ps`)",
+    )
+    parser.add_argument("--base-url", default=None, help=f"API root (default: ${BASE_URL_ENV})")
+
+
+def make_client(args: argparse.Namespace, **options: Any) -> AsyncTwelveLabs:
+    """The client the flags and environment describe."""
+    return AsyncTwelveLabs(args.api_key, base_url=args.base_url, **options)
+
+
+def to_json(value: Any) -> str:
+    """One line of JSON for a model (enums as strings, datetimes as RFC 3339)."""
+    return json.dumps(unstructure(value), default=str, separators=(",", ":"))
+
+
+def error(message: str, stream: TextIO | None = None) -> None:
+    """Print an error line to stderr."""
+    print(f"twelvelabs-async: error: {message}", file=stream or sys.stderr)
+
+
+def run(command: Callable[[], Awaitable[int]]) -> int:
+    """Run an async command; map our errors and Ctrl-C to exit codes."""
+    try:
+        return asyncio.run(_guarded(command))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): stop quietly, as Python's docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_SOME_FAILED
+
+
+async def _guarded(command: Callable[[], Awaitable[int]]) -> int:
+    try:
+        return await command()
+    except ConfigurationError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    except (APIError, APIConnectionError) as exc:
+        error(str(exc))
+        return EXIT_API
+    except TwelveLabsError as exc:
+        error(str(exc))
+        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_API
