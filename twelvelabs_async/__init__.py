@@ -32,6 +32,7 @@ from .errors import (
     TrackingTimeout,
     TwelveLabsError,
     UnprocessableEntityError,
+    WebhookVerificationError,
 )
 from .models import (
     TERMINAL_STATUSES,
@@ -72,6 +73,7 @@ from .models import (
     is_terminal_status,
 )
 from .tracking import PollPolicy, StatusChange, Tracker, TrackerStats
+from .webhooks import WebhookEvent, WebhookEventType, WebhookTaskData
 
 __all__ = [
     "APIConnectionError",
@@ -137,6 +139,10 @@ __all__ = [
     "VideoSource",
     "VideoSystemMetadata",
     "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookTaskData",
+    "WebhookVerificationError",
     "__version__",
     "is_terminal_status",
     "parse_json",

@@ -287,28 +287,42 @@ class HTTPTransport:
 
     @asynccontextmanager
     async def stream(
-        self, method: str, path: str, *, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        accept: str = "application/x-ndjson, application/json",
+        retries: int | None = None,
     ) -> AsyncIterator[AsyncIterator[bytes]]:
         """Open a streamed response and yield an iterator over its body's lines.
 
         Failures before the body starts (error statuses, connection errors) are retried like
-        `request()`; once lines flow, nothing is retried. The response is released on exit.
+        `request()`: a GET after any connection failure, other methods only when the request
+        never reached the server. Once lines flow, nothing is retried. The response is
+        released on exit. `accept` is the `Accept` header; `retries` overrides `max_retries`.
         """
         context = f"{method} /{path}"
-        resp = await self._open_stream(method, path, json_body, context)
+        resp = await self._open_stream(method, path, json_body, context, accept, retries)
         try:
             yield _iter_lines(resp, context, self.timeout)
         finally:
             resp.release()
 
     async def _open_stream(
-        self, method: str, path: str, json_body: Any, context: str
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        context: str,
+        accept: str,
+        retries: int | None,
     ) -> aiohttp.ClientResponse:
         # A stream may last long: the timeout bounds connecting and each read, not the total.
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=self.timeout, sock_read=self.timeout
         )
-        headers = self._merge_headers({"Accept": "application/x-ndjson, application/json"})
+        headers = self._merge_headers({"Accept": accept})
         retry = 0
         while True:
             session = self._get_session()
@@ -329,17 +343,18 @@ class HTTPTransport:
                 finally:
                     resp.release()
             except (TimeoutError, aiohttp.ClientError) as exc:
-                # A streamed analysis is paid work: repeat it only if it never reached the server.
+                # A streamed analysis is paid work: repeat it only if it never reached the
+                # server. A GET (batch results) is a read and may always be repeated.
                 failure = self._transport_error(exc, context)
-                if failure.request_sent or not await self._backoff(
-                    retry, context, failure, None, {}
+                if (failure.request_sent and method != "GET") or not await self._backoff(
+                    retry, context, failure, None, {}, retries=retries
                 ):
                     raise failure from None
                 retry += 1
                 continue
             error = self._error(resp.status, resp.headers, body, context)
             if not is_retryable_status(resp.status) or not await self._backoff(
-                retry, context, error, resp.status, resp.headers
+                retry, context, error, resp.status, resp.headers, retries=retries
             ):
                 raise error
             retry += 1

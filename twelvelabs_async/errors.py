@@ -11,6 +11,7 @@ TwelveLabsError
 ├── ClientClosedError         the client, or the session it borrowed, is closed
 ├── DecodeError               a 2xx body cut off or not the promised JSON; `.path`
 ├── TrackingTimeout           a wait passed its deadline; `.pending` (also TimeoutError)
+├── WebhookVerificationError  a webhook delivery that is unsigned, forged, stale or malformed
 ├── APIConnectionError        no usable response: refused, reset, DNS, TLS
 │   └── APITimeoutError       the per-request timeout expired (also TimeoutError)
 └── APIError                  an error status: status_code, code, message, headers, body
@@ -78,6 +79,28 @@ class TrackingTimeout(TwelveLabsError, TimeoutError):
     def __init__(self, message: str, *, pending: Iterable[str] = ()) -> None:
         super().__init__(message)
         self.pending: frozenset[str] = frozenset(pending)
+
+
+class WebhookVerificationError(TwelveLabsError):
+    """A webhook delivery failed verification (`twelvelabs_async.webhooks.verify`).
+
+    The message says what was wrong; it never contains a signing secret or the digest the
+    signature should have had.
+
+    Attributes:
+        reason: what failed, one of `missing_signature` (no `TL-Signature` header),
+            `malformed_signature` (the header is not `t=<unix seconds>,v1=<hex>`),
+            `signature_mismatch` (no `v1` digest matches the body under any secret),
+            `timestamp_out_of_tolerance` (signed too long ago or in the future: a replay or
+            a skewed clock) and `malformed_body` (authentic, but not the documented event).
+        path: for `malformed_body`, where in the JSON the problem is (`$` for the whole body).
+    """
+
+    def __init__(self, message: str, *, reason: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        self.path = path
 
 
 class APIConnectionError(TwelveLabsError):

@@ -382,3 +382,18 @@ class UnknownEvent:
 
 StreamEvent = StreamStart | TextGeneration | StreamEnd | UnknownEvent
 """Any event of a streamed analysis."""
+
+
+# --- batches (defined in `_batch_models`, imported last: they build on the models above) ---
+
+from ._batch_models import BATCH_TERMINAL_STATUSES as BATCH_TERMINAL_STATUSES  # noqa: E402
+from ._batch_models import ITEM_TERMINAL_STATUSES as ITEM_TERMINAL_STATUSES  # noqa: E402
+from ._batch_models import Batch as Batch  # noqa: E402
+from ._batch_models import BatchCreated as BatchCreated  # noqa: E402
+from ._batch_models import BatchDefaults as BatchDefaults  # noqa: E402
+from ._batch_models import BatchItemRef as BatchItemRef  # noqa: E402
+from ._batch_models import BatchItemStatus as BatchItemStatus  # noqa: E402
+from ._batch_models import BatchPage as BatchPage  # noqa: E402
+from ._batch_models import BatchRequest as BatchRequest  # noqa: E402
+from ._batch_models import BatchResult as BatchResult  # noqa: E402
+from ._batch_models import BatchStatus as BatchStatus  # noqa: E402

@@ -14,9 +14,10 @@ Nothing in the library imports this module; it depends only on the core install.
 """
 
 from ._app import RESET, SimulatorStats, flat_error, nested_error
-from ._config import ROUTES, Faults, ManualClock, SimulatorConfig, SystemTime
+from ._config import ROUTES, Faults, ManualClock, SimulatorConfig, SystemTime, Webhooks
 from ._instant import InstantClock
 from ._server import Simulator, simulate
+from ._webhooks import WebhookStats
 
 __all__ = [
     "RESET",
@@ -28,6 +29,8 @@ __all__ = [
     "SimulatorConfig",
     "SimulatorStats",
     "SystemTime",
+    "WebhookStats",
+    "Webhooks",
     "flat_error",
     "nested_error",
     "simulate",

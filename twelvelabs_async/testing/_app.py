@@ -20,6 +20,7 @@ from ._config import Faults, SimulatorConfig
 from ._ratelimit import TokenBucket
 from ._results import free_text, json_for_schema
 from ._store import TaskStore
+from ._webhooks import WebhookStats
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -56,10 +57,11 @@ class SimulatorStats:
     """What the simulator saw: requests by route and status.
 
     `requests[("retrieve", 200)]` counts successful task retrievals; a connection reset
-    without a response is counted with status `0`.
+    without a response is counted with status `0`. `webhooks` counts webhook deliveries.
     """
 
     requests: Counter[tuple[str, int]] = attrs.field(factory=Counter)
+    webhooks: WebhookStats = attrs.field(factory=WebhookStats)
 
     @property
     def total(self) -> int:

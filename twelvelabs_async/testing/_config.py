@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -43,6 +43,43 @@ class Faults:
 NO_FAULTS = Faults()
 
 
+def _urls(value: str | Sequence[str]) -> tuple[str, ...]:
+    urls = (value,) if isinstance(value, str) else tuple(value)
+    if not urls:
+        raise ValueError("webhooks need at least one URL")
+    return urls
+
+
+@attrs.frozen
+class Webhooks:
+    """Signed webhook deliveries, POSTed when a task becomes `ready`, `failed` or `canceled`.
+
+    Each event is an `analyze.task.*` envelope signed with `TL-Signature` (verify it with
+    `twelvelabs_async.webhooks.verify`). Every random choice is drawn from the simulator's seed
+    and the task, so a run is repeatable.
+
+    Attributes:
+        urls: where each event is POSTed: one URL or several (each gets every event).
+        secret: the signing secret.
+        delay: (min, max) seconds from the task becoming terminal to the first attempt.
+        drop: the probability that an event is lost on its way to a URL: never sent (the
+            task's `webhooks` entry stays `delivered: false`).
+        duplicate: the probability that a delivered event is sent once more, same event id.
+        max_attempts: attempts per URL; a non-2xx answer or a connection error is retried.
+        retry_delay: seconds before the first retry, doubling after each.
+        timeout: seconds each attempt may take.
+    """
+
+    urls: tuple[str, ...] = attrs.field(converter=_urls)
+    secret: str = "whsec_simulator_signing_secret"
+    delay: tuple[float, float] = (0.0, 0.0)
+    drop: float = attrs.field(default=0.0, validator=_probability)
+    duplicate: float = attrs.field(default=0.0, validator=_probability)
+    max_attempts: int = 3
+    retry_delay: float = 1.0
+    timeout: float = 5.0
+
+
 @attrs.frozen
 class SimulatorConfig:
     """Settings of a simulated TwelveLabs API.
@@ -59,6 +96,8 @@ class SimulatorConfig:
         faults: faults for every route, or a mapping of route name to its faults (see
             `ROUTES`; routes not in the mapping have none).
         video_duration: (min, max) seconds of the simulated videos.
+        webhooks: signed webhook deliveries (see `Webhooks`); None (the default) sends none
+            and leaves `webhooks` out of task bodies, as the API does with none configured.
     """
 
     api_key: str = "tlk_simulator_key"
@@ -71,6 +110,7 @@ class SimulatorConfig:
     retry_after: bool = False
     faults: Faults | Mapping[str, Faults] = NO_FAULTS
     video_duration: tuple[float, float] = (30.0, 600.0)
+    webhooks: Webhooks | None = None
 
     def faults_for(self, route: str) -> Faults:
         """The faults that apply to one route."""

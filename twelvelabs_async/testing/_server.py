@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ._app import SimulatorApp, SimulatorStats, WallClock
 from ._config import SimulatorConfig, SystemTime
+from ._webhooks import WebhookDispatcher
 
 
 class Simulator:
@@ -35,6 +36,15 @@ class Simulator:
         self._port = port
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        self._webhooks: WebhookDispatcher | None = None
+        if self.config.webhooks is not None:
+            self._webhooks = WebhookDispatcher(
+                self.config.webhooks,
+                self._app.store,
+                self.clock,
+                self._app.stats.webhooks,
+                seed=self.config.seed,
+            )
 
     @property
     def base_url(self) -> str:
@@ -111,9 +121,22 @@ class Simulator:
         self._runner = runner
         port = runner.addresses[0][1]
         self._base_url = f"http://{self._host}:{port}/v1.3"
+        if self._webhooks is not None:
+            await self._webhooks.start()
+
+    async def flush_webhooks(self) -> None:
+        """Deliver every webhook due by the simulator's clock now, and wait for the answers.
+
+        Deliveries run in the background anyway (checked every few milliseconds); this makes a
+        test deterministic, e.g. after advancing a `ManualClock`. A no-op without webhooks.
+        """
+        if self._webhooks is not None:
+            await self._webhooks.flush()
 
     async def close(self) -> None:
-        """Stop listening and close every connection."""
+        """Stop listening and close every connection (webhooks still due are not sent)."""
+        if self._webhooks is not None:
+            await self._webhooks.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from ..models import (
     TokenUsage,
     VideoSource,
     VideoSystemMetadata,
+    WebhookDelivery,
 )
 from ._config import SimulatorConfig
 from ._results import free_text, json_for_schema, segments_json
@@ -33,6 +34,11 @@ _FAILURE = TaskError(
     code="video_file_broken", message="The video file could not be processed (simulated)."
 )
 _CANCELED = TaskError(code="user_canceled", message="The task was canceled by the user.")
+_CANCEL_MESSAGES = {
+    "user_canceled": _CANCELED.message,
+    "batch_canceled": "The batch was canceled before this item started.",
+    "batch_expired": "The batch expired before this item finished.",
+}
 
 
 @attrs.define(slots=True, eq=False)
@@ -51,11 +57,22 @@ class SimTask:
     canceled_at: float | None = None
     rendered: tuple[str, bytes] | None = None
     """The status of the last full render and its JSON body (see `TaskStore.render_json`)."""
+    webhooks: tuple[WebhookDelivery, ...] = ()
+    """Delivery state per webhook URL (kept by `_webhooks.WebhookDispatcher`; reset `rendered`)."""
+    batch_id: str | None = None
+    """The batch that created this task (see `_batches.BatchStore`)."""
+    expires_at: float | None = None
+    """A batch item still unfinished at this epoch second is canceled (`batch_expired`)."""
+    cancel_code: str = "user_canceled"
+    """The error code of a cancellation by request."""
 
     def status_at(self, now: float) -> str:
         """The status at epoch second `now`."""
         if self.canceled_at is not None:
             return "canceled"
+        expiry = self.expires_at
+        if expiry is not None and self.finish_at > expiry and now >= expiry:
+            return "canceled"  # the batch expired before this item finished
         if now >= self.finish_at:
             return self.outcome
         if now >= self.pending_until:
@@ -67,7 +84,17 @@ class SimTask:
     @property
     def terminal_at(self) -> float:
         """The epoch second the task became (or will become) terminal."""
-        return self.canceled_at if self.canceled_at is not None else self.finish_at
+        if self.canceled_at is not None:
+            return self.canceled_at
+        expiry = self.expires_at
+        if expiry is not None and self.finish_at > expiry:
+            return expiry
+        return self.finish_at
+
+    def cancel_error(self) -> TaskError:
+        """Why a canceled task was canceled."""
+        code = self.cancel_code if self.canceled_at is not None else "batch_expired"
+        return TaskError(code=code, message=_CANCEL_MESSAGES.get(code, _CANCELED.message))
 
 
 def _sources(sources: tuple[MediaSource, ...]) -> tuple[MediaSource, ...]:
@@ -106,6 +133,8 @@ class TaskStore:
         self._seq = 0
         self.terminal_at: dict[str, float] = {}
         """Task id to the epoch second it became terminal (kept after deletion)."""
+        self.listeners: list[Callable[[SimTask], None]] = []
+        """Called with a task when it is created and when it is canceled (webhook delivery)."""
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -120,8 +149,13 @@ class TaskStore:
         *,
         duration: float | None = None,
         fail: bool | None = None,
+        batch_id: str | None = None,
+        expires_at: float | None = None,
     ) -> SimTask:
-        """Add a task created at `now`; its duration and outcome are drawn unless given."""
+        """Add a task created at `now`; its duration and outcome are drawn unless given.
+
+        A batch item carries its `batch_id` and the batch's `expires_at`.
+        """
         cfg, rng = self.config, self._rng
         self._seq += 1
         total = duration if duration is not None else rng.uniform(*cfg.duration)
@@ -136,17 +170,21 @@ class TaskStore:
             outcome="failed" if failed else "ready",
             body=body,
             video_duration=round(rng.uniform(*cfg.video_duration), 2),
+            batch_id=batch_id,
+            expires_at=expires_at,
         )
         self._tasks[task.task_id] = task
         self._order.append(task)
-        self.terminal_at[task.task_id] = task.finish_at
+        self.terminal_at[task.task_id] = task.terminal_at
+        for listener in self.listeners:
+            listener(task)
         return task
 
     def get(self, task_id: str) -> SimTask | None:
         """The task, or None when there is none with this id."""
         return self._tasks.get(task_id)
 
-    def cancel(self, task: SimTask, now: float) -> bool:
+    def cancel(self, task: SimTask, now: float, *, code: str = "user_canceled") -> bool:
         """Cancel a task that is not terminal; False when it already ended (not canceled)."""
         status = task.status_at(now)
         if status == "canceled":
@@ -154,8 +192,11 @@ class TaskStore:
         if status in ("ready", "failed"):
             return False
         task.canceled_at = now
+        task.cancel_code = code
         task.rendered = None
         self.terminal_at[task.task_id] = now
+        for listener in self.listeners:
+            listener(task)
         return True
 
     def delete(self, task: SimTask) -> None:
@@ -209,17 +250,21 @@ class TaskStore:
         status = task.status_at(now)
         terminal = status in ("ready", "failed", "canceled")
         result = self._result(task) if status == "ready" else None
-        error = _FAILURE if status == "failed" else _CANCELED if status == "canceled" else None
+        error = _FAILURE if status == "failed" else None
+        if status == "canceled":
+            error = task.cancel_error()
         return AnalyzeTask(
             task_id=task.task_id,
             status=status,
             created_at=_when(task.created),
             custom_id=task.body.get("custom_id"),
+            batch_id=task.batch_id,
             completed_at=_when(task.terminal_at) if terminal else None,
             video_source=self._video_source(task),
             request_params=self._params(task, list_item),
             result=result,
             error=error,
+            webhooks=task.webhooks,
         )
 
     def render(self, task: SimTask, now: float, *, list_item: bool = False) -> dict[str, Any]:
