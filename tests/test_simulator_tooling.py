@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,45 @@ async def test_simulate_command_rejects_a_bad_probability() -> None:
     _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
     assert proc.returncode == 2
     assert b"not a probability" in err
+
+
+async def test_simulate_command_writes_the_timeline_and_its_request_stats(tmp_path: Path) -> None:
+    """--timeline-file gives each task's end and final status; --stats-file requests, on exit."""
+    ids_file, timeline_file = tmp_path / "ids.json", tmp_path / "timeline.json"
+    stats_file = tmp_path / "stats.json"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "twelvelabs_async", "simulate", "--port", "0", "--seed", "7",
+        "--seed-tasks", "6", "--duration", "0", "0.5", "--failure-rate", "0.5",
+        "--ids-file", str(ids_file), "--timeline-file", str(timeline_file),
+        "--stats-file", str(stats_file),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        settings = await asyncio.wait_for(_read_settings(proc.stdout), timeout=30)
+        ids = json.loads(ids_file.read_text("utf-8"))
+        timeline = json.loads(timeline_file.read_text("utf-8"))
+        assert [entry["task_id"] for entry in timeline] == ids
+        assert len({entry["created_at"] for entry in timeline}) == 1
+        for entry in timeline:
+            assert entry["created_at"] <= entry["terminal_at"] <= entry["created_at"] + 0.5
+        assert {entry["status"] for entry in timeline} <= {"ready", "failed"}
+        await asyncio.sleep(max(e["terminal_at"] for e in timeline) - time.time() + 0.05)
+        async with AsyncTwelveLabs(
+            settings["TWELVELABS_API_KEY"], base_url=settings["TWELVELABS_BASE_URL"]
+        ) as client:
+            tasks = [await client.analyze.tasks.retrieve(task_id) for task_id in ids]
+        for entry, task in zip(timeline, tasks, strict=True):
+            assert task.status == entry["status"]
+            assert task.completed_at is not None
+            assert task.completed_at.timestamp() == pytest.approx(entry["terminal_at"], abs=1e-3)
+        assert not stats_file.exists()  # written on exit
+        proc.send_signal(signal.SIGINT)
+        _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+        assert proc.returncode == 0, err.decode()
+        assert json.loads(stats_file.read_text("utf-8")) == [["retrieve", 200, 6]]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()

@@ -13,7 +13,15 @@ from ._client import AsyncTwelveLabs
 from ._clock import Clock, SystemClock
 from ._outputs import parse_json, parse_segments
 from ._version import __version__
-from .analyze import Analyze, AnalyzeStream, AnalyzeTasks, TaskList
+from .analyze import (
+    Analyze,
+    AnalyzeBatches,
+    AnalyzeStream,
+    AnalyzeTasks,
+    BatchList,
+    BatchResults,
+    TaskList,
+)
 from .errors import (
     APIConnectionError,
     APIError,
@@ -35,6 +43,8 @@ from .errors import (
     WebhookVerificationError,
 )
 from .models import (
+    BATCH_TERMINAL_STATUSES,
+    ITEM_TERMINAL_STATUSES,
     TERMINAL_STATUSES,
     AnalysisMode,
     AnalyzeResult,
@@ -42,6 +52,15 @@ from .models import (
     AnalyzeTaskResult,
     AssetVideo,
     Base64Video,
+    Batch,
+    BatchCreated,
+    BatchDefaults,
+    BatchItemRef,
+    BatchItemStatus,
+    BatchPage,
+    BatchRequest,
+    BatchResult,
+    BatchStatus,
     FinishReason,
     GenerationMetadata,
     ImageInput,
@@ -72,7 +91,14 @@ from .models import (
     WebhookDelivery,
     is_terminal_status,
 )
-from .tracking import PollPolicy, StatusChange, Tracker, TrackerStats
+from .tracking import (
+    BatchTracker,
+    BatchTrackerStats,
+    PollPolicy,
+    StatusChange,
+    Tracker,
+    TrackerStats,
+)
 from .webhooks import WebhookEvent, WebhookEventType, WebhookTaskData
 
 __all__ = [
@@ -81,6 +107,7 @@ __all__ = [
     "APITimeoutError",
     "AnalysisMode",
     "Analyze",
+    "AnalyzeBatches",
     "AnalyzeResult",
     "AnalyzeStream",
     "AnalyzeTask",
@@ -89,8 +116,22 @@ __all__ = [
     "AssetVideo",
     "AsyncTwelveLabs",
     "AuthenticationError",
+    "BATCH_TERMINAL_STATUSES",
     "BadRequestError",
     "Base64Video",
+    "Batch",
+    "BatchCreated",
+    "BatchDefaults",
+    "BatchItemRef",
+    "BatchItemStatus",
+    "BatchList",
+    "BatchPage",
+    "BatchRequest",
+    "BatchResult",
+    "BatchResults",
+    "BatchStatus",
+    "BatchTracker",
+    "BatchTrackerStats",
     "ClientClosedError",
     "Clock",
     "ConfigurationError",
@@ -98,6 +139,7 @@ __all__ = [
     "DecodeError",
     "FinishReason",
     "GenerationMetadata",
+    "ITEM_TERMINAL_STATUSES",
     "ImageInput",
     "InvalidInputError",
     "MediaSource",

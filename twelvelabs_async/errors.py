@@ -102,6 +102,11 @@ class WebhookVerificationError(TwelveLabsError):
         self.reason = reason
         self.path = path
 
+    @property
+    def http_status(self) -> int:
+        """What a receiver should answer: 400 for a malformed delivery, 401 otherwise."""
+        return 400 if self.reason in ("malformed_signature", "malformed_body") else 401
+
 
 class APIConnectionError(TwelveLabsError):
     """The request got no usable response: connection refused or reset, DNS or TLS failure.

@@ -88,3 +88,65 @@ async def everything(client: AsyncTwelveLabs) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     asyncio.run(readme_example())
+
+
+async def webhooks_example(body: bytes, header: str | None) -> None:
+    from aiohttp import web
+
+    from twelvelabs_async import WebhookEvent, WebhookEventType, WebhookVerificationError, webhooks
+
+    try:
+        event: WebhookEvent = webhooks.verify(body, header, ["whsec_old", "whsec_new"])
+    except WebhookVerificationError as exc:
+        status: int = exc.http_status
+        reason: str = exc.reason
+        print(status, reason)
+        return
+    task_id: str = event.data.id
+    if event.type == WebhookEventType.TASK_READY and event.data.status == "ready":
+        print(task_id, event.data.custom_id, event.created_at.isoformat())
+    seen = webhooks.DeliveryDeduplicator(max_events=1000, ttl=3600)
+    first: bool = not seen.is_duplicate(event.id)
+    header_value: str = webhooks.sign(body, "whsec_new", timestamp=1_767_225_600)
+    print(first, header_value)
+
+    async def on_event(event: WebhookEvent) -> None:
+        print(event.id)
+
+    app = web.Application()
+    app.router.add_post("/hook", webhooks.webhook_handler("whsec_new", on_event, dedupe=seen))
+    app.router.add_post("/sync", webhooks.webhook_handler("whsec_new", print, dedupe=False))
+
+
+async def batches_example(client: AsyncTwelveLabs, asset_ids: list[str]) -> None:
+    from twelvelabs_async import (
+        AssetVideo,
+        Batch,
+        BatchCreated,
+        BatchDefaults,
+        BatchRequest,
+        BatchResult,
+        TrackingTimeout,
+    )
+
+    requests = [BatchRequest(AssetVideo(a), custom_id=f"item-{i}") for i, a in enumerate(asset_ids)]
+    created: BatchCreated = await client.analyze.batches.create(
+        requests=requests, analysis_mode="general", defaults=BatchDefaults(prompt="Summarize")
+    )
+    batch: Batch = await client.analyze.batches.retrieve(created.batch_id)
+    done: int = batch.finished_items
+    try:
+        async with client.analyze.batches.track(created.batch_id, timeout=86_400) as tracker:
+            async for item in tracker:
+                result: BatchResult = item
+                if result.data is not None:
+                    print(result.custom_id, result.data.data)
+    except TrackingTimeout as exc:
+        print(sorted(exc.pending))
+    async with client.analyze.batches.results(created.batch_id) as results:
+        async for line in results:
+            print(line.task_id, line.status, done)
+    async for listed in client.analyze.batches.list(status=["processing", "canceling"]):
+        print(listed.batch_id)
+    await client.analyze.batches.cancel(created.batch_id)
+    await client.analyze.batches.delete(created.batch_id)

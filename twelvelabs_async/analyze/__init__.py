@@ -1,4 +1,4 @@
-"""`client.analyze`: synchronous and streamed analysis, and `client.analyze.tasks`."""
+"""`client.analyze`: synchronous and streamed analysis, `client.analyze.tasks` and `.batches`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,22 @@ from typing import Any
 from .._convert import structure
 from .._http import HTTPTransport, decode_json
 from ..models import AnalyzeResult, ImageInput, PromptV2, ResponseFormat, VideoInput
+from ._batch_results import BatchResults
 from ._body import analysis_body
 from ._stream import AnalyzeStream, parse_event
+from .batches import AnalyzeBatches, BatchList
 from .tasks import AnalyzeTasks, TaskList
 
-__all__ = ["Analyze", "AnalyzeStream", "AnalyzeTasks", "TaskList", "parse_event"]
+__all__ = [
+    "Analyze",
+    "AnalyzeBatches",
+    "AnalyzeStream",
+    "AnalyzeTasks",
+    "BatchList",
+    "BatchResults",
+    "TaskList",
+    "parse_event",
+]
 
 
 def _result(body: bytes, status: int) -> AnalyzeResult:
@@ -26,6 +37,8 @@ class Analyze:
         self._http = transport
         self.tasks = AnalyzeTasks(transport)
         """Asynchronous analysis tasks: create, retrieve, list, cancel, delete, wait."""
+        self.batches = AnalyzeBatches(transport)
+        """Analyze batches: create, retrieve, list, results, cancel, delete, track."""
 
     async def generate(
         self,

@@ -7,9 +7,13 @@ Nothing in the library imports this package.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import sys
 from collections.abc import Sequence
 
+from .._client import API_KEY_ENV
 from .._version import __version__
 from ._common import EXIT_USAGE
 from ._simulate import add_simulate_parser
@@ -37,13 +41,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for usage errors)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    errors = io.StringIO()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stderr(errors):
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        sys.stderr.write(_redact(errors.getvalue(), argv))
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    sys.stderr.write(errors.getvalue())
     code: int = args.run(args)
     return code
+
+
+def _redact(text: str, argv: Sequence[str]) -> str:
+    """Hide API keys in a usage error, which quotes misplaced arguments as it found them.
+
+    A key given before its subcommand (`twelvelabs-async --api-key K tasks list`) is read as the
+    subcommand's name, and argparse would echo it back. The value after any abbreviation of
+    `--api-key` or a flag that looks like a misspelt one (`--apikey`, `--key`), and the key in
+    the environment, are replaced by `***`.
+    """
+    secrets = {os.environ.get(API_KEY_ENV, "")}
+    for i, arg in enumerate(argv):
+        flag, eq, value = arg.partition("=")
+        if flag.startswith("--") and (
+            (len(flag) > 2 and "--api-key".startswith(flag)) or "api" in flag or "key" in flag
+        ):
+            secrets.add(value if eq else (argv[i + 1] if i + 1 < len(argv) else ""))
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
 
 
 if __name__ == "__main__":  # pragma: no cover

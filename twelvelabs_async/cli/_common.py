@@ -12,12 +12,17 @@ from typing import Any, TextIO
 
 from .._client import API_KEY_ENV, BASE_URL_ENV, AsyncTwelveLabs
 from .._convert import unstructure
-from ..errors import APIConnectionError, APIError, ConfigurationError, TwelveLabsError
+from ..errors import (
+    APIConnectionError,
+    APIError,
+    TrackingTimeout,
+    TwelveLabsError,
+)
 
 EXIT_OK = 0
 """Every task is ready (or the command succeeded)."""
 EXIT_SOME_FAILED = 1
-"""Some task failed or was canceled."""
+"""Some task failed or was canceled (or did not finish within `--timeout`)."""
 EXIT_USAGE = 2
 """The command line was wrong (argparse uses 2 as well)."""
 EXIT_API = 3
@@ -68,12 +73,24 @@ def run(command: Callable[[], Awaitable[int]]) -> int:
 async def _guarded(command: Callable[[], Awaitable[int]]) -> int:
     try:
         return await command()
-    except ConfigurationError as exc:
-        error(str(exc))
-        return EXIT_USAGE
-    except (APIError, APIConnectionError) as exc:
-        error(str(exc))
-        return EXIT_API
     except TwelveLabsError as exc:
-        error(str(exc))
-        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_API
+        return _report(exc)
+    except ExceptionGroup as group:  # from a task group, e.g. `demo` creating tasks at once
+        first = _first(group)
+        if isinstance(first, TwelveLabsError):
+            return _report(first)
+        raise
+
+
+def _first(group: BaseExceptionGroup[Any]) -> BaseException:
+    inner = group.exceptions[0]
+    return _first(inner) if isinstance(inner, BaseExceptionGroup) else inner
+
+
+def _report(exc: TwelveLabsError) -> int:
+    error(str(exc))
+    if isinstance(exc, TrackingTimeout):
+        return EXIT_SOME_FAILED  # not every task finished, like a failed one
+    if isinstance(exc, APIError | APIConnectionError):
+        return EXIT_API
+    return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_API  # ConfigurationError too

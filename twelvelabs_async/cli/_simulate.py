@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..testing import Faults, SimulatorConfig, simulate
+from ..testing import Faults, Simulator, SimulatorConfig, simulate
 
 
 def add_simulate_parser(commands: Any) -> None:
@@ -49,6 +49,17 @@ def add_simulate_parser(commands: Any) -> None:
                        help=f"probability to {what}")  # fmt: skip
     p.add_argument("--seed-tasks", type=int, default=0, metavar="N", help="create N tasks now")
     p.add_argument("--ids-file", default=None, help="write the seeded task ids here (JSON)")
+    p.add_argument(
+        "--timeline-file",
+        default=None,
+        help="write each seeded task's task_id, created_at, terminal_at (epoch seconds) and "
+        "final status here (JSON list, oldest first)",
+    )
+    p.add_argument(
+        "--stats-file",
+        default=None,
+        help="on exit, write the requests received by route and status here (JSON list)",
+    )
     p.set_defaults(run=run_simulate)
 
 
@@ -90,8 +101,28 @@ async def _serve(config: SimulatorConfig, args: argparse.Namespace) -> None:
         if args.seed_tasks:
             ids = await sim.seed_tasks(args.seed_tasks)
             if args.ids_file:
-                await asyncio.to_thread(Path(args.ids_file).write_text, json.dumps(ids), "utf-8")
+                await _write(args.ids_file, ids)
+            if args.timeline_file:
+                await _write(args.timeline_file, [_timeline(sim, task_id) for task_id in ids])
         print(f"TWELVELABS_BASE_URL={sim.base_url}", flush=True)
         print(f"TWELVELABS_API_KEY={sim.api_key}", flush=True)
         print("serving; press Ctrl-C to stop", file=sys.stderr, flush=True)
         await stop.wait()
+        if args.stats_file:
+            counts = sorted(sim.stats.requests.items())
+            await _write(args.stats_file, [[r, s, n] for (r, s), n in counts])
+
+
+def _timeline(sim: Simulator, task_id: str) -> dict[str, Any]:
+    task = sim._app.store.get(task_id)
+    assert task is not None
+    return {
+        "task_id": task_id,
+        "created_at": task.created,
+        "terminal_at": sim.terminal_at[task_id],
+        "status": sim.final_status(task_id),
+    }
+
+
+async def _write(path: str, data: Any) -> None:
+    await asyncio.to_thread(Path(path).write_text, json.dumps(data), "utf-8")

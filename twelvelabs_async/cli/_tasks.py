@@ -104,10 +104,10 @@ async def _list(args: argparse.Namespace) -> int:
     count = 0
     async with make_client(args) as client:
         async for task in client.analyze.tasks.list(status=args.status):
-            print(to_json(task) if args.json else _line(task), flush=True)
-            count += 1
             if args.limit is not None and count >= args.limit:
                 break
+            print(to_json(task) if args.json else _line(task), flush=True)
+            count += 1
     return EXIT_OK
 
 
@@ -185,8 +185,9 @@ def print_summary(tracker: Tracker, finished: list[AnalyzeTask], started: float)
     counts = Counter(str(t.status) for t in finished)
     elapsed = time.monotonic() - started
     out = sys.stderr
-    print(f"\n{len(finished)} finished in {elapsed:.1f}s: "
-          + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), file=out)  # fmt: skip
+    by_status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"\n{len(finished)} finished in {elapsed:.1f}s" + (f": {by_status}" if counts else ""),
+          file=out)  # fmt: skip
     stats = tracker.stats
     print(
         f"requests: {stats.total_requests} ({dict(stats.requests)}), retries {stats.retries}, "
@@ -197,7 +198,8 @@ def print_summary(tracker: Tracker, finished: list[AnalyzeTask], started: float)
         print(f"error    {task_id}  {exc}", file=out)
     unfinished = sorted(tracker.pending)
     if unfinished:
-        print(f"not finished: {len(unfinished)} ({', '.join(unfinished[:5])}...)", file=out)
+        more = ", ..." if len(unfinished) > 5 else ""
+        print(f"not finished: {len(unfinished)} ({', '.join(unfinished[:5])}{more})", file=out)
 
 
 async def _analyze(args: argparse.Namespace) -> int:

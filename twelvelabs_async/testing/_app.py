@@ -16,6 +16,7 @@ from .._convert import structure, unstructure
 from ..analyze._body import analysis_body
 from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
+from ._batches import BatchRoutes
 from ._config import Faults, SimulatorConfig
 from ._ratelimit import TokenBucket
 from ._results import free_text, json_for_schema
@@ -152,6 +153,8 @@ class SimulatorApp:
         self._bucket = TokenBucket(config.rpm, clock.time()) if config.rpm else None
         self._idempotency: dict[str, str] = {}
         self.seed_rng = random.Random(config.seed + 2)
+        self.batches = BatchRoutes(self.store, clock, config.seed)
+        """The `/analyze/batches` routes and their state (`_batches.py`)."""
 
     def build(self) -> web.Application:
         """The application, with every route under `/v1.3`."""
@@ -164,6 +167,7 @@ class SimulatorApp:
         add("DELETE", "/v1.3/analyze/tasks/{task_id}", self.delete, name="delete")
         add("POST", "/v1.3/analyze/tasks/{task_id}/cancel", self.cancel, name="cancel")
         add("POST", "/v1.3/analyze", self.analyze, name="analyze")
+        self.batches.add_routes(app)
         return app
 
     # --- middleware: stats, auth, rate limit, faults ----------------------------------------
@@ -280,6 +284,10 @@ class SimulatorApp:
         task = self.store.get(request.match_info["task_id"])
         if task is None:
             return _not_found(request.match_info["task_id"])
+        if task.batch_id is not None:  # the API: cancel a batch's tasks through the batch
+            return nested_error(
+                409, "task_in_batch", "This task belongs to a batch; cancel the batch instead."
+            )
         if not self.store.cancel(task, self.clock.time()):
             return nested_error(409, "task_not_cancelable", "The task has already finished.")
         return _json(200, unstructure(TaskRef(task_id=task.task_id, status="canceled")))

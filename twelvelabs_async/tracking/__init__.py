@@ -3,8 +3,16 @@
 Reach it through `client.analyze.tasks.track(...)` and `client.analyze.tasks.wait(...)`.
 """
 
+from ._batches import BatchTracker, BatchTrackerStats
 from ._policy import PollPolicy
 from ._state import StatusChange, TrackerStats
 from ._tracker import Tracker
 
-__all__ = ["PollPolicy", "StatusChange", "Tracker", "TrackerStats"]
+__all__ = [
+    "BatchTracker",
+    "BatchTrackerStats",
+    "PollPolicy",
+    "StatusChange",
+    "Tracker",
+    "TrackerStats",
+]

@@ -1,0 +1,243 @@
+"""`client.analyze.batches`: create, retrieve, list, read, cancel, delete and track batches."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .._convert import structure
+from .._http import HTTPTransport, decode_json
+from .._pagination import AsyncPaginator
+from .._validate import check_range, path_id
+from ..errors import InvalidInputError
+from ..models import (
+    AnalysisMode,
+    Batch,
+    BatchCreated,
+    BatchDefaults,
+    BatchPage,
+    BatchRequest,
+    BatchStatus,
+)
+from ..tracking._batches import BatchTracker
+from ._batch_body import batch_body
+from ._batch_results import JSONL_ACCEPT, BatchResults
+
+BatchList = AsyncPaginator[Batch, BatchPage]
+"""What `batches.list()` returns: iterate batches with `async for`, or pages with `.pages()`."""
+
+
+def _batch(body: bytes, status: int) -> Batch:
+    return structure(decode_json(body, status), Batch, status_code=status)
+
+
+def _created(body: bytes, status: int) -> BatchCreated:
+    return structure(decode_json(body, status), BatchCreated, status_code=status)
+
+
+def _page(body: bytes, status: int) -> BatchPage:
+    return structure(decode_json(body, status), BatchPage, status_code=status)
+
+
+def _nothing(body: bytes, status: int) -> None:
+    return None
+
+
+def _filter(key: str, value: str | Iterable[str] | None) -> list[tuple[str, str]]:
+    """A list filter sent as repeated keys: one value, or several (`status=a&status=b`)."""
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else list(value)
+    for one in values:
+        if not isinstance(one, str) or not one:
+            raise InvalidInputError(f"{key} filters must be non-empty strings, got {one!r}")
+    return [(key, str(one)) for one in values]
+
+
+class AnalyzeBatches:
+    """Analyze batches (`/analyze/batches`). Reach it as `client.analyze.batches`.
+
+    A batch runs up to 1,000 analyses with one model and one analysis mode; each item becomes
+    an analysis task (with `batch_id` set). At most 5 batches are active per account; a batch
+    expires 24 h after creation (unfinished items are canceled) and its results are kept for
+    30 days.
+    """
+
+    def __init__(self, transport: HTTPTransport) -> None:
+        self._http = transport
+
+    async def create(
+        self,
+        *,
+        requests: Iterable[BatchRequest | Mapping[str, Any]],
+        analysis_mode: AnalysisMode | str,
+        model_name: str = "pegasus1.5",
+        defaults: BatchDefaults | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> BatchCreated:
+        """Create a batch; returns its id, expiry and one `task_id` per request, in order.
+
+        Validated before any request, as the API documents it: 1-1,000 requests; videos
+        uploaded as assets (`AssetVideo`); each `custom_id` valid and unique within the batch;
+        and every item's effective fields (its own, else `defaults`, objects replaced whole)
+        valid for `analysis_mode` by the rules of `tasks.create`. Failures raise
+        `InvalidInputError` naming the item. The request carries an `Idempotency-Key` (random
+        unless you pass one), reused on every retry. Having 5 active batches already is
+        answered with 429 (`RateLimitError`).
+
+        Args:
+            requests: the items (`BatchRequest`, or mappings in its wire shape).
+            analysis_mode: `general` or `time_based_metadata`, for every item.
+            model_name: the model for every item (batches require `pegasus1.5`).
+            defaults: values every item uses unless it sets its own.
+            idempotency_key: the `Idempotency-Key` header value to send.
+        """
+        body = batch_body(
+            requests=requests,
+            analysis_mode=analysis_mode,
+            model_name=model_name,
+            defaults=defaults,
+        )
+        key = idempotency_key if idempotency_key is not None else uuid.uuid4().hex
+        if not key or not key.isprintable() or len(key) > 255:
+            raise InvalidInputError("idempotency_key must be 1-255 printable characters")
+        return await self._http.request(
+            "POST", "analyze/batches", _created, json_body=body, headers={"Idempotency-Key": key}
+        )
+
+    async def retrieve(self, batch_id: str) -> Batch:
+        """Get a batch's status and item counts (`NotFoundError` if unknown)."""
+        return await self._fetch(batch_id)
+
+    async def _fetch(self, batch_id: str, *, retries: int | None = None) -> Batch:
+        path = f"analyze/batches/{path_id(batch_id, 'batch_id')}"
+        return await self._http.request("GET", path, _batch, retries=retries)
+
+    def list(
+        self,
+        *,
+        status: BatchStatus | str | Iterable[BatchStatus | str] | None = None,
+        analysis_mode: AnalysisMode | str | Iterable[AnalysisMode | str] | None = None,
+        page_limit: int = 50,
+    ) -> BatchList:
+        """List batches, newest first, optionally filtered; iterate with `async for`.
+
+        Every batch on every page is yielded; no request is made past the last page. Use
+        `.pages()` for whole pages with their `page_info`, or `await .page(n)` for one.
+
+        Args:
+            status: only batches in this status, or in any of several.
+            analysis_mode: only batches of this mode, or of any of several.
+            page_limit: batches per page, 1-50.
+        """
+        if isinstance(page_limit, bool) or not isinstance(page_limit, int):
+            raise InvalidInputError("page_limit must be an integer between 1 and 50")
+        check_range(page_limit, "page_limit", 1, 50)
+        filters = _filter("status", status) + _filter("analysis_mode", analysis_mode)
+
+        async def fetch(number: int) -> BatchPage:
+            params = [("page", str(number)), ("page_limit", str(page_limit)), *filters]
+            return await self._http.request("GET", "analyze/batches", _page, params=params)
+
+        return AsyncPaginator(fetch, limit=page_limit)
+
+    def results(self, batch_id: str) -> BatchResults:
+        """The batch's results, one `BatchResult` per item, streamed (JSON Lines).
+
+        Readable at any time, also while the batch is `pending` or `processing` (items not
+        finished yet are listed as `queued` or `processing`). Nothing is sent until you
+        iterate or enter `async with`; errors before the first line are retried. The file is
+        parsed line by line and never held in memory whole.
+
+        ```python
+        async with client.analyze.batches.results(batch_id) as results:
+            async for item in results:
+                if item.status == "ready":
+                    save(item.custom_id, item.data.data)
+        ```
+        """
+        return self._results(batch_id)
+
+    def _results(self, batch_id: str, *, retries: int | None = None) -> BatchResults:
+        path = f"analyze/batches/{path_id(batch_id, 'batch_id')}/results"
+        return BatchResults(
+            lambda: self._http.stream("GET", path, accept=JSONL_ACCEPT, retries=retries)
+        )
+
+    async def cancel(self, batch_id: str) -> Batch:
+        """Cancel a `pending` or `processing` batch; returns it as it is now (`canceling`).
+
+        Queued items are canceled; items already processing finish first, then the batch is
+        `canceled`. A batch that already ended raises `ConflictError`.
+        """
+        path = f"analyze/batches/{path_id(batch_id, 'batch_id')}/cancel"
+        return await self._http.request("POST", path, _batch)
+
+    async def delete(self, batch_id: str) -> None:
+        """Delete an ended batch and its tasks (`ConflictError` while it is still active)."""
+        await self._http.request(
+            "DELETE",
+            f"analyze/batches/{path_id(batch_id, 'batch_id')}",
+            _nothing,
+            retry_malformed=False,
+        )
+
+    def track(
+        self,
+        batch_id: str,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 5.0,
+        max_poll_interval: float = 60.0,
+        max_retries: int = 5,
+        buffer: int = 256,
+    ) -> BatchTracker:
+        """Follow a batch and yield each item, once, as soon as it is terminal.
+
+        ```python
+        async with client.analyze.batches.track(batch_id, timeout=86_400) as tracker:
+            async for item in tracker:           # a BatchResult per item, each exactly once
+                ...
+        ```
+
+        Driven by the batch's counts, not by polling each task: the tracker retrieves the
+        batch every interval and reads the results stream only when more items have finished
+        than it has yielded, so a 1,000-item batch costs a few requests per interval. The
+        interval starts at `poll_interval`, grows by half while nothing changes, up to
+        `max_poll_interval`, with +-10 % jitter. `ready`, `failed` and `canceled` items are
+        all yielded. Iteration ends when the batch is `completed`, `canceled` or `expired` and
+        every item was yielded.
+
+        Transient failures (429, 408, 5xx, connection errors, malformed bodies) are retried
+        with backoff, honouring a server-requested delay, up to `max_retries` times in a row;
+        then, and on any other error (401, 403, 404, ...), the plain exception is raised.
+        Leaving the block (by `break`, an error or cancellation) stops everything at once.
+
+        Args:
+            batch_id: the batch to follow.
+            timeout: overall deadline in seconds; past it `TrackingTimeout` is raised with the
+                task ids of the items not yet yielded in `.pending`.
+            poll_interval: the first (and shortest) interval between two looks, in seconds.
+            max_poll_interval: the longest interval, in seconds.
+            max_retries: transient failures in a row retried before giving up.
+            buffer: finished items held for a slow consumer before polling pauses.
+        """
+        path_id(batch_id, "batch_id")
+        check_range(poll_interval, "poll_interval", 0.01, 3600)
+        check_range(max_poll_interval, "max_poll_interval", poll_interval, 86_400)
+        if timeout is not None:
+            check_range(timeout, "timeout", 0, float("inf"))
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidInputError("max_retries must be an integer >= 0")
+        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
+            raise InvalidInputError("buffer must be an integer >= 1")
+        return BatchTracker(
+            self,
+            batch_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            max_retries=max_retries,
+            buffer=buffer,
+        )
