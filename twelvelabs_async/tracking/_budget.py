@@ -53,7 +53,9 @@ class Budget:
             return 0.0
         self._allowance = min(self._capacity, self._allowance + (now - self._last) * self._rate)
         self._last = now
-        if self._allowance >= 1.0:
+        # A token short by rounding error counts as whole: waiting for the last 1e-10 of one
+        # would not move a clock whose resolution is coarser (a livelock on virtual clocks).
+        if self._allowance >= 1.0 - 1e-6:
             self._allowance -= 1.0
             return 0.0
         return (1.0 - self._allowance) / self._rate

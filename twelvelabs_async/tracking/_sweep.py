@@ -42,6 +42,8 @@ class Sweeper:
         self._decided_at = float("-inf")
         self._sweeping = tracker._strategy == "sweep"
         self._list_sizes: Counter[str] = Counter()
+        self._untracked: Counter[str] = Counter()
+        """Tasks on each active list that are not tracked here, as of its last full read."""
 
     # --- deciding -----------------------------------------------------------------------
 
@@ -77,7 +79,9 @@ class Sweeper:
                 (e.status if e.status in ACTIVE_STATUSES else "processing")
                 for e in t._entries.values()
             )
-            return sum(pages_for(max(running[s], self._list_sizes[s])) for s in ACTIVE_STATUSES)
+            # The tracked tasks as last seen, plus the others the list held when last read
+            # (the size read then goes stale while final sweeps run instead).
+            return sum(pages_for(running[s] + self._untracked[s]) for s in ACTIVE_STATUSES)
         finished = Counter(str(task.status) for task in t._buffer)
         finished["ready"] += len(t._done)  # an upper bound per list, good enough to compare
         return sum(pages_for(max(finished[s], self._list_sizes[s])) for s in FINAL_STATUSES)
@@ -120,13 +124,18 @@ class Sweeper:
             t.stats.sweeps += 1
         finally:
             self._running = False
-            self._next = t._clock.monotonic() + t._policy.sweep_interval
+            # A steady beat from the start of each sweep, but a pause at least as long as
+            # the sweep itself, so that long sweeps never take up more than half the time.
+            now = t._clock.monotonic()
+            self._next = max(started + t._policy.sweep_interval, now + (now - started))
             t._wake()
 
     async def _fetch(self, number: int, status: str) -> TaskPage:
         t = self._t
         await t._budget.acquire()
         try:
+            if t._stopped():  # an error or the deadline came while waiting for a slot
+                raise _Stopped
             t.stats.requests["list"] += 1
             return await t._tasks._page(number, status=status, retries=0)
         finally:
@@ -171,6 +180,10 @@ class Sweeper:
             for number in range(total, 1, -1):
                 self._collect(await self._fetch(number, status), found)
             complete[status] = True
+            tracked = sum(1 for item in found.values() if item.status == status)
+            self._untracked[status] = max(0, self._list_sizes[status] - tracked)
+        except _Stopped:
+            return
         except Exception as exc:
             if t._classify(exc, None) == "transient":
                 t.stats.retries += 1
@@ -215,6 +228,10 @@ class Sweeper:
                 entry.candidate = True
                 t.stats.candidates += 1
                 t._queue.schedule(entry, now)
+
+
+class _Stopped(Exception):
+    """The tracker stopped while a sweep waited for the budget: read no further."""
 
 
 def _older_than(page: TaskPage, cutoff: float | None) -> bool:

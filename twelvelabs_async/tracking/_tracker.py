@@ -25,6 +25,7 @@ from ..errors import (
     APIError,
     AuthenticationError,
     DecodeError,
+    InvalidInputError,
     PermissionDeniedError,
     RateLimitError,
     TrackingTimeout,
@@ -120,6 +121,8 @@ class Tracker:
         self._throttle_streak = 0
         self._sweeping_mode = strategy == "sweep"
         self._closed = False
+        if isinstance(task_ids, str):  # iterating it would track each character as an id
+            raise InvalidInputError("task_ids must be a collection of ids, not one string")
         self.add(*task_ids)
 
     # --- public state -------------------------------------------------------------------
@@ -142,7 +145,7 @@ class Tracker:
     @property
     def status_counts(self) -> Mapping[str, int]:
         """How many tracked tasks are in each status (`unknown` before the first look)."""
-        return dict(self._counts)
+        return {status: count for status, count in self._counts.items() if count}
 
     def add(self, *task_ids: str) -> None:
         """Track more ids, even while iterating; ids already tracked or yielded are ignored.
@@ -151,10 +154,11 @@ class Tracker:
         """
         if self._closed:
             raise RuntimeError("this tracker has exited; start a new one to track more ids")
+        for task_id in task_ids:  # all or nothing: no id of a refused call is tracked
+            path_id(task_id)
         now = self._clock.monotonic()
         first_due = now + (self._policy.unseen_grace if self._sweeping_mode else 0.0)
         for task_id in task_ids:
-            path_id(task_id)
             if task_id in self._entries or task_id in self._done or task_id in self._errors:
                 continue
             if any(t.task_id == task_id for t in self._buffer):
@@ -168,6 +172,8 @@ class Tracker:
     # --- context manager and iteration ----------------------------------------------------
 
     async def __aenter__(self) -> Tracker:
+        if self._tg is not None:
+            raise RuntimeError("a Tracker is entered once; call track() again")
         now = self._clock.monotonic()
         self._sweeping_mode = self._sweeper.choose_mode(now)
         if self._sweeping_mode:  # let the first sweep see every id before polling it directly
@@ -204,6 +210,8 @@ class Tracker:
         return self
 
     async def __anext__(self) -> AnalyzeTask:
+        if self._closed:  # nothing polls any more: waiting would hang
+            raise RuntimeError("this tracker has exited; call track() again")
         while True:
             if self._buffer:
                 task = self._buffer.popleft()
@@ -257,7 +265,8 @@ class Tracker:
             self._engine_wake = anyio.Event()
             now = clock.monotonic()
             self._sweeping_mode = self._sweeper.choose_mode(now)
-            if self._sweeping_mode and self._sweeper.due(now):
+            room = len(self._buffer) < self._buffer_size  # else a slow consumer pauses polling
+            if self._sweeping_mode and room and self._sweeper.due(now):
                 self._sweeper.start(self._tg_start)
             while len(self._buffer) < self._buffer_size and not self._stopped():
                 entry = queue.pop_due(clock.monotonic(), entries)
@@ -265,10 +274,15 @@ class Tracker:
                     break
                 entry.in_flight = True
                 await self._budget.acquire()
+                if self._stopped():  # an error or the deadline came while waiting for a slot
+                    entry.in_flight = False
+                    self._budget.release()
+                    break
                 self._tg_start(self._poll, entry)
             queue.compact(entries)
-            wake_at = queue.next_due(entries) if len(self._buffer) < self._buffer_size else None
-            if self._sweeping_mode:
+            room = len(self._buffer) < self._buffer_size
+            wake_at = queue.next_due(entries) if room else None
+            if self._sweeping_mode and room:
                 next_sweep = self._sweeper.next_at()
                 if next_sweep is not None:
                     wake_at = next_sweep if wake_at is None else min(wake_at, next_sweep)
@@ -385,10 +399,8 @@ class Tracker:
 
     def _classify(self, exc: Exception, task_id: str | None) -> str:
         """`transient` (retry later), `dropped` (collected), or `fatal` (stop everything)."""
-        if isinstance(exc, RateLimitError):
-            self._throttle(exc.retry_after)
-            return "transient"
-        if isinstance(exc, APIConnectionError | DecodeError):
+        if isinstance(exc, RateLimitError | APIConnectionError | DecodeError):
+            # A 429 has already paused the tracker: `_on_response` sees every response.
             return "transient"
         if isinstance(exc, APIError) and is_retryable_status(exc.status_code):
             return "transient"
