@@ -54,3 +54,4 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against the official SDK (installed only here)."""
     session.install("-e", ".", *_group("bench"))
     session.run("python", "bench/run.py", *session.posargs)
+    session.run("python", "bench/report.py")

@@ -219,6 +219,7 @@ class AnalyzeTasks:
         on_exit: OnExit = "leave",
         cancel_timeout: float = 10.0,
         yield_list_items: bool = False,
+        expect_webhooks: bool = False,
         on_status: Callable[[StatusChange], object] | None = None,
         buffer: int = 256,
     ) -> Tracker:
@@ -265,6 +266,10 @@ class AnalyzeTasks:
             on_status: called with a `StatusChange` whenever a task is seen in a new status
                 (for progress displays); it must not block.
             buffer: finished tasks held for a slow consumer before polling pauses.
+            expect_webhooks: the tasks will announce themselves by webhook: pass each verified
+                event to `tracker.notify(event)` and the task is retrieved and yielded at once.
+                Polling and sweeping then drop to a safety-net cadence (every
+                `poll_policy.max_interval`), so a lost delivery still completes.
         """
         return Tracker(
             self,
@@ -278,6 +283,7 @@ class AnalyzeTasks:
             on_exit=on_exit,
             cancel_timeout=cancel_timeout,
             yield_list_items=yield_list_items,
+            expect_webhooks=expect_webhooks,
             on_status=on_status,
             buffer=buffer,
         )

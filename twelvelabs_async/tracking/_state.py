@@ -33,6 +33,7 @@ class TrackerStats:
         candidates: tasks a sweep flagged as probably finished (then retrieved).
         wasted: candidates that turned out not to be finished yet.
         from_list: tasks yielded straight from a list item (`yield_list_items=True`).
+        webhooks: webhook events that made the tracker retrieve a task at once.
         yielded: tasks yielded.
     """
 
@@ -44,6 +45,7 @@ class TrackerStats:
     candidates: int = 0
     wasted: int = 0
     from_list: int = 0
+    webhooks: int = 0
     yielded: int = 0
 
     @property
@@ -68,6 +70,7 @@ class Entry:
     in_flight: bool = False
     seen: bool = False
     candidate: bool = False
+    polled_at: float = float("-inf")
 
 
 class DueQueue:

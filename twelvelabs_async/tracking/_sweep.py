@@ -118,7 +118,7 @@ class Sweeper:
                 for status in statuses:
                     tg.start_soon(self._read, status, use_final, cutoff, found, complete)
             if use_final:
-                self._apply_final(found)
+                self._apply_final(found, all(complete.values()), started)
             else:
                 self._apply_active(found, all(complete.values()), started)
             t.stats.sweeps += 1
@@ -212,9 +212,11 @@ class Sweeper:
                 t.stats.candidates += 1
                 t._queue.schedule(entry, now)
 
-    def _apply_final(self, found: dict[str, AnalyzeTask]) -> None:
+    def _apply_final(self, found: dict[str, AnalyzeTask], complete: bool, started: float) -> None:
         t = self._t
         now = t._clock.monotonic()
+        if complete:
+            self._defer_safety_polls(found, started, now)
         for task_id, item in found.items():
             entry = t._entries.get(task_id)
             if entry is None or not item.is_terminal:
@@ -228,6 +230,25 @@ class Sweeper:
                 entry.candidate = True
                 t.stats.candidates += 1
                 t._queue.schedule(entry, now)
+
+    def _defer_safety_polls(
+        self, found: dict[str, AnalyzeTask], started: float, now: float
+    ) -> None:
+        """A complete final sweep that did not show a task is (weak) evidence it still runs.
+
+        Its safety-net poll moves out, but never past two `max_interval`s after its last
+        direct poll: a task that no list shows (deleted, say) is still retrieved, and so
+        reported, in bounded time.
+        """
+        t = self._t
+        horizon = t.safety_interval
+        for task_id, entry in t._entries.items():
+            if task_id in found or entry.in_flight or entry.candidate or entry.added > started:
+                continue
+            jitter = t._rng.uniform(1 - t._policy.jitter, 1)
+            due = min(now + horizon * jitter, max(entry.added, entry.polled_at) + 2 * horizon)
+            if due > entry.due:
+                t._queue.schedule(entry, due)
 
 
 class _Stopped(Exception):

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 import anyio.abc
 import anyio.lowlevel
+import attrs
 
+from .._dedupe import DeliveryDeduplicator
 from .._retry import is_retryable_status, server_requested_delay
 from .._validate import path_id
 from ..errors import (
@@ -31,7 +33,7 @@ from ..errors import (
     TrackingTimeout,
     TwelveLabsError,
 )
-from ..models import AnalyzeTask
+from ..models import AnalyzeTask, is_terminal_status
 from ._budget import Budget
 from ._policy import DurationModel, PollPolicy, failure_delay, poll_interval
 from ._state import DueQueue, Entry, StatusChange, TrackerStats
@@ -39,6 +41,7 @@ from ._sweep import Sweeper
 
 if TYPE_CHECKING:
     from ..analyze.tasks import AnalyzeTasks
+    from ..webhooks import WebhookEvent
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -75,6 +78,7 @@ class Tracker:
         yield_list_items: bool,
         on_status: Callable[[StatusChange], object] | None,
         buffer: int,
+        expect_webhooks: bool = False,
     ) -> None:
         if on_error not in ("raise", "collect"):
             raise ValueError("on_error must be 'raise' or 'collect'")
@@ -98,6 +102,10 @@ class Tracker:
         self._on_exit = on_exit
         self._cancel_timeout = cancel_timeout
         self._yield_list_items = yield_list_items
+        self._expect_webhooks = expect_webhooks
+        self._event_ids = DeliveryDeduplicator(max_events=100_000)
+        if expect_webhooks:  # webhooks tell; polls and sweeps only catch lost deliveries
+            self._policy = attrs.evolve(poll_policy, sweep_interval=poll_policy.max_interval)
         self._on_status = on_status
         self._buffer_size = buffer
         self._budget = Budget(self._clock, max_in_flight=max_in_flight, rate=max_rate)
@@ -337,6 +345,7 @@ class Tracker:
             return
         entry.failures = 0
         entry.polls += 1
+        entry.polled_at = self._clock.monotonic()
         self.observe(
             entry, str(task.status), task.created_at.timestamp() if task.created_at else None
         )
@@ -366,16 +375,47 @@ class Tracker:
                 self._fail(exc)
 
     def reschedule(self, entry: Entry, *, after_sweep: bool = False) -> None:
-        """Schedule the next direct poll: the safety net while sweeping, else adaptive."""
+        """Schedule the next direct poll: adaptive, or the safety net (sweeps, webhooks)."""
         now = self._clock.monotonic()
-        if self._sweeping_mode or after_sweep:
+        if self._sweeping_mode or after_sweep or self._expect_webhooks:
             jitter = self._rng.uniform(1 - self._policy.jitter, 1)
-            self._queue.schedule(entry, now + self._policy.max_interval * jitter)
+            self._queue.schedule(entry, now + self.safety_interval * jitter)
             return
         age = None if entry.created is None else self._clock.time() - entry.created
         polls = entry.polls - 1  # the first interval after the first poll is min_interval
         entry.interval = poll_interval(polls, age, self._durations, self._policy, self._rng)
         self._queue.schedule(entry, now + entry.interval)
+
+    @property
+    def safety_interval(self) -> float:
+        """The direct-poll cadence while sweeps or webhooks find tasks (the safety net).
+
+        `max_interval`, and never less than two sweeps apart, so a sweep normally comes first.
+        """
+        return max(self._policy.max_interval, 2 * self._policy.sweep_interval)
+
+    def notify(self, event: WebhookEvent) -> bool:
+        """Let a verified webhook event finish a tracked task at once.
+
+        Pass events that `webhooks.verify` (or `webhooks.webhook_handler`) accepted. An event
+        saying a tracked task is `ready`, `failed` or `canceled` makes the tracker retrieve it
+        now, and yield it as soon as the retrieve confirms it; what is yielded is the complete
+        task from the API, never the event. A repeated event id, an event for an id that is
+        not tracked or already yielded, or a non-terminal status changes nothing.
+
+        Returns:
+            True when the event scheduled a retrieve.
+        """
+        if self._event_ids.is_duplicate(event.id):
+            return False
+        entry = self._entries.get(event.data.id)
+        if entry is None or not is_terminal_status(str(event.data.status)):
+            return False
+        self.stats.webhooks += 1
+        if not entry.in_flight:
+            self._queue.schedule(entry, self._clock.monotonic())
+            self._wake()
+        return True
 
     def complete(self, entry: Entry, task: AnalyzeTask) -> None:
         """Hand a terminal task to the consumer (once) and stop tracking it."""
