@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
-from types import TracebackType
 from typing import Any
 
 from .._convert import structure
 from ..errors import DecodeError
 from ..models import StreamEnd, StreamEvent, StreamStart, TextGeneration, UnknownEvent
+from ._lines import LineStream, Opener
 
 _EVENT_TYPES: dict[str, type[StreamStart | TextGeneration | StreamEnd]] = {
     "stream_start": StreamStart,
@@ -42,7 +40,7 @@ def parse_event(line: bytes) -> StreamEvent | None:
     return structure(data, kind)
 
 
-class AnalyzeStream:
+class AnalyzeStream(LineStream[StreamEvent]):
     """The events of a streamed analysis, read as they arrive.
 
     Use it as `async with client.analyze.stream(...) as stream: async for event in stream:`
@@ -51,59 +49,17 @@ class AnalyzeStream:
     `StreamEnd` event (finish reason, usage and any warning).
     """
 
-    def __init__(
-        self, opener: Callable[[], AbstractAsyncContextManager[AsyncIterator[bytes]]]
-    ) -> None:
-        self._opener = opener
-        self._context: AbstractAsyncContextManager[AsyncIterator[bytes]] | None = None
-        self._lines: AsyncIterator[bytes] | None = None
-        self._started = False
+    def __init__(self, opener: Opener) -> None:
+        super().__init__(opener)
         self.end: StreamEnd | None = None
         """The final event, once the stream has been read to its end."""
 
-    async def __aenter__(self) -> AnalyzeStream:
-        await self._open()
-        return self
+    def _parse(self, line: bytes) -> StreamEvent | None:
+        return parse_event(line)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def _open(self) -> AsyncIterator[bytes]:
-        if self._started:
-            if self._lines is None:
-                raise RuntimeError("this AnalyzeStream was closed; start a new stream")
-            return self._lines
-        self._started = True
-        self._context = self._opener()
-        self._lines = await self._context.__aenter__()
-        return self._lines
-
-    async def aclose(self) -> None:
-        """Release the response; safe to call more than once."""
-        context, self._context, self._lines = self._context, None, None
-        if context is not None:
-            await context.__aexit__(None, None, None)
-
-    def __aiter__(self) -> AsyncIterator[StreamEvent]:
-        return self._events()
-
-    async def _events(self) -> AsyncIterator[StreamEvent]:
-        lines = await self._open()
-        try:
-            async for line in lines:
-                event = parse_event(line)
-                if event is None:
-                    continue
-                if isinstance(event, StreamEnd):
-                    self.end = event
-                yield event
-        finally:
-            await self.aclose()
+    def _seen(self, item: StreamEvent) -> None:
+        if isinstance(item, StreamEnd):
+            self.end = item
 
     async def text(self) -> str:
         """Read the stream to its end and return the generated text."""
