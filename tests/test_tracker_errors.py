@@ -133,6 +133,25 @@ async def test_bare_429s_pause_the_tracker_0_5_then_1_then_2_seconds(
     assert tracker.stats.retries == 3
 
 
+async def test_a_429_whose_reset_has_passed_still_backs_off(
+    client: Client, mock_api: Mock, clock: FakeClock
+) -> None:
+    """A 429 pointing at a reset already past (clocks out of step) backs off 0.5 s, 1 s, ..."""
+    api = FakeAPI(mock_api, clock)
+    api.add("a", 0)
+    past = {"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": f"{clock.now - 10:.0f}"}
+    api.fail("a", Reply(429, headers=past), Reply(429, headers=past))
+    async with client.analyze.tasks.track(["a"], strategy="per_task") as tracker:
+        got = await drain(tracker, clock)
+    assert [g.task_id for g in got] == ["a"]
+    times = [c.at for c in api.calls]
+    assert len(times) == 3
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps[0] >= 0.5
+    assert gaps[1] >= 1.0
+    assert tracker.stats.throttles == 2
+
+
 async def test_a_throttle_never_leaks_to_other_clients_or_outlives_the_tracker(
     client: Client, mock_api: Mock, clock: FakeClock
 ) -> None:

@@ -206,6 +206,9 @@ class Sweeper:
             if item is not None:
                 created = item.created_at.timestamp() if item.created_at else None
                 t.observe(entry, str(item.status), created)
+                # Seen running: no longer a candidate (one whose retrieve failed would else
+                # never be flagged again, and wait for its safety-net poll once it finishes).
+                entry.candidate = False
                 t.reschedule(entry, after_sweep=True)
             elif complete and not entry.candidate:
                 entry.candidate = True

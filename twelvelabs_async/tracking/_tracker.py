@@ -469,7 +469,9 @@ class Tracker:
 
     def _on_response(self, status: int, headers: Mapping[str, str]) -> None:
         if status == 429:
-            self._throttle(server_requested_delay(status, headers, self._clock.time()))
+            delay = server_requested_delay(status, headers, self._clock.time())
+            # A reset already past (clocks out of step) is no pause at all: back off instead.
+            self._throttle(delay if delay is not None and delay > 0 else None)
             return
         self._throttle_streak = 0
         if headers.get("X-Ratelimit-Remaining") == "0":
