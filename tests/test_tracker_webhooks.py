@@ -118,7 +118,8 @@ async def test_five_hundred_tasks_with_lossy_webhooks_and_forgeries() -> None:
     # forged events never reached the tracker; duplicates reached it and changed nothing
     assert not any(e.id.startswith("evt_forged") for e in receiver.events)
     assert len(receiver.events) - len({e.id for e in receiver.events}) == delivered.duplicated > 0
-    assert receiver.accepted.count(True) == with_hooks.stats.webhooks == delivered.delivered
+    # an event may land after a sweep or poll already finished its task: it then changes nothing
+    assert receiver.accepted.count(True) == with_hooks.stats.webhooks <= delivered.delivered
     assert delivered.dropped > 0
     assert with_hooks.stats.webhooks >= 0.8 * 500
     # polls: requests beyond the one retrieve per task that every mode needs
