@@ -26,11 +26,9 @@ import contextlib
 import itertools
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -40,6 +38,7 @@ from typing import Any
 
 import aiohttp
 from _harness import Table
+from _procs import cpu_of, read_lines, stop
 
 from twelvelabs_async import AsyncTwelveLabs
 
@@ -65,8 +64,6 @@ COLUMNS = [
     "errors",
 ]
 _TERMINAL = frozenset({"ready", "failed", "canceled"})
-_START_TIMEOUT = 60.0
-_STOP_TIMEOUT = 10.0
 
 
 @dataclass
@@ -94,61 +91,14 @@ def _simulator(duration: tuple[float, float], seed_tasks: int) -> Iterator[_Sim]
         with stderr_file.open("w") as stderr:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
         try:
-            lines = _read_startup(proc, stderr_file)
+            lines = read_lines(
+                proc, ("TWELVELABS_BASE_URL", "TWELVELABS_API_KEY"), "simulator", stderr_file
+            )
             ids = json.loads(ids_file.read_text("utf-8"))
             assert len(ids) == seed_tasks, f"the simulator seeded {len(ids)} tasks"
             yield _Sim(proc, lines["TWELVELABS_BASE_URL"], lines["TWELVELABS_API_KEY"], ids)
         finally:
-            _stop(proc)
-
-
-def _read_startup(proc: subprocess.Popen[str], stderr_file: Path) -> dict[str, str]:
-    """The `KEY=value` lines the simulator prints once it listens (read with a deadline)."""
-    wanted = ("TWELVELABS_BASE_URL", "TWELVELABS_API_KEY")
-    found: dict[str, str] = {}
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            key, sep, value = line.strip().partition("=")
-            if sep and key in wanted:
-                found[key] = value
-            if len(found) == len(wanted):
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(_START_TIMEOUT)
-    if len(found) < len(wanted):
-        # Only stderr is shown: stdout carries the API key.
-        detail = stderr_file.read_text(errors="replace").strip()[-2000:]
-        state = "still starting" if proc.poll() is None else f"exited with {proc.returncode}"
-        raise RuntimeError(f"the simulator did not start ({state}): {detail or 'no stderr'}")
-    return found
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu_of(pid: int) -> float | None:
-    """CPU seconds (user + system) a process has used, from /proc; None where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK  # utime, stime (fields 14 and 15)
+            stop(proc)
 
 
 @dataclass
@@ -204,12 +154,12 @@ async def _drive(
     try:
         await asyncio.sleep(warmup)
         counting = True
-        cpu0, sim0, t0 = time.process_time(), _cpu_of(sim_pid), time.perf_counter()
+        cpu0, sim0, t0 = time.process_time(), cpu_of(sim_pid), time.perf_counter()
         marks = [(t0, done)]
         for _ in range(SLICES):
             await asyncio.sleep(window / SLICES)
             marks.append((time.perf_counter(), done))
-        cpu1, sim1, t1 = time.process_time(), _cpu_of(sim_pid), time.perf_counter()
+        cpu1, sim1, t1 = time.process_time(), cpu_of(sim_pid), time.perf_counter()
     finally:
         stop = True
         await asyncio.gather(*workers, return_exceptions=True)

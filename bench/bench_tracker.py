@@ -37,7 +37,6 @@ import json
 import math
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -50,14 +49,13 @@ from pathlib import Path
 from typing import Any
 
 from _harness import Table
+from _procs import cpu_of, read_lines, stop
 
 HERE = Path(__file__).resolve().parent
 TERMINAL = frozenset({"ready", "failed", "canceled"})
 SEED = 0
 FAILURE_RATE = 0.1
 RPM = 3_000
-_START_TIMEOUT = 60.0
-_STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -266,59 +264,6 @@ def client_main(kind: str) -> int:
 # --- the benchmark process ------------------------------------------------------------------
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """SIGINT, then SIGKILL if it is still running after a timeout."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for stream in (proc.stdin, proc.stdout):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
-
-
-def _read_lines(
-    proc: subprocess.Popen[str], wanted: tuple[str, ...], what: str, log: Path
-) -> dict[str, str]:
-    """Read stdout until every `wanted` key was printed (`KEY=value`, or a bare `KEY`)."""
-    found: dict[str, str] = {}
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            key, _, value = line.strip().partition("=")
-            if key in wanted:
-                found[key] = value
-            if len(found) == len(wanted):
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(_START_TIMEOUT)
-    if len(found) < len(wanted):
-        # Only stderr is shown: the simulator's stdout carries its API key.
-        detail = log.read_text(errors="replace").strip()[-2000:]
-        state = "still starting" if proc.poll() is None else f"exited with {proc.returncode}"
-        raise RuntimeError(f"the {what} did not start ({state}): {detail or 'no stderr'}")
-    return found
-
-
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu_of(pid: int) -> float | None:
-    """CPU seconds (user + system) a process has used, from /proc; None where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-
-
 @dataclass
 class Run:
     """What one implementation did, seen from both sides."""
@@ -391,7 +336,7 @@ def _process(cmd: list[str], log: Path, *, stdin: bool = False) -> Iterator[subp
     try:
         yield proc
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def run_one(impl: Impl, scenario: Scenario) -> Run:
@@ -410,9 +355,9 @@ def run_one(impl: Impl, scenario: Scenario) -> Run:
             *(["--rpm", str(impl.rpm)] if impl.rpm else []),
         ]  # fmt: skip
         with _process(client_cmd, tmp / "client.log", stdin=True) as client:
-            _read_lines(client, ("ready",), "client", tmp / "client.log")
+            read_lines(client, ("ready",), "client", tmp / "client.log")
             with _process(sim_cmd, tmp / "sim.log") as sim:
-                found = _read_lines(
+                found = read_lines(
                     sim, ("TWELVELABS_BASE_URL", "TWELVELABS_API_KEY"), "simulator", tmp / "sim.log"
                 )
                 t0 = json.loads(files["timeline"].read_text("utf-8"))[0]["created_at"]
@@ -435,7 +380,7 @@ def run_one(impl: Impl, scenario: Scenario) -> Run:
                 if code != 0:
                     detail = (tmp / "client.log").read_text(errors="replace")[-2000:]
                     raise RuntimeError(f"{impl.label}: the client exited with {code}: {detail}")
-                sim_cpu = _cpu_of(sim.pid)
+                sim_cpu = cpu_of(sim.pid)
             # The simulator writes its stats on exit (SIGINT, in `_stop`).
             stats = json.loads(files["stats"].read_text("utf-8"))
         timeline = {e["task_id"]: e for e in json.loads(files["timeline"].read_text("utf-8"))}
