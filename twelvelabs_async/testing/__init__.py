@@ -13,9 +13,10 @@ async with simulate(duration=(1, 3), failure_rate=0.1) as sim:
 Nothing in the library imports this module; it depends only on the core install.
 """
 
-from ._app import RESET, SimulatorStats, flat_error, nested_error
+from ._app import RESET, SimulatorStats
 from ._config import ROUTES, Faults, ManualClock, SimulatorConfig, SystemTime, Webhooks
 from ._instant import InstantClock
+from ._replies import flat_error, nested_error
 from ._server import Simulator, simulate
 from ._webhooks import WebhookStats
 

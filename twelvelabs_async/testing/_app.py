@@ -19,6 +19,7 @@ from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
 from ._batches import BatchRoutes
 from ._config import Faults, SimulatorConfig
 from ._ratelimit import TokenBucket
+from ._replies import flat_error, json_reply, nested_error, page_params
 from ._results import free_text, json_for_schema
 from ._store import TaskStore
 from ._webhooks import WebhookStats
@@ -76,25 +77,6 @@ class SimulatorStats:
             for (r, s), n in self.requests.items()
             if (route is None or r == route) and (status is None or s == status)
         )
-
-
-def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(
-        status=status,
-        body=json.dumps(body).encode(),
-        content_type="application/json",
-        headers=headers,
-    )
-
-
-def flat_error(status: int, code: str, message: str) -> web.Response:
-    """The flat error shape: `{"code", "message"}`."""
-    return _json(status, {"code": code, "message": message})
-
-
-def nested_error(status: int, code: str, message: str) -> web.Response:
-    """The nested error shape: `{"error": {"code", "message"}}`."""
-    return _json(status, {"error": {"code": code, "message": message}})
 
 
 def _video(value: Any) -> VideoInput | str | None:
@@ -240,24 +222,19 @@ class SimulatorApp:
             if key:
                 self._idempotency[key] = task.task_id
         ref = TaskRef(task_id=task.task_id, status=task.status_at(self.clock.time()))
-        return _json(202, unstructure(ref))
+        return json_reply(202, unstructure(ref))
 
     async def list(self, request: web.Request) -> web.StreamResponse:
         """`GET /analyze/tasks`: newest first, paginated, filtered, items cut down."""
         try:
-            page = int(request.query.get("page", "1"))
-            limit = int(request.query.get("page_limit", "10"))
-        except ValueError:
-            return flat_error(400, "parameter_invalid", "page and page_limit must be integers.")
-        if page < 1 or not 1 <= limit <= 50:
-            return flat_error(
-                400, "parameter_invalid", "page must be >= 1 and page_limit between 1 and 50."
-            )
+            page, limit = page_params(request)
+        except ValueError as exc:
+            return flat_error(400, "parameter_invalid", str(exc))
         filters = {k: request.query[k] for k in _LIST_FILTERS if k in request.query}
         now = self.clock.time()
         items, info = self.store.page(now, page, limit, filters)
         data = [self.store.render(t, now, list_item=True) for t in items]
-        return _json(200, {"data": data, "page_info": unstructure(info)})
+        return json_reply(200, {"data": data, "page_info": unstructure(info)})
 
     async def retrieve(self, request: web.Request) -> web.StreamResponse:
         """`GET /analyze/tasks/{task_id}`: the task now, rendered once per status it is seen in."""
@@ -290,7 +267,7 @@ class SimulatorApp:
             )
         if not self.store.cancel(task, self.clock.time()):
             return nested_error(409, "task_not_cancelable", "The task has already finished.")
-        return _json(200, unstructure(TaskRef(task_id=task.task_id, status="canceled")))
+        return json_reply(200, unstructure(TaskRef(task_id=task.task_id, status="canceled")))
 
     async def analyze(self, request: web.Request) -> web.StreamResponse:
         """`POST /analyze`: JSON when `stream` is false, NDJSON events otherwise (the default)."""
@@ -309,7 +286,7 @@ class SimulatorApp:
         usage = {"output_tokens": max(1, len(text) // 4), "input_tokens": rng.randint(500, 5000)}
         if body.get("stream") is False:
             payload = {"id": generation_id, "data": text, "finish_reason": "stop", "usage": usage}
-            return _json(200, payload)
+            return json_reply(200, payload)
         response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
         await response.prepare(request)
         events: list[dict[str, Any]] = [

@@ -39,6 +39,7 @@ from ..models import (
     BatchResult,
     PageInfo,
 )
+from ._replies import json_reply, nested_error, page_params
 from ._store import SimTask, TaskStore
 
 if TYPE_CHECKING:
@@ -65,16 +66,6 @@ _ITEM_STATUS = {"queued": "queued", "pending": "queued"}
 
 def _when(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
-
-
-def _json(status: int, body: Any) -> web.Response:
-    return web.Response(
-        status=status, body=json.dumps(body).encode(), content_type="application/json"
-    )
-
-
-def _error(status: int, code: str, message: str) -> web.Response:
-    return _json(status, {"error": {"code": code, "message": message}})
 
 
 @attrs.define(eq=False)
@@ -202,12 +193,12 @@ class BatchRoutes:
             body = await request.json()
             validate(body)
         except (ValueError, InvalidInputError, DecodeError) as exc:
-            return _error(400, "parameter_invalid", str(exc))
+            return nested_error(400, "parameter_invalid", str(exc))
         key = request.headers.get("Idempotency-Key")
         batch = self._batches.get(self._idempotency.get(key, "")) if key else None
         if batch is None:
             if self.active(now) >= MAX_ACTIVE:
-                return _error(
+                return nested_error(
                     429,
                     "active_batch_limit_exceeded",
                     f"You already have {MAX_ACTIVE} active batches; wait for one to end.",
@@ -225,21 +216,16 @@ class BatchRoutes:
         )
         data = unstructure(created)
         data["items"] = [{"task_id": t.task_id, "custom_id": t.custom_id} for t in created.items]
-        return _json(201, data)
+        return json_reply(201, data)
 
     # --- read -------------------------------------------------------------------------------
 
     async def list(self, request: web.Request) -> web.StreamResponse:
         """`GET /analyze/batches`: newest first, paginated, `status`/`analysis_mode` repeatable."""
         try:
-            page = int(request.query.get("page", "1"))
-            limit = int(request.query.get("page_limit", "10"))
-        except ValueError:
-            return _error(400, "parameter_invalid", "page and page_limit must be integers.")
-        if page < 1 or not 1 <= limit <= 50:
-            return _error(
-                400, "parameter_invalid", "page must be >= 1 and page_limit between 1 and 50."
-            )
+            page, limit = page_params(request)
+        except ValueError as exc:
+            return nested_error(400, "parameter_invalid", str(exc))
         now = self.clock.time()
         statuses = set(request.query.getall("status", []))
         modes = set(request.query.getall("analysis_mode", []))
@@ -260,13 +246,13 @@ class BatchRoutes:
             total_page=max(1, -(-total // limit)),
             total_results=total,
         )
-        return _json(200, {"data": data, "page_info": unstructure(info)})
+        return json_reply(200, {"data": data, "page_info": unstructure(info)})
 
     def _found(self, request: web.Request) -> SimBatch | web.Response:
         batch_id = request.match_info["batch_id"]
         batch = self.get(batch_id, self.clock.time())
         if batch is None:
-            return _error(
+            return nested_error(
                 404,
                 "resource_not_exist",
                 f"Resource with id {batch_id} does not exist in analyze batches.",
@@ -278,7 +264,7 @@ class BatchRoutes:
         batch = self._found(request)
         if isinstance(batch, web.Response):
             return batch
-        return _json(200, unstructure(batch.model(self.clock.time())))
+        return json_reply(200, unstructure(batch.model(self.clock.time())))
 
     def result_line(self, batch: SimBatch, task: SimTask, now: float) -> bytes:
         """One item's results line (cached per item status, like a task's full render)."""
@@ -326,13 +312,13 @@ class BatchRoutes:
         now = self.clock.time()
         status, _ = batch.status_at(now)
         if status not in ACTIVE:
-            return _error(409, f"batch_{status}", f"The batch is already {status}.")
+            return nested_error(409, f"batch_{status}", f"The batch is already {status}.")
         if batch.cancel_requested is None:
             batch.cancel_requested = now
             for task in batch.items:
                 if batch.item_status(task, now) == "queued":
                     self.store.cancel(task, now, code="batch_canceled")
-        return _json(202, unstructure(batch.model(now)))
+        return json_reply(202, unstructure(batch.model(now)))
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
         """`DELETE /analyze/batches/{batch_id}`: the batch and its tasks; 409 while active."""
@@ -341,7 +327,7 @@ class BatchRoutes:
             return batch
         status, _ = batch.status_at(self.clock.time())
         if status in ACTIVE:
-            return _error(
+            return nested_error(
                 409,
                 "batch_not_terminal",
                 f"The batch is {status}; cancel it and wait until it has ended.",

@@ -1,0 +1,45 @@
+"""The simulator's JSON replies: both error shapes, and the page parameters lists share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+
+def json_reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
+    """A JSON response."""
+    return web.Response(
+        status=status,
+        body=json.dumps(body).encode(),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def flat_error(status: int, code: str, message: str) -> web.Response:
+    """The flat error shape: `{"code", "message"}`."""
+    return json_reply(status, {"code": code, "message": message})
+
+
+def nested_error(status: int, code: str, message: str) -> web.Response:
+    """The nested error shape: `{"error": {"code", "message"}}`."""
+    return json_reply(status, {"error": {"code": code, "message": message}})
+
+
+def page_params(request: web.Request) -> tuple[int, int]:
+    """`page` (default 1, >= 1) and `page_limit` (default 10, 1-50) of a list request.
+
+    Raises:
+        ValueError: with the message to answer in a 400 `parameter_invalid`.
+    """
+    try:
+        page = int(request.query.get("page", "1"))
+        limit = int(request.query.get("page_limit", "10"))
+    except ValueError:
+        raise ValueError("page and page_limit must be integers.") from None
+    if page < 1 or not 1 <= limit <= 50:
+        raise ValueError("page must be >= 1 and page_limit between 1 and 50.")
+    return page, limit
