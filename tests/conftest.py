@@ -7,6 +7,7 @@ import heapq
 import inspect
 import itertools
 import random
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +23,7 @@ BASE_URL = "https://api.test/v1.3"
 API_KEY = "tlk_test_secret_key_0123456789"
 
 
-class _CompatClientResponse(ClientResponse):
+class CompatClientResponse(ClientResponse):
     """Test-only shim for aioresponses 0.7.9 on aiohttp >= 3.14 (aioresponses issue #289).
 
     aiohttp 3.14 made `stream_writer` a required argument of `ClientResponse.__init__`, and
@@ -40,16 +41,21 @@ class _CompatClientResponse(ClientResponse):
 _CLIENT_RESPONSE_PARAMS = inspect.signature(ClientResponse.__init__).parameters
 
 
+_DRIVERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
+"""How many `FakeClock` drivers run on each event loop (each is always ready to run)."""
+
+
 class FakeClock:
     """Virtual time for tests: nothing really waits, yet concurrent sleepers wake in order.
 
     `sleep(d)` records `d` and suspends until virtual time reaches now + d. Whenever the event
-    loop has gone idle for a few rounds, time jumps to the earliest sleeper's wake-up time
-    (like trio's autojump clock), so deadlines, backoff and scheduling run instantly and
-    deterministically.
+    loop has gone idle (nothing but this clock's driver ready to run, for a few rounds in a
+    row), time jumps to the earliest sleeper's wake-up time (like trio's autojump clock), so
+    deadlines, backoff and scheduling run instantly and deterministically, however much work
+    (many requests through aioresponses, say) stands between two sleeps.
     """
 
-    IDLE_ROUNDS = 20
+    IDLE_ROUNDS = 3
 
     def __init__(self, start: float = 1_000_000.0) -> None:
         self.now = start
@@ -84,9 +90,23 @@ class FakeClock:
                 future.cancel()
 
     async def _drive(self) -> None:
+        loop = asyncio.get_running_loop()
+        _DRIVERS[loop] = _DRIVERS.get(loop, 0) + 1
+        try:
+            await self._advance(loop)
+        finally:
+            _DRIVERS[loop] -= 1
+
+    async def _advance(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
-            for _ in range(self.IDLE_ROUNDS):
+            idle = 0
+            while idle < self.IDLE_ROUNDS:
                 await asyncio.sleep(0)
+                # asyncio's queue of ready callbacks (private, but plain) holds nothing but the
+                # other clocks' drivers (one step each): every other task waits on a future, a
+                # real timer or I/O, none has a step to run.
+                busy = len(loop._ready) > _DRIVERS[loop] - 1  # type: ignore[attr-defined]
+                idle = 0 if busy else idle + 1
             while self._waiters and self._waiters[0][2].done():
                 heapq.heappop(self._waiters)
             if not self._waiters:
@@ -105,7 +125,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def mock_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
     """aioresponses, patched to build responses that aiohttp >= 3.14 accepts."""
-    monkeypatch.setattr(aioresponses_core, "ClientResponse", _CompatClientResponse)
+    monkeypatch.setattr(aioresponses_core, "ClientResponse", CompatClientResponse)
     with aioresponses() as mocked:
         yield mocked
 
