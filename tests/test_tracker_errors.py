@@ -221,6 +221,52 @@ async def test_a_task_fails_transiently_forever_until_the_deadline(
     assert tracker.stats.retries == len(times)
 
 
+async def test_one_task_failing_on_a_healthy_server_waits_at_most_four_intervals(
+    client: Client, mock_api: Mock, clock: FakeClock
+) -> None:
+    """A run of 503s on one task, while other polls succeed, backs it off to 4 s, no further."""
+    api = FakeAPI(mock_api, clock)
+    api.add("a", 0)
+    others = [f"ok{i}" for i in range(40)]
+    for task_id in others:
+        api.add(task_id, 200)  # polled all along, and answered
+    api.fail("a", *[Reply(503)] * 10)
+    policy = PollPolicy(min_interval=1.0, max_interval=30.0)
+    async with client.analyze.tasks.track(
+        ["a", *others], strategy="per_task", poll_policy=policy, timeout=60
+    ) as tracker:
+        first = await tracker.__anext__()
+    assert first.task_id == "a"
+    times = [c.at for c in api.of("retrieve", "a")]
+    assert len(times) == 11
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert max(gaps) <= 4.0, gaps
+    assert max(gaps[3:]) > 2.0  # it did back off past the second step (full jitter)
+    assert tracker.stats.found_by == {"poll": 1}
+
+
+async def test_when_every_poll_fails_the_backoff_grows_to_max_interval(
+    client: Client, mock_api: Mock, clock: FakeClock
+) -> None:
+    """An outage (every retrieve fails) backs each task off past 4 s, towards max_interval."""
+    api = FakeAPI(mock_api, clock)
+    ids = ["a", "b", "c"]
+    for task_id in ids:
+        api.add(task_id, 0)
+        api.fail(task_id, *[Reply(503)] * 8)
+    policy = PollPolicy(min_interval=1.0, max_interval=30.0)
+    async with client.analyze.tasks.track(ids, strategy="per_task", poll_policy=policy) as tracker:
+        got = await drain(tracker, clock)
+    assert sorted(g.task_id for g in got) == ids
+    for task_id in ids:
+        times = [c.at for c in api.of("retrieve", task_id)]
+        assert len(times) == 9
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert max(gaps) > 4.0, gaps  # past the healthy-server cap
+        assert max(gaps) <= 30.0
+    assert tracker.stats.retries == 24
+
+
 # --- permanent errors -----------------------------------------------------------------------------
 
 

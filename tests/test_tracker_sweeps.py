@@ -5,8 +5,10 @@ unknown ids; `yield_list_items`; and `auto` switching between sweeping and per-t
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
+import aiohttp
 import pytest
 from aioresponses import aioresponses
 
@@ -244,6 +246,53 @@ async def test_without_yield_list_items_every_task_comes_from_a_retrieve(
 
 
 # --- errors and throttling on list requests -------------------------------------------------------
+
+
+async def test_a_list_page_that_fails_is_read_again_within_the_same_sweep(
+    client: Client, mock_api: Mock, clock: FakeClock
+) -> None:
+    """A 503 and a reset on list pages are read again at once: the first sweep still flags."""
+    api = FakeAPI(mock_api, clock, latency=0.05)
+    ids = finishing(api, 5, first=-10.0)  # finished before tracking starts
+    api.list_faults.extend([Reply(503), Reply(exception=aiohttp.ServerDisconnectedError())])
+    start = clock.now
+    async with client.analyze.tasks.track(ids, strategy="sweep") as tracker:
+        got = await drain(tracker, clock)
+    assert_exactly_once_with_final_status(api, got, ids)
+    lists = api.of("list")
+    assert [c.answered for c in lists[:2]] == [503, None]
+    # before the first retrieve: page 1 of the three active lists, and the two failed again
+    first_retrieve = api.of("retrieve")[0].at
+    sweep_one = [(c.status, c.page) for c in lists if c.at < first_retrieve]
+    expected = [(status, 1) for status in ("queued", "pending", "processing")]
+    assert sorted(sweep_one) == sorted(expected + [(c.status, c.page) for c in lists[:2]])
+    assert first_retrieve - start < 0.75  # page retries wait a fraction of min_interval
+    assert tracker.stats.found_by == Counter({"sweep": 5})
+    assert tracker.stats.retries == 2
+    assert Counter(api.retrieved()) == Counter(ids)
+
+
+async def test_a_flagged_task_whose_retrieves_keep_failing_is_retried_at_each_sweep(
+    client: Client, mock_api: Mock, clock: FakeClock
+) -> None:
+    """Each sweep that shows the task finished retrieves it again, overriding the backoff."""
+    api = FakeAPI(mock_api, clock, latency=0.05)
+    ids = finishing(api, 3, first=2.0, step=20.0)  # two still run: sweeps go on
+    api.fail(ids[0], *[Reply(503)] * 8)
+    policy = PollPolicy(sweep_interval=1.0, min_interval=1.0, max_interval=30.0)
+    async with client.analyze.tasks.track(ids, strategy="sweep", poll_policy=policy) as tracker:
+        got = await drain(tracker, clock)
+    assert_exactly_once_with_final_status(api, got, ids)
+    tries = [c.at for c in api.of("retrieve", ids[0])]
+    assert len(tries) == 9
+    # every sweep (1 s apart, plus response time) brings a new try; the backoff alone would
+    # wait up to 4 s after the third failure
+    gaps = [b - a for a, b in itertools.pairwise(tries)]
+    assert max(gaps) <= 1.5, gaps
+    (first,) = (g for g in got if g.task_id == ids[0])
+    assert first.at - api.tasks[ids[0]].finished_at() <= 11.0  # type: ignore[operator]
+    assert tracker.stats.found_by == Counter({"sweep": 3})
+    assert tracker.stats.candidates == 3  # flagged once each, however often re-tried
 
 
 async def test_a_429_on_a_list_page_pauses_the_whole_tracker(

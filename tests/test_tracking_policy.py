@@ -158,6 +158,27 @@ def test_failure_delay_of_zero_failures_is_the_first_step() -> None:
         assert all(2.0 <= v <= 4.0 for v in got)
 
 
+@pytest.mark.parametrize("failures", range(4, 10))
+def test_failure_delay_stays_at_four_intervals_while_the_tracker_otherwise_succeeds(
+    failures: int,
+) -> None:
+    """With a short tracker-wide streak, a task's cap stops at 4 min_intervals (step three)."""
+    policy = PollPolicy(min_interval=1.0, max_interval=30.0)
+    for streak in (1, 2, 3):
+        got = [failure_delay(failures, policy, random.Random(s), streak=streak) for s in SEEDS]
+        assert all(0.5 <= v <= 4.0 for v in got)
+        assert max(got) > 3.0
+
+
+def test_failure_delay_grows_with_the_tracker_wide_streak() -> None:
+    """A streak as long as the task's failures gives the full cap: 2**(n-1), up to max."""
+    policy = PollPolicy(min_interval=1.0, max_interval=30.0)
+    for failures, streak, cap in [(5, 5, 16.0), (5, 4, 8.0), (8, 20, 30.0), (2, 20, 2.0)]:
+        got = [failure_delay(failures, policy, random.Random(s), streak=streak) for s in SEEDS]
+        assert all(0.5 <= v <= cap for v in got)
+        assert max(got) > cap * 3 / 4
+
+
 # --- DurationModel --------------------------------------------------------------------------------
 
 

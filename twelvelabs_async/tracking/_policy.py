@@ -125,9 +125,26 @@ def poll_interval(
     return base * rng.uniform(1 - policy.jitter, 1 + policy.jitter)
 
 
-def failure_delay(failures: int, policy: PollPolicy, rng: random.Random) -> float:
-    """Backoff before re-polling a task whose last poll failed transiently (full jitter)."""
-    cap = min(policy.max_interval, policy.min_interval * 2 ** max(0, failures - 1))
+HEALTHY_FAILURE_STEPS = 3
+"""How far one task's failure backoff grows while the tracker's other requests succeed
+(caps of 1, 2 and 4 `min_interval`s)."""
+
+
+def failure_delay(
+    failures: int, policy: PollPolicy, rng: random.Random, *, streak: int | None = None
+) -> float:
+    """Backoff before re-polling a task whose last poll failed transiently (full jitter).
+
+    The cap doubles with each consecutive failure of the task, from `min_interval` up to
+    `max_interval`. With `streak` (the tracker's consecutive failures, any task or list page,
+    reset by any success), it grows past `HEALTHY_FAILURE_STEPS` steps only while that streak
+    does too: a run of bad luck on one task of a healthy server costs seconds, not half a
+    minute, while an outage, which fails everything, still backs every task off fully.
+    """
+    steps = max(0, failures - 1)
+    if streak is not None:
+        steps = min(steps, max(HEALTHY_FAILURE_STEPS - 1, streak - 1))
+    cap = min(policy.max_interval, policy.min_interval * 2**steps)
     return max(policy.min_interval / 2, rng.uniform(0, cap))
 
 

@@ -35,6 +35,10 @@ class TrackerStats:
         from_list: tasks yielded straight from a list item (`yield_list_items=True`).
         webhooks: webhook events that made the tracker retrieve a task at once.
         yielded: tasks yielded.
+        found_by: how each yielded task was found finished: `poll` (a scheduled direct
+            poll), `sweep` (a sweep flagged it), `webhook` (an event), `safety_net` (the slow
+            direct poll kept while sweeps or webhooks do the finding; a high count means they
+            missed tasks), `list` (yielded from a list item).
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
@@ -47,6 +51,7 @@ class TrackerStats:
     from_list: int = 0
     webhooks: int = 0
     yielded: int = 0
+    found_by: Counter[str] = attrs.field(factory=Counter)
 
     @property
     def total_requests(self) -> int:
@@ -71,6 +76,8 @@ class Entry:
     seen: bool = False
     candidate: bool = False
     polled_at: float = float("-inf")
+    reason: str = "poll"
+    """Why the next direct poll is scheduled (a `TrackerStats.found_by` key)."""
 
 
 class DueQueue:
@@ -80,8 +87,10 @@ class DueQueue:
         self._heap: list[tuple[float, int, Entry, int]] = []
         self._seq = itertools.count()
 
-    def schedule(self, entry: Entry, due: float) -> None:
-        """(Re)schedule `entry` at `due`."""
+    def schedule(self, entry: Entry, due: float, reason: str | None = None) -> None:
+        """(Re)schedule `entry` at `due`, for `reason` (else the one it was scheduled for)."""
+        if reason is not None:
+            entry.reason = reason
         entry.version += 1
         entry.due = due
         heapq.heappush(self._heap, (due, next(self._seq), entry, entry.version))

@@ -26,10 +26,16 @@ from ..models import AnalyzeTask, TaskPage
 from ._policy import ACTIVE_STATUSES, FINAL_STATUSES, pages_for, prefer_sweep
 
 if TYPE_CHECKING:
+    from ._state import Entry
     from ._tracker import Tracker
 
 MAX_PAGES_PER_LIST = 200
 """A sweep reads at most this many pages of one list (then it counts as incomplete)."""
+
+PAGE_ATTEMPTS = 3
+"""Tries per list page within one sweep: a page lost to a transient failure is read again
+(after up to a quarter, then half, of `min_interval`) rather than leaving the whole sweep
+incomplete."""
 
 
 class Sweeper:
@@ -66,7 +72,7 @@ class Sweeper:
                 for entry in pending:
                     if not entry.in_flight:
                         due = now + t._rng.uniform(0, t._policy.min_interval)
-                        t._queue.schedule(entry, due)
+                        t._queue.schedule(entry, due, "poll")
         return self._sweeping
 
     def _final_allowed(self) -> bool:
@@ -131,15 +137,29 @@ class Sweeper:
             t._wake()
 
     async def _fetch(self, number: int, status: str) -> TaskPage:
+        """One page, tried up to `PAGE_ATTEMPTS` times while failures are transient."""
         t = self._t
-        await t._budget.acquire()
-        try:
-            if t._stopped():  # an error or the deadline came while waiting for a slot
-                raise _Stopped
-            t.stats.requests["list"] += 1
-            return await t._tasks._page(number, status=status, retries=0)
-        finally:
-            t._budget.release()
+        for attempt in range(1, PAGE_ATTEMPTS + 1):
+            await t._budget.acquire()
+            try:
+                if t._stopped():  # an error or the deadline came while waiting for a slot
+                    raise _Stopped
+                t.stats.requests["list"] += 1
+                page = await t._tasks._page(number, status=status, retries=0)
+            except Exception as exc:
+                if attempt == PAGE_ATTEMPTS or not t.is_transient(exc):
+                    raise
+            else:
+                t.request_succeeded()
+                return page
+            finally:
+                t._budget.release()
+            t.request_failed()
+            # A short pause (a sweep holds up every flag): the budget's acquire above also
+            # waits out any pause a 429 started, and an outage leaves the sweep incomplete.
+            cap = t._policy.min_interval / 4 * 2 ** (attempt - 1)
+            await t._clock.sleep(t._rng.uniform(0, cap))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _read(
         self,
@@ -185,8 +205,8 @@ class Sweeper:
         except _Stopped:
             return
         except Exception as exc:
-            if t._classify(exc, None) == "transient":
-                t.stats.retries += 1
+            if t._classify(exc, None) == "transient":  # this sweep is incomplete; the next
+                t.request_failed()  # one reads the list again
 
     def _collect(self, page: TaskPage, found: dict[str, AnalyzeTask]) -> None:
         entries = self._t._entries
@@ -210,10 +230,8 @@ class Sweeper:
                 # never be flagged again, and wait for its safety-net poll once it finishes).
                 entry.candidate = False
                 t.reschedule(entry, after_sweep=True)
-            elif complete and not entry.candidate:
-                entry.candidate = True
-                t.stats.candidates += 1
-                t._queue.schedule(entry, now)
+            elif complete:
+                self._flag(entry, now)
 
     def _apply_final(self, found: dict[str, AnalyzeTask], complete: bool, started: float) -> None:
         t = self._t
@@ -228,11 +246,25 @@ class Sweeper:
                 created = item.created_at.timestamp() if item.created_at else None
                 t.observe(entry, str(item.status), created)
                 t.stats.from_list += 1
+                t.stats.found_by["list"] += 1
                 t.complete(entry, item)
-            elif not entry.in_flight and not entry.candidate:
-                entry.candidate = True
-                t.stats.candidates += 1
-                t._queue.schedule(entry, now)
+            elif not entry.in_flight:
+                self._flag(entry, now)
+
+    def _flag(self, entry: Entry, now: float) -> None:
+        """A sweep shows that `entry` has (probably) finished: retrieve it now.
+
+        Also when an earlier sweep flagged it already and that retrieve failed: the new
+        evidence overrides the failure backoff, so a run of failed retrieves delays the task
+        by about a sweep interval, not by the backoff.
+        """
+        t = self._t
+        if not entry.candidate:
+            entry.candidate = True
+            t.stats.candidates += 1
+        elif entry.due <= now:
+            return  # its retrieve is due already
+        t._queue.schedule(entry, now, "sweep")
 
     def _defer_safety_polls(
         self, found: dict[str, AnalyzeTask], started: float, now: float
@@ -251,7 +283,7 @@ class Sweeper:
             jitter = t._rng.uniform(1 - t._policy.jitter, 1)
             due = min(now + horizon * jitter, max(entry.added, entry.polled_at) + 2 * horizon)
             if due > entry.due:
-                t._queue.schedule(entry, due)
+                t._queue.schedule(entry, due, "safety_net")
 
 
 class _Stopped(Exception):

@@ -127,6 +127,7 @@ class Tracker:
         self._sleeper: anyio.CancelScope | None = None
         self._consumer_wake = anyio.Event()
         self._throttle_streak = 0
+        self._failure_streak = 0
         self._sweeping_mode = strategy == "sweep"
         self._closed = False
         if isinstance(task_ids, str):  # iterating it would track each character as an id
@@ -174,7 +175,7 @@ class Tracker:
             entry = Entry(task_id=task_id, added=now)
             self._entries[task_id] = entry
             self._counts["unknown"] += 1
-            self._queue.schedule(entry, first_due)
+            self._queue.schedule(entry, first_due, "poll")
         self._wake()
 
     # --- context manager and iteration ----------------------------------------------------
@@ -186,7 +187,7 @@ class Tracker:
         self._sweeping_mode = self._sweeper.choose_mode(now)
         if self._sweeping_mode:  # let the first sweep see every id before polling it directly
             for entry in self._entries.values():
-                self._queue.schedule(entry, now + self._policy.unseen_grace)
+                self._queue.schedule(entry, now + self._policy.unseen_grace, "poll")
         self._http.add_listener(self._on_response)
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
@@ -333,6 +334,7 @@ class Tracker:
             except Exception as exc:
                 self._poll_failed(entry, exc)
                 return
+            self.request_succeeded()
             self._on_task(entry, task)
         finally:
             entry.in_flight = False
@@ -350,6 +352,7 @@ class Tracker:
             entry, str(task.status), task.created_at.timestamp() if task.created_at else None
         )
         if task.is_terminal:
+            self.stats.found_by[entry.reason] += 1
             self.complete(entry, task)
             return
         if entry.candidate:
@@ -379,12 +382,12 @@ class Tracker:
         now = self._clock.monotonic()
         if self._sweeping_mode or after_sweep or self._expect_webhooks:
             jitter = self._rng.uniform(1 - self._policy.jitter, 1)
-            self._queue.schedule(entry, now + self.safety_interval * jitter)
+            self._queue.schedule(entry, now + self.safety_interval * jitter, "safety_net")
             return
         age = None if entry.created is None else self._clock.time() - entry.created
         polls = entry.polls - 1  # the first interval after the first poll is min_interval
         entry.interval = poll_interval(polls, age, self._durations, self._policy, self._rng)
-        self._queue.schedule(entry, now + entry.interval)
+        self._queue.schedule(entry, now + entry.interval, "poll")
 
     @property
     def safety_interval(self) -> float:
@@ -413,7 +416,7 @@ class Tracker:
             return False
         self.stats.webhooks += 1
         if not entry.in_flight:
-            self._queue.schedule(entry, self._clock.monotonic())
+            self._queue.schedule(entry, self._clock.monotonic(), "webhook")
             self._wake()
         return True
 
@@ -430,19 +433,38 @@ class Tracker:
         if self._classify(exc, entry.task_id) != "transient":
             return
         entry.failures += 1
+        self.request_failed()
+        due = max(self.retry_at(entry.failures), self._budget.paused_until)
+        self._queue.schedule(entry, due)  # for the same reason: a retry finds the same thing
+
+    def request_succeeded(self) -> None:
+        """A poll or list page was answered: the server is healthy (see `retry_at`)."""
+        self._failure_streak = 0
+
+    def request_failed(self) -> None:
+        """A poll or list page failed transiently and will be tried again."""
+        self._failure_streak += 1
         self.stats.retries += 1
-        now = self._clock.monotonic()
-        due = max(
-            now + failure_delay(entry.failures, self._policy, self._rng), self._budget.paused_until
-        )
-        self._queue.schedule(entry, due)
+
+    def retry_at(self, failures: int) -> float:
+        """When to retry after the `failures`-th consecutive transient failure of one thing.
+
+        The backoff grows fully only while everything fails (`failure_delay`).
+        """
+        delay = failure_delay(failures, self._policy, self._rng, streak=self._failure_streak)
+        return self._clock.monotonic() + delay
+
+    @staticmethod
+    def is_transient(exc: Exception) -> bool:
+        """429, 408, 5xx, connection failures and malformed bodies: worth trying again."""
+        if isinstance(exc, RateLimitError | APIConnectionError | DecodeError):
+            # A 429 has already paused the tracker: `_on_response` sees every response.
+            return True
+        return isinstance(exc, APIError) and is_retryable_status(exc.status_code)
 
     def _classify(self, exc: Exception, task_id: str | None) -> str:
         """`transient` (retry later), `dropped` (collected), or `fatal` (stop everything)."""
-        if isinstance(exc, RateLimitError | APIConnectionError | DecodeError):
-            # A 429 has already paused the tracker: `_on_response` sees every response.
-            return "transient"
-        if isinstance(exc, APIError) and is_retryable_status(exc.status_code):
+        if self.is_transient(exc):
             return "transient"
         if isinstance(exc, AuthenticationError | PermissionDeniedError) or task_id is None:
             self._fail(exc)
