@@ -195,6 +195,7 @@ async def _tracker(
                 "candidates": s.candidates,
                 "wasted": s.wasted,
                 "from_list": s.from_list,
+                "found_by": dict(s.found_by),
             }
 
 

@@ -105,6 +105,7 @@ async def track_all(
     return tracker
 
 
+@pytest.mark.timeout(180)  # three runs of 500 tasks of 2-8 s on the real clock
 async def test_five_hundred_tasks_with_lossy_webhooks_and_forgeries() -> None:
     """500 tasks, 10 % of deliveries dropped and 10 % duplicated, forged ones posted: each task
     is yielded once, forgeries are refused, and polling falls far below tracking without them.
@@ -145,6 +146,7 @@ async def test_five_hundred_tasks_with_lossy_webhooks_and_forgeries() -> None:
     assert polls_with * 10 <= polls_per_task
 
 
+@pytest.mark.timeout(120)  # virtual time, but about 1,800 requests through aioresponses
 async def test_with_webhooks_long_tasks_cost_a_fraction_of_the_sweeps(
     client: AsyncTwelveLabs, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
