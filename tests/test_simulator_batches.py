@@ -156,6 +156,20 @@ _INVALID: dict[str, dict[str, Any]] = {
 }
 
 
+async def test_an_unsupported_schema_keyword_gets_422_and_creates_nothing() -> None:
+    """`additionalProperties` in the defaults' json_schema: 422 parameter_invalid, nested."""
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    fmt = {"type": "json_schema", "json_schema": {**schema, "additionalProperties": False}}
+    payload = body(defaults={"prompt": {"input_text": "Tag it."}, "response_format": fmt})
+    async with sim_and_client() as (sim, _client, _clock):
+        resp = await raw(sim, "POST", "analyze/batches", json_body=payload)
+        assert resp.status == 422
+        fits(resp.json(), ErrorResponse, "ErrorResponse")
+        assert resp.json()["error"]["code"] == "parameter_invalid"
+        assert "additionalProperties" in resp.json()["error"]["message"]
+        assert len(sim._app.store) == 0
+
+
 @pytest.mark.parametrize("payload", _INVALID.values(), ids=_INVALID)
 async def test_invalid_bodies_get_400_nested_parameter_invalid(payload: dict[str, Any]) -> None:
     """An invalid batch gets 400 `{"error": {"code": "parameter_invalid"}}` and creates nothing."""

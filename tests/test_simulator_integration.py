@@ -127,6 +127,37 @@ async def test_create_refuses_invalid_bodies_with_nested_parameter_invalid(body:
         assert await task_count(sim) == 0
 
 
+SCHEMA_422 = {
+    "type": "json_schema",
+    "json_schema": {
+        "type": "object",
+        "properties": {"tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3}},
+    },
+}
+"""A `json_schema` output with `maxItems`, one of the keywords the API answers with 422."""
+
+
+async def test_unsupported_schema_keywords_get_422_in_each_routes_error_shape() -> None:
+    """`maxItems` in a json_schema: 422 parameter_invalid, nested on create, flat on analyze."""
+    async with sim_and_client() as (sim, _client, _clock):
+        created = await raw(
+            sim, "POST", "analyze/tasks", json_body=general_body(response_format=SCHEMA_422)
+        )
+        assert created.status == 422
+        assert created.json()["error"]["code"] == "parameter_invalid"
+        assert "maxItems" in created.json()["error"]["message"]
+        analyzed = await raw(
+            sim,
+            "POST",
+            "analyze",
+            json_body=general_body(response_format=SCHEMA_422, stream=False),
+        )
+        assert analyzed.status == 422
+        assert analyzed.json()["code"] == "parameter_invalid"
+        assert "maxItems" in analyzed.json()["message"]
+        assert await task_count(sim) == 0
+
+
 async def test_create_refuses_a_body_that_is_not_json() -> None:
     """A body that is not JSON gets the same nested 400 parameter_invalid."""
     async with sim_and_client() as (sim, _client, _clock):

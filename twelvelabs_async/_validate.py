@@ -158,6 +158,13 @@ def _check_media_sources(sources: Sequence[MediaSource], what: str) -> None:
         _one_source(source, f"{what}[{i}]")
 
 
+class UnsupportedSchemaKeyword(InvalidInputError):
+    """A JSON-schema keyword the API answers with 422 (the simulator does the same).
+
+    Callers see an `InvalidInputError`; the class only lets the simulator pick the status.
+    """
+
+
 def check_json_schema(schema: object, path: str = "json_schema") -> None:
     """Refuse the JSON-schema keywords the API rejects with 422, wherever they appear.
 
@@ -167,7 +174,7 @@ def check_json_schema(schema: object, path: str = "json_schema") -> None:
     if isinstance(schema, Mapping):
         for key, value in schema.items():
             if key in _REJECTED_SCHEMA_KEYWORDS:
-                raise InvalidInputError(
+                raise UnsupportedSchemaKeyword(
                     f"{path}.{key}: the API does not support the {key!r} keyword; remove it"
                 )
             if key in _NAMED_SUBSCHEMAS and isinstance(value, Mapping):

@@ -156,4 +156,4 @@ def _check_item(
         message = str(exc)
         for single, batch in _RENAMES:
             message = message.replace(single, batch)
-        raise InvalidInputError(f"requests[{index}]: {message}") from None
+        raise type(exc)(f"requests[{index}]: {message}") from None  # the same kind of error

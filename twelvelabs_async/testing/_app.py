@@ -13,6 +13,7 @@ import attrs
 from aiohttp import web
 
 from .._convert import structure, unstructure
+from .._validate import UnsupportedSchemaKeyword
 from ..analyze._body import analysis_body
 from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
@@ -213,6 +214,8 @@ class SimulatorApp:
         try:
             body = await request.json()
             validate_body(body, sync=False)
+        except UnsupportedSchemaKeyword as exc:
+            return nested_error(422, "parameter_invalid", str(exc))
         except (ValueError, InvalidInputError) as exc:
             return nested_error(400, "parameter_invalid", str(exc))
         key = request.headers.get("Idempotency-Key")
@@ -274,6 +277,8 @@ class SimulatorApp:
         try:
             body = await request.json()
             validate_body(body, sync=True)
+        except UnsupportedSchemaKeyword as exc:
+            return flat_error(422, "parameter_invalid", str(exc))
         except (ValueError, InvalidInputError) as exc:
             return flat_error(400, "parameter_invalid", str(exc))
         rng = random.Random(self._fault_rng.random())

@@ -28,6 +28,7 @@ import attrs
 from aiohttp import web
 
 from .._convert import structure, unstructure
+from .._validate import UnsupportedSchemaKeyword
 from ..analyze._batch_body import batch_body, effective_fields
 from ..errors import DecodeError, InvalidInputError
 from ..models import (
@@ -192,6 +193,8 @@ class BatchRoutes:
         try:
             body = await request.json()
             validate(body)
+        except UnsupportedSchemaKeyword as exc:
+            return nested_error(422, "parameter_invalid", str(exc))
         except (ValueError, InvalidInputError, DecodeError) as exc:
             return nested_error(400, "parameter_invalid", str(exc))
         key = request.headers.get("Idempotency-Key")
