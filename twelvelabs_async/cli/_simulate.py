@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..testing import Faults, Simulator, SimulatorConfig, simulate
+import attrs
+
+from ..testing import Faults, Simulator, SimulatorConfig, Webhooks, simulate
 
 
 def add_simulate_parser(commands: Any) -> None:
@@ -47,6 +49,20 @@ def add_simulate_parser(commands: Any) -> None:
     ):
         p.add_argument(f"--fault-{name}", type=_probability, default=0.0, metavar="P",
                        help=f"probability to {what}")  # fmt: skip
+    hooks = p.add_argument_group(
+        "webhooks", "signed analyze.task.* deliveries when tasks end (none without a URL)"
+    )
+    hooks.add_argument("--webhook-url", action="append", default=[], metavar="URL",
+                       help="POST each event here (repeat for several endpoints)")  # fmt: skip
+    secret = attrs.fields(Webhooks).secret.default
+    hooks.add_argument("--webhook-secret", default=secret, metavar="SECRET",
+                       help="the signing secret (default: %(default)s)")  # fmt: skip
+    hooks.add_argument("--webhook-delay", type=float, nargs=2, metavar=("MIN", "MAX"),
+                       default=(0.0, 0.0), help="seconds from the end to the first attempt")  # fmt: skip
+    hooks.add_argument("--webhook-drop", type=_probability, default=0.0, metavar="P",
+                       help="probability that an event is lost")  # fmt: skip
+    hooks.add_argument("--webhook-duplicate", type=_probability, default=0.0, metavar="P",
+                       help="probability that a delivered event is sent twice")  # fmt: skip
     p.add_argument("--seed-tasks", type=int, default=0, metavar="N", help="create N tasks now")
     p.add_argument("--ids-file", default=None, help="write the seeded task ids here (JSON)")
     p.add_argument(
@@ -85,10 +101,23 @@ def run_simulate(args: argparse.Namespace) -> int:
             latency=args.fault_latency,
             malformed=args.fault_malformed,
         ),
+        webhooks=_webhooks(args),
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(config, args))
     return 0
+
+
+def _webhooks(args: argparse.Namespace) -> Webhooks | None:
+    if not args.webhook_url:
+        return None
+    return Webhooks(
+        tuple(args.webhook_url),
+        secret=args.webhook_secret,
+        delay=(args.webhook_delay[0], args.webhook_delay[1]),
+        drop=args.webhook_drop,
+        duplicate=args.webhook_duplicate,
+    )
 
 
 async def _serve(config: SimulatorConfig, args: argparse.Namespace) -> None:
