@@ -57,8 +57,14 @@ def add_simulate_parser(commands: Any) -> None:
     secret = attrs.fields(Webhooks).secret.default
     hooks.add_argument("--webhook-secret", default=secret, metavar="SECRET",
                        help="the signing secret (default: %(default)s)")  # fmt: skip
-    hooks.add_argument("--webhook-delay", type=float, nargs=2, metavar=("MIN", "MAX"),
-                       default=(0.0, 0.0), help="seconds from the end to the first attempt")  # fmt: skip
+    hooks.add_argument(
+        "--webhook-delay",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        default=(0.0, 0.0),
+        help="seconds from a task's end to the first try",
+    )
     hooks.add_argument("--webhook-drop", type=_probability, default=0.0, metavar="P",
                        help="probability that an event is lost")  # fmt: skip
     hooks.add_argument("--webhook-duplicate", type=_probability, default=0.0, metavar="P",
