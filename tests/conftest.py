@@ -17,6 +17,7 @@ import pytest
 from aiohttp import ClientResponse
 from aioresponses import aioresponses
 
+from tests._server import LoopbackServer
 from twelvelabs_async import AsyncTwelveLabs
 
 BASE_URL = "https://api.test/v1.3"
@@ -134,4 +135,31 @@ def mock_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
 async def client(clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
     """A client on the fake base URL with the fake clock and seeded jitter."""
     async with AsyncTwelveLabs(API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(7)) as c:
+        yield c
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LoopbackServer]:
+    """A loopback HTTP server with scripted replies (`tests/_server.py`)."""
+    async with LoopbackServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def api(server: LoopbackServer, clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
+    """A client of the loopback `server`, on the fake clock, with its own retries."""
+    async with AsyncTwelveLabs(
+        API_KEY, base_url=server.base_url, clock=clock, rng=random.Random(7)
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+async def poller(clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
+    """A client that never retries inside a request, so every sleep is the caller's (a
+    tracker's, or `wait()`'s).
+    """
+    async with AsyncTwelveLabs(
+        API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(3), max_retries=0
+    ) as c:
         yield c

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -69,15 +67,6 @@ async def drain(tracker: BatchTracker, into: list[str] | None = None) -> list[st
         async for item in tracker:
             got.append(item.task_id)
     return got
-
-
-@pytest.fixture
-async def poller(clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
-    """A client that never retries inside a request, so every sleep is the tracker's."""
-    async with AsyncTwelveLabs(
-        API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(3), max_retries=0
-    ) as c:
-        yield c
 
 
 # --- counts drive the reads ---------------------------------------------------------------------

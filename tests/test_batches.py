@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import random
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +12,7 @@ from aioresponses import aioresponses
 
 from tests._payloads import calls
 from tests._server import LoopbackServer, ndjson, reply, reset
-from tests.conftest import API_KEY, BASE_URL, FakeClock
+from tests.conftest import BASE_URL, FakeClock
 from twelvelabs_async import (
     AnalysisMode,
     AnalyzeTaskResult,
@@ -117,20 +115,6 @@ async def read_into(results: BatchResults, into: list[str]) -> None:
     async with results:
         async for one in results:
             into.append(one.task_id)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LoopbackServer]:
-    async with LoopbackServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def api(server: LoopbackServer, clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
-    async with AsyncTwelveLabs(
-        API_KEY, base_url=server.base_url, clock=clock, rng=random.Random(7)
-    ) as c:
-        yield c
 
 
 # --- create ----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -33,12 +32,6 @@ def no_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.delenv("TWELVELABS_API_KEY", raising=False)
     monkeypatch.delenv("TWELVELABS_BASE_URL", raising=False)
     return monkeypatch
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LoopbackServer]:
-    async with LoopbackServer() as srv:
-        yield srv
 
 
 # --- configuration ------------------------------------------------------------------------

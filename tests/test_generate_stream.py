@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -67,20 +65,6 @@ async def collect(stream: AnalyzeStream, into: list[StreamEvent]) -> None:
     async with stream:
         async for event in stream:
             into.append(event)
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[LoopbackServer]:
-    async with LoopbackServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def api(server: LoopbackServer, clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
-    async with AsyncTwelveLabs(
-        API_KEY, base_url=server.base_url, clock=clock, rng=random.Random(7)
-    ) as c:
-        yield c
 
 
 # --- generate ----------------------------------------------------------------------------------

@@ -45,12 +45,6 @@ Factory = Callable[..., AsyncTwelveLabs]
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LoopbackServer]:
-    async with LoopbackServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 async def make(server: LoopbackServer, clock: FakeClock) -> AsyncIterator[Factory]:
     """Build clients on the loopback server with the fake clock; all closed at teardown."""
     made: list[AsyncTwelveLabs] = []

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 import twelvelabs_async.testing.pytest_plugin as plugin_module
+from tests._server import serving
 from tests._simulator_support import URL, raw, sim_and_client
 from twelvelabs_async import AsyncTwelveLabs, WebhookEvent, webhooks
 from twelvelabs_async.testing import Simulator
@@ -271,35 +272,30 @@ async def test_simulate_command_delivers_signed_webhooks_to_the_given_url(tmp_pa
 
     app = web.Application()
     app.router.add_post("/hook", webhooks.webhook_handler(secret, on_event))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
     ids_file, timeline_file = tmp_path / "ids.json", tmp_path / "timeline.json"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "twelvelabs_async", "simulate", "--port", "0", "--seed-tasks", "4",
-        "--duration", "0", "0.3", "--failure-rate", "0.5", "--seed", "3",
-        "--webhook-url", url, "--webhook-secret", secret,
-        "--ids-file", str(ids_file), "--timeline-file", str(timeline_file),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        await asyncio.wait_for(_read_settings(proc.stdout), timeout=30)
-        await asyncio.wait_for(all_four.wait(), timeout=30)
-        timeline = json.loads(timeline_file.read_text("utf-8"))
-        final = {entry["task_id"]: entry["status"] for entry in timeline}
-        assert sorted(e.data.id for e in events) == sorted(json.loads(ids_file.read_text()))
-        assert {e.data.id: str(e.data.status) for e in events} == final
-        assert all(str(e.type) == f"analyze.task.{final[e.data.id]}" for e in events)
-        proc.send_signal(signal.SIGINT)
-        _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-        assert proc.returncode == 0, err.decode()
-        assert len(events) == 4  # nothing sent twice (no --webhook-duplicate)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.communicate()
-        await runner.cleanup()
+    async with serving(app) as origin:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "twelvelabs_async", "simulate", "--port", "0",
+            "--seed-tasks", "4", "--duration", "0", "0.3", "--failure-rate", "0.5", "--seed", "3",
+            "--webhook-url", f"{origin}/hook", "--webhook-secret", secret,
+            "--ids-file", str(ids_file), "--timeline-file", str(timeline_file),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            await asyncio.wait_for(_read_settings(proc.stdout), timeout=30)
+            await asyncio.wait_for(all_four.wait(), timeout=30)
+            timeline = json.loads(timeline_file.read_text("utf-8"))
+            final = {entry["task_id"]: entry["status"] for entry in timeline}
+            assert sorted(e.data.id for e in events) == sorted(json.loads(ids_file.read_text()))
+            assert {e.data.id: str(e.data.status) for e in events} == final
+            assert all(str(e.type) == f"analyze.task.{final[e.data.id]}" for e in events)
+            proc.send_signal(signal.SIGINT)
+            _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+            assert proc.returncode == 0, err.decode()
+            assert len(events) == 4  # nothing sent twice (no --webhook-duplicate)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.communicate()

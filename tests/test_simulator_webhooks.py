@@ -22,6 +22,7 @@ from twelvelabs.types import (
     AnalyzeTaskResponse,
 )
 
+from tests._server import serving
 from tests._simulator_support import SimClock, general_body, raw, sim_and_client
 from tests.test_simulator_contract import check, extras
 from twelvelabs_async import WebhookDelivery, WebhookEvent, WebhookEventType
@@ -55,15 +56,9 @@ async def receiving(statuses: Sequence[int] = ()) -> AsyncIterator[Receiver]:
     receiver = Receiver(statuses)
     app = web.Application()
     app.router.add_post("/hook", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    receiver.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    try:
+    async with serving(app) as origin:
+        receiver.url = f"{origin}/hook"
         yield receiver
-    finally:
-        await runner.cleanup()
 
 
 def hooks(*urls: str, **settings: Any) -> Webhooks:
@@ -351,13 +346,8 @@ async def test_webhook_handler_sees_each_task_once_despite_duplicates() -> None:
     app.router.add_post(
         "/hook", wh.webhook_handler(SECRET, lambda e: seen.append(e.data.id), clock=clock)
     )
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    try:
-        settings = hooks(url, duplicate=1.0)
+    async with serving(app) as origin:
+        settings = hooks(f"{origin}/hook", duplicate=1.0)
         async with sim_and_client(clock=clock, duration=(1.0, 2.0), webhooks=settings) as (
             sim,
             _,
@@ -367,8 +357,6 @@ async def test_webhook_handler_sees_each_task_once_despite_duplicates() -> None:
             clock.advance(3)
             await sim.flush_webhooks()
             stats = sim.stats.webhooks
-    finally:
-        await runner.cleanup()
     assert sorted(seen) == sorted(ids)
     assert (stats.delivered, stats.duplicated) == (20, 20)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,15 +34,6 @@ TASKS = f"{BASE_URL}/analyze/tasks"
 T1 = f"{TASKS}/t1"
 LIST_URL = re.compile(rf"^{re.escape(TASKS)}\?.*$")
 VIDEO = "https://cdn.example/v.mp4"
-
-
-@pytest.fixture
-async def poller(clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
-    """A client that never retries inside a request, so every sleep is one of wait()'s."""
-    async with AsyncTwelveLabs(
-        API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(3), max_retries=0
-    ) as c:
-        yield c
 
 
 # --- create ----------------------------------------------------------------------------------

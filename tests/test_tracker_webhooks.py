@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from aioresponses import aioresponses
 
+from tests._server import serving
 from tests._tracker_fake import FakeAPI, Got, drain
 from tests.conftest import CompatClientResponse, FakeClock
 from twelvelabs_async import AsyncTwelveLabs, PollPolicy, Tracker, WebhookEvent
@@ -48,15 +49,9 @@ async def hub() -> AsyncIterator[Hub]:
     receiver = Hub()
     app = web.Application()
     app.router.add_post("/hook", wh.webhook_handler(SECRET, receiver.on_event, dedupe=False))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    receiver.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    try:
+    async with serving(app) as origin:
+        receiver.url = f"{origin}/hook"
         yield receiver
-    finally:
-        await runner.cleanup()
 
 
 async def forge(url: str, task_id: str) -> list[int]:

@@ -12,6 +12,8 @@ from email.utils import parsedate_to_datetime
 
 import attrs
 
+from .errors import APIConnectionError, APIError, DecodeError
+
 RETRYABLE_STATUSES = frozenset({408, 429})
 """Besides every status >= 500: request timeout and rate limit."""
 
@@ -38,6 +40,13 @@ class RetryPolicy:
 def is_retryable_status(status: int) -> bool:
     """408, 429 and every 5xx are transient; every other status is final."""
     return status in RETRYABLE_STATUSES or status >= 500
+
+
+def is_transient(exc: BaseException) -> bool:
+    """429, 408, 5xx, connection failures and malformed bodies: worth trying again."""
+    if isinstance(exc, APIConnectionError | DecodeError):
+        return True
+    return isinstance(exc, APIError) and is_retryable_status(exc.status_code)
 
 
 def backoff_delay(retry: int, policy: RetryPolicy, rng: random.Random) -> float:

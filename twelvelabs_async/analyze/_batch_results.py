@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from .._convert import structure
-from ..errors import DecodeError
 from ..models import BatchResult
-from ._lines import LineStream
+from ._lines import LineStream, json_line
 
 JSONL_ACCEPT = "application/jsonl, application/x-ndjson, application/json"
 """The `Accept` header of the results request."""
@@ -23,12 +19,7 @@ def parse_result_line(line: bytes) -> BatchResult | None:
     text = line.strip()
     if not text:
         return None
-    try:
-        data: Any = json.loads(text)
-    except ValueError:
-        raise DecodeError(
-            f"a batch result line is not JSON: {text[:80].decode('utf-8', 'replace')!r}"
-        ) from None
+    data = json_line(text, "a batch result line")
     return structure(data, BatchResult)
 
 

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
+
+from ..errors import DecodeError
 
 T = TypeVar("T")
 
 Opener = Callable[[], AbstractAsyncContextManager[AsyncIterator[bytes]]]
+
+
+def json_line(text: bytes, what: str) -> Any:
+    """One stripped, non-blank line decoded as JSON.
+
+    Raises:
+        DecodeError: the line is not JSON; the message starts with `what` ("a streamed
+            line") and shows the line's first 80 bytes.
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        shown = text[:80].decode("utf-8", "replace")
+        raise DecodeError(f"{what} is not JSON: {shown!r}") from None
 
 
 class LineStream(Generic[T]):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from .._convert import structure
 from ..errors import DecodeError
 from ..models import StreamEnd, StreamEvent, StreamStart, TextGeneration, UnknownEvent
-from ._lines import LineStream, Opener
+from ._lines import LineStream, Opener, json_line
 
 _EVENT_TYPES: dict[str, type[StreamStart | TextGeneration | StreamEnd]] = {
     "stream_start": StreamStart,
@@ -26,12 +23,7 @@ def parse_event(line: bytes) -> StreamEvent | None:
     text = line.strip()
     if not text:
         return None
-    try:
-        data: Any = json.loads(text)
-    except ValueError:
-        raise DecodeError(
-            f"a streamed line is not JSON: {text[:80].decode('utf-8', 'replace')!r}"
-        ) from None
+    data = json_line(text, "a streamed line")
     if not isinstance(data, dict) or not isinstance(data.get("event_type"), str):
         raise DecodeError("a streamed line has no event_type", path="$.event_type")
     kind = _EVENT_TYPES.get(data["event_type"])

@@ -13,14 +13,13 @@ import attrs
 from aiohttp import web
 
 from .._convert import structure, unstructure
-from .._validate import UnsupportedSchemaKeyword
 from ..analyze._body import analysis_body
 from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
 from ._batches import BatchRoutes
 from ._config import Faults, SimulatorConfig
 from ._ratelimit import TokenBucket
-from ._replies import flat_error, json_reply, nested_error, page_params
+from ._replies import flat_error, json_reply, nested_error, page_params, refused_body
 from ._results import free_text, json_for_schema
 from ._store import TaskStore
 from ._webhooks import WebhookStats
@@ -214,10 +213,8 @@ class SimulatorApp:
         try:
             body = await request.json()
             validate_body(body, sync=False)
-        except UnsupportedSchemaKeyword as exc:
-            return nested_error(422, "parameter_invalid", str(exc))
         except (ValueError, InvalidInputError) as exc:
-            return nested_error(400, "parameter_invalid", str(exc))
+            return refused_body(exc, nested_error)
         key = request.headers.get("Idempotency-Key")
         task = self.store.get(self._idempotency.get(key, "")) if key else None
         if task is None:
@@ -277,10 +274,8 @@ class SimulatorApp:
         try:
             body = await request.json()
             validate_body(body, sync=True)
-        except UnsupportedSchemaKeyword as exc:
-            return flat_error(422, "parameter_invalid", str(exc))
         except (ValueError, InvalidInputError) as exc:
-            return flat_error(400, "parameter_invalid", str(exc))
+            return refused_body(exc, flat_error)
         rng = random.Random(self._fault_rng.random())
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":

@@ -28,7 +28,6 @@ import attrs
 from aiohttp import web
 
 from .._convert import structure, unstructure
-from .._validate import UnsupportedSchemaKeyword
 from ..analyze._batch_body import batch_body, effective_fields
 from ..errors import DecodeError, InvalidInputError
 from ..models import (
@@ -40,7 +39,7 @@ from ..models import (
     BatchResult,
     PageInfo,
 )
-from ._replies import json_reply, nested_error, page_params
+from ._replies import json_reply, nested_error, page_params, refused_body
 from ._store import SimTask, TaskStore
 
 if TYPE_CHECKING:
@@ -193,10 +192,8 @@ class BatchRoutes:
         try:
             body = await request.json()
             validate(body)
-        except UnsupportedSchemaKeyword as exc:
-            return nested_error(422, "parameter_invalid", str(exc))
         except (ValueError, InvalidInputError, DecodeError) as exc:
-            return nested_error(400, "parameter_invalid", str(exc))
+            return refused_body(exc, nested_error)
         key = request.headers.get("Idempotency-Key")
         batch = self._batches.get(self._idempotency.get(key, "")) if key else None
         if batch is None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+
+from .._validate import UnsupportedSchemaKeyword
 
 
 def json_reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -27,6 +29,16 @@ def flat_error(status: int, code: str, message: str) -> web.Response:
 def nested_error(status: int, code: str, message: str) -> web.Response:
     """The nested error shape: `{"error": {"code", "message"}}`."""
     return json_reply(status, {"error": {"code": code, "message": message}})
+
+
+def refused_body(exc: Exception, shape: Callable[[int, str, str], web.Response]) -> web.Response:
+    """The answer to a request body the API refuses, in the route's error `shape`.
+
+    `shape` is `flat_error` or `nested_error`. The status is 422 for a JSON-schema keyword the
+    API does not support, else 400; the code is `parameter_invalid` either way.
+    """
+    status = 422 if isinstance(exc, UnsupportedSchemaKeyword) else 400
+    return shape(status, "parameter_invalid", str(exc))
 
 
 def page_params(request: web.Request) -> tuple[int, int]:

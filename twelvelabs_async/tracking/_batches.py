@@ -21,8 +21,8 @@ import anyio.abc
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._retry import is_retryable_status, server_requested_delay
-from ..errors import APIConnectionError, APIError, DecodeError, TrackingTimeout
+from .._retry import is_transient, server_requested_delay
+from ..errors import APIError, TrackingTimeout
 from ..models import Batch, BatchResult
 
 if TYPE_CHECKING:
@@ -58,13 +58,6 @@ class BatchTrackerStats:
     def total_requests(self) -> int:
         """Every request sent."""
         return sum(self.requests.values())
-
-
-def is_transient(exc: BaseException) -> bool:
-    """429, 408, 5xx, connection failures and malformed bodies are worth retrying."""
-    if isinstance(exc, APIConnectionError | DecodeError):
-        return True
-    return isinstance(exc, APIError) and is_retryable_status(exc.status_code)
 
 
 class BatchTracker:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from .._retry import is_transient
 from ..models import AnalyzeTask, TaskPage
 from ._policy import ACTIVE_STATUSES, FINAL_STATUSES, pages_for, prefer_sweep
 
@@ -139,7 +140,9 @@ class Sweeper:
     async def _fetch(self, number: int, status: str) -> TaskPage:
         """One page, tried up to `PAGE_ATTEMPTS` times while failures are transient."""
         t = self._t
-        for attempt in range(1, PAGE_ATTEMPTS + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             await t._budget.acquire()
             try:
                 if t._stopped():  # an error or the deadline came while waiting for a slot
@@ -147,7 +150,7 @@ class Sweeper:
                 t.stats.requests["list"] += 1
                 page = await t._tasks._page(number, status=status, retries=0)
             except Exception as exc:
-                if attempt == PAGE_ATTEMPTS or not t.is_transient(exc):
+                if attempt == PAGE_ATTEMPTS or not is_transient(exc):
                     raise
             else:
                 t.request_succeeded()
@@ -159,7 +162,6 @@ class Sweeper:
             # waits out any pause a 429 started, and an outage leaves the sweep incomplete.
             cap = t._policy.min_interval / 4 * 2 ** (attempt - 1)
             await t._clock.sleep(t._rng.uniform(0, cap))
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _read(
         self,

@@ -20,16 +20,13 @@ import anyio.lowlevel
 import attrs
 
 from .._dedupe import DeliveryDeduplicator
-from .._retry import is_retryable_status, server_requested_delay
+from .._retry import is_transient, server_requested_delay
 from .._validate import path_id
 from ..errors import (
-    APIConnectionError,
     APIError,
     AuthenticationError,
-    DecodeError,
     InvalidInputError,
     PermissionDeniedError,
-    RateLimitError,
     TrackingTimeout,
     TwelveLabsError,
 )
@@ -454,17 +451,9 @@ class Tracker:
         delay = failure_delay(failures, self._policy, self._rng, streak=self._failure_streak)
         return self._clock.monotonic() + delay
 
-    @staticmethod
-    def is_transient(exc: Exception) -> bool:
-        """429, 408, 5xx, connection failures and malformed bodies: worth trying again."""
-        if isinstance(exc, RateLimitError | APIConnectionError | DecodeError):
-            # A 429 has already paused the tracker: `_on_response` sees every response.
-            return True
-        return isinstance(exc, APIError) and is_retryable_status(exc.status_code)
-
     def _classify(self, exc: Exception, task_id: str | None) -> str:
         """`transient` (retry later), `dropped` (collected), or `fatal` (stop everything)."""
-        if self.is_transient(exc):
+        if is_transient(exc):  # a 429 has already paused the tracker (`_on_response`)
             return "transient"
         if isinstance(exc, AuthenticationError | PermissionDeniedError) or task_id is None:
             self._fail(exc)
