@@ -10,7 +10,7 @@ async with AsyncTwelveLabs() as client:
 """
 
 from ._client import AsyncTwelveLabs
-from ._clock import Clock, SystemClock
+from ._clock import Clock, SystemClock, WallClock
 from ._outputs import parse_json, parse_segments
 from ._version import __version__
 from .analyze import (
@@ -180,6 +180,7 @@ __all__ = [
     "VideoInput",
     "VideoSource",
     "VideoSystemMetadata",
+    "WallClock",
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookEventType",

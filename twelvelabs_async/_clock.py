@@ -32,6 +32,17 @@ class Clock(Protocol):
         ...
 
 
+class WallClock(Protocol):
+    """What needs only the wall clock (a webhook's replay window, the simulator) asks of a clock.
+
+    Every `Clock` is one; so is the simulator's `ManualClock`.
+    """
+
+    def time(self) -> float:
+        """Seconds since the Unix epoch (wall clock)."""
+        ...
+
+
 class SystemClock:
     """The real clock: `time.monotonic`, `time.time` and `anyio.sleep`."""
 

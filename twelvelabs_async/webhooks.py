@@ -30,10 +30,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._clock import WallClock
 from ._convert import structure
 from ._dedupe import DeliveryDeduplicator
 from .errors import ConfigurationError, DecodeError, WebhookVerificationError
@@ -292,10 +293,6 @@ EventCallback = Callable[[WebhookEvent], object]
 _PLAIN = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 500: "Internal Server Error"}
 
 
-class _WallClock(Protocol):
-    def time(self) -> float: ...
-
-
 def webhook_handler(
     secret: str | Sequence[str],
     on_event: EventCallback,
@@ -303,7 +300,7 @@ def webhook_handler(
     tolerance: float = DEFAULT_TOLERANCE,
     dedupe: DeliveryDeduplicator | bool = True,
     respond_first: bool = True,
-    clock: _WallClock | None = None,
+    clock: WallClock | None = None,
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """An `aiohttp.web` handler that verifies deliveries and passes new events to `on_event`.
 

@@ -7,11 +7,12 @@ import json
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 from aiohttp import web
 
+from .._clock import WallClock
 from .._convert import structure, unstructure
 from ..analyze._body import analysis_body
 from ..errors import DecodeError, InvalidInputError
@@ -44,14 +45,6 @@ RESET = 0
 """The status recorded in the statistics for a connection reset without any response."""
 _RATE_HEADERS = web.RequestKey("rate_headers", dict[str, str])
 """The `X-Ratelimit-*` headers of a request, added when its response is prepared."""
-
-
-class WallClock(Protocol):
-    """What the simulator needs of a clock: the wall time in epoch seconds."""
-
-    def time(self) -> float:
-        """Now, in epoch seconds."""
-        ...
 
 
 @attrs.define

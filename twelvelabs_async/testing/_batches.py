@@ -43,7 +43,7 @@ from ._replies import json_reply, nested_error, page_params, refused_body
 from ._store import SimTask, TaskStore
 
 if TYPE_CHECKING:
-    from ._app import WallClock
+    from .._clock import WallClock
 
 BATCH_ROUTES = (
     "batch_create", "batch_list", "batch_retrieve", "batch_delete", "batch_results",

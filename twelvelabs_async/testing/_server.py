@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from ._app import SimulatorApp, SimulatorStats, WallClock
+from .._clock import WallClock
+from ._app import SimulatorApp, SimulatorStats
 from ._config import SimulatorConfig, SystemTime
 from ._webhooks import WebhookDispatcher
 

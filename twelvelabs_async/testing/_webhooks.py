@@ -17,11 +17,11 @@ import itertools
 import json
 import random
 from datetime import UTC, datetime
-from typing import Protocol
 
 import aiohttp
 import attrs
 
+from .._clock import WallClock
 from .._convert import unstructure
 from ..models import TaskError, WebhookDelivery
 from ..webhooks import SIGNATURE_HEADER, WebhookEvent, WebhookTaskData, sign
@@ -35,10 +35,6 @@ _EVENT_TYPES = {
 }
 _FAILURE = "The video file could not be processed (simulated)."
 _DROPPED = "dropped (simulated): never sent"
-
-
-class _Clock(Protocol):  # the simulator's `WallClock` (in _app, which imports this module)
-    def time(self) -> float: ...
 
 
 @attrs.define
@@ -85,7 +81,7 @@ class WebhookDispatcher:
         self,
         settings: Webhooks,
         store: TaskStore,
-        clock: _Clock,
+        clock: WallClock,
         stats: WebhookStats,
         *,
         seed: int,

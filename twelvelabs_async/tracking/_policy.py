@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import attrs
 
+from ..errors import InvalidInputError
+
 ACTIVE_STATUSES = ("queued", "pending", "processing")
 """The list filters of an *active* sweep, in lifecycle order (a task moving forward while the
 sweep runs is then seen in a later list rather than missed)."""
@@ -48,11 +50,20 @@ class PollPolicy:
 
     def __attrs_post_init__(self) -> None:
         if not 0 < self.min_interval <= self.max_interval:
-            raise ValueError("need 0 < min_interval <= max_interval")
+            raise InvalidInputError(
+                f"PollPolicy: need 0 < min_interval <= max_interval, got {self.min_interval!r} "
+                f"and {self.max_interval!r}"
+            )
         if self.growth < 1 or not 0 <= self.jitter < 1:
-            raise ValueError("need growth >= 1 and 0 <= jitter < 1")
+            raise InvalidInputError(
+                f"PollPolicy: need growth >= 1 and 0 <= jitter < 1, got {self.growth!r} and "
+                f"{self.jitter!r}"
+            )
         if self.sweep_interval <= 0 or self.unseen_grace < 0:
-            raise ValueError("need sweep_interval > 0 and unseen_grace >= 0")
+            raise InvalidInputError(
+                f"PollPolicy: need sweep_interval > 0 and unseen_grace >= 0, got "
+                f"{self.sweep_interval!r} and {self.unseen_grace!r}"
+            )
 
 
 class DurationModel:

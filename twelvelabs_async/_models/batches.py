@@ -11,16 +11,8 @@ from enum import StrEnum
 
 import attrs
 
-from .models import (
-    AnalysisMode,
-    AnalyzeTaskResult,
-    AssetVideo,
-    PageInfo,
-    PromptV2,
-    ResponseFormat,
-    TaskError,
-    WebhookDelivery,
-)
+from .common import AnalysisMode, AnalyzeTaskResult, PageInfo, TaskError, WebhookDelivery
+from .inputs import AssetVideo, PromptV2, ResponseFormat
 
 
 class BatchStatus(StrEnum):

@@ -1,0 +1,134 @@
+"""What a request sends: videos, images, prompts and the output format."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class UrlVideo:
+    """A video at a public URL that points straight at the media file."""
+
+    url: str
+    type: str = attrs.field(default="url", init=False)
+
+
+@attrs.frozen
+class AssetVideo:
+    """A video uploaded as an asset (its status must be `ready`)."""
+
+    asset_id: str
+    type: str = attrs.field(default="asset_id", init=False)
+
+
+@attrs.frozen
+class Base64Video:
+    """A video sent inline, base64-encoded (at most 30 MB)."""
+
+    base64_string: str = attrs.field(repr=lambda s: f"<{len(s)} chars>")
+    type: str = attrs.field(default="base64_string", init=False)
+
+
+VideoInput = UrlVideo | AssetVideo | Base64Video
+"""Any of the three video sources; a plain URL string is accepted wherever this is."""
+
+
+@attrs.frozen
+class ImageInput:
+    """One image for `image=` (pegasus1.6): a unique `name` and exactly one source."""
+
+    name: str
+    url: str | None = None
+    asset_id: str | None = None
+    base64_string: str | None = attrs.field(default=None, repr=False)
+    media_type: str | None = None
+
+
+@attrs.frozen
+class MediaSource:
+    """A reference image used by `prompt_v2` or a segment definition: a name and one source."""
+
+    name: str
+    url: str | None = None
+    asset_id: str | None = None
+    base64_string: str | None = attrs.field(default=None, repr=False)
+    media_type: str = "image"
+
+
+@attrs.frozen
+class PromptV2:
+    """A prompt that may reference up to four images as `<@name>` placeholders."""
+
+    input_text: str
+    media_sources: tuple[MediaSource, ...] = ()
+
+
+@attrs.frozen
+class TimeRange:
+    """A window of the video in seconds (`end_time` at least 2 s after `start_time`)."""
+
+    start_time: float
+    end_time: float
+
+
+@attrs.frozen
+class SegmentFieldItems:
+    """The element type of an `array` field, or the event fields of a `time_array` field."""
+
+    type: str
+    fields: tuple[SegmentField, ...] = ()
+
+
+@attrs.frozen
+class SegmentField:
+    """One field extracted for every segment (`type` is e.g. `string`, `number`, `timestamp`)."""
+
+    name: str
+    type: str
+    description: str | None = None
+    format: str | None = None
+    enum: tuple[str, ...] | None = None
+    items: SegmentFieldItems | None = None
+
+
+@attrs.frozen
+class SegmentDefinition:
+    """What a kind of segment is (`id`, `description`) and which `fields` to extract for it."""
+
+    id: str
+    description: str
+    fields: tuple[SegmentField, ...] = ()
+    media_sources: tuple[MediaSource, ...] = ()
+    time_ranges: tuple[TimeRange, ...] = ()
+
+
+@attrs.frozen
+class ResponseFormat:
+    """The output format: `json_schema` (with `json_schema`) or `segment_definitions`.
+
+    Use the constructors `ResponseFormat.schema(...)` and `ResponseFormat.segments(...)`.
+    """
+
+    type: str
+    json_schema: Mapping[str, Any] | None = None
+    segment_definitions: tuple[SegmentDefinition, ...] | None = None
+    segment_time_format: str | None = None
+
+    @classmethod
+    def schema(cls, json_schema: Mapping[str, Any]) -> ResponseFormat:
+        """Structured JSON output that follows `json_schema` (JSON Schema draft 2020-12 subset)."""
+        return cls(type="json_schema", json_schema=json_schema)
+
+    @classmethod
+    def segments(
+        cls, *definitions: SegmentDefinition, time_format: str | None = None
+    ) -> ResponseFormat:
+        """Segmentation output (`analysis_mode="time_based_metadata"`) with 1-20 definitions."""
+        return cls(
+            type="segment_definitions",
+            segment_definitions=tuple(definitions),
+            segment_time_format=time_format,
+        )
