@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 
 import attrs
 
+from ._backoff import after_server_delay, exponential, full_jitter
 from .errors import APIConnectionError, APIError, DecodeError
 
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -57,8 +58,7 @@ def backoff_delay(retry: int, policy: RetryPolicy, rng: random.Random) -> float:
         policy: the bounds.
         rng: the source of jitter.
     """
-    cap = min(policy.max_delay, policy.base_delay * (2**retry))
-    return rng.uniform(0.0, cap)
+    return full_jitter(exponential(retry, policy.base_delay, policy.max_delay), rng)
 
 
 def server_requested_delay(
@@ -132,5 +132,5 @@ def retry_delay(
     if server_delay is not None:
         if server_delay > policy.max_server_delay:
             return None
-        return server_delay + rng.uniform(0.0, min(1.0, 0.1 * server_delay))
+        return after_server_delay(server_delay, rng)
     return backoff_delay(retry, policy, rng)
