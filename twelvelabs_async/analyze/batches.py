@@ -20,7 +20,7 @@ from ..models import (
     BatchRequest,
     BatchStatus,
 )
-from ..tracking._batches import BatchTracker
+from ..tracking import BatchTracker
 from ._batch_body import batch_body
 from ._batch_results import JSONL_ACCEPT, BatchResults
 
@@ -42,6 +42,29 @@ def _page(body: bytes, status: int) -> BatchPage:
 
 def _nothing(body: bytes, status: int) -> None:
     return None
+
+
+async def _retrieve(http: HTTPTransport, batch_id: str, *, retries: int | None = None) -> Batch:
+    path = f"analyze/batches/{path_id(batch_id, 'batch_id')}"
+    return await http.request("GET", path, _batch, retries=retries)
+
+
+def _results(http: HTTPTransport, batch_id: str, *, retries: int | None = None) -> BatchResults:
+    path = f"analyze/batches/{path_id(batch_id, 'batch_id')}/results"
+    return BatchResults(lambda: http.stream("GET", path, accept=JSONL_ACCEPT, retries=retries))
+
+
+class _Source:
+    """A batch as the batch tracker sees it (a `tracking` `BatchSource`): one attempt each."""
+
+    def __init__(self, http: HTTPTransport) -> None:
+        self._http = http
+
+    async def fetch(self, batch_id: str) -> Batch:
+        return await _retrieve(self._http, batch_id, retries=0)
+
+    def results(self, batch_id: str) -> BatchResults:
+        return _results(self._http, batch_id, retries=0)
 
 
 def _filter(key: str, value: str | Iterable[str] | None) -> list[tuple[str, str]]:
@@ -108,11 +131,7 @@ class AnalyzeBatches:
 
     async def retrieve(self, batch_id: str) -> Batch:
         """Get a batch's status and item counts (`NotFoundError` if unknown)."""
-        return await self._fetch(batch_id)
-
-    async def _fetch(self, batch_id: str, *, retries: int | None = None) -> Batch:
-        path = f"analyze/batches/{path_id(batch_id, 'batch_id')}"
-        return await self._http.request("GET", path, _batch, retries=retries)
+        return await _retrieve(self._http, batch_id)
 
     def list(
         self,
@@ -157,13 +176,7 @@ class AnalyzeBatches:
                     save(item.custom_id, item.data.data)
         ```
         """
-        return self._results(batch_id)
-
-    def _results(self, batch_id: str, *, retries: int | None = None) -> BatchResults:
-        path = f"analyze/batches/{path_id(batch_id, 'batch_id')}/results"
-        return BatchResults(
-            lambda: self._http.stream("GET", path, accept=JSONL_ACCEPT, retries=retries)
-        )
+        return _results(self._http, batch_id)
 
     async def cancel(self, batch_id: str) -> Batch:
         """Cancel a `pending` or `processing` batch; returns it as it is now (`canceling`).
@@ -233,8 +246,10 @@ class AnalyzeBatches:
         if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
             raise InvalidInputError("buffer must be an integer >= 1")
         return BatchTracker(
-            self,
+            _Source(self._http),
             batch_id,
+            clock=self._http.clock,
+            rng=self._http.rng,
             timeout=timeout,
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,

@@ -15,6 +15,7 @@ from ..errors import (
     InvalidInputError,
 )
 from ..models import (
+    TERMINAL_STATUSES,
     AnalysisMode,
     AnalyzeTask,
     ImageInput,
@@ -25,9 +26,9 @@ from ..models import (
     TaskStatus,
     VideoInput,
 )
-from ..tracking._policy import PAGE_LIMIT, PollPolicy
-from ..tracking._state import StatusChange
-from ..tracking._tracker import OnError, OnExit, Strategy, Tracker
+from ..tracking import PollPolicy, StatusChange, Tracker
+from ..tracking._schedule import OnError, Strategy
+from ..tracking._tracker import OnExit
 from ._body import analysis_body
 
 logger = logging.getLogger("twelvelabs_async")
@@ -50,6 +51,74 @@ def _page(body: bytes, status: int) -> TaskPage:
 
 def _nothing(body: bytes, status: int) -> None:
     return None
+
+
+PAGE_LIMIT = 50
+"""Tasks per list page read by a tracker's sweeps (the API's maximum)."""
+
+
+async def _retrieve(
+    http: HTTPTransport, task_id: str, *, retries: int | None = None
+) -> AnalyzeTask:
+    return await http.request("GET", f"analyze/tasks/{path_id(task_id)}", _task, retries=retries)
+
+
+def _created_of(task: AnalyzeTask) -> float | None:
+    return task.created_at.timestamp() if task.created_at is not None else None
+
+
+class TaskSource:
+    """Analysis tasks as the tracking engine sees them (a `tracking` `Source`)."""
+
+    noun = "task"
+    terminal = TERMINAL_STATUSES
+    active = ("queued", "pending", "processing")
+    """The list filters of an *active* sweep, in lifecycle order (a task moving forward while
+    the sweep runs is then seen in a later list rather than missed)."""
+    final = ("ready", "failed", "canceled")
+    """The list filters of a *final* sweep: presence there is proof that a task ended."""
+    page_limit = PAGE_LIMIT
+
+    def __init__(self, http: HTTPTransport) -> None:
+        self._http = http
+
+    @property
+    def lists(self) -> TaskSource:
+        """Tasks can be listed by status: the source is its own `StatusLists`."""
+        return self
+
+    def check_id(self, object_id: object) -> None:
+        """Refuse an id that is empty or could change the request path."""
+        path_id(object_id)
+
+    def id_of(self, item: AnalyzeTask) -> str:
+        """The task's id."""
+        return item.task_id
+
+    def status_of(self, item: AnalyzeTask) -> str:
+        """The task's status as a plain string."""
+        return str(item.status)
+
+    def created_of(self, item: AnalyzeTask) -> float | None:
+        """`created_at` in epoch seconds."""
+        return _created_of(item)
+
+    def ended_of(self, item: AnalyzeTask) -> float | None:
+        """`completed_at` in epoch seconds."""
+        return item.completed_at.timestamp() if item.completed_at is not None else None
+
+    async def fetch(self, object_id: str) -> AnalyzeTask:
+        """`GET /analyze/tasks/{id}`, one attempt."""
+        return await _retrieve(self._http, object_id, retries=0)
+
+    async def cancel(self, object_id: str) -> None:
+        """`POST /analyze/tasks/{id}/cancel`, with the client's retries."""
+        await self._http.request("POST", f"analyze/tasks/{path_id(object_id)}/cancel", _ref)
+
+    async def page(self, number: int, status: str) -> TaskPage:
+        """One page of `GET /analyze/tasks?status=...`, one attempt."""
+        params = [("page", str(number)), ("page_limit", str(PAGE_LIMIT)), ("status", status)]
+        return await self._http.request("GET", "analyze/tasks", _page, params=params, retries=0)
 
 
 class AnalyzeTasks:
@@ -128,26 +197,7 @@ class AnalyzeTasks:
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:
         """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown)."""
-        return await self._fetch(task_id)
-
-    async def _fetch(self, task_id: str, *, retries: int | None = None) -> AnalyzeTask:
-        path = f"analyze/tasks/{path_id(task_id)}"
-        return await self._http.request("GET", path, _task, retries=retries)
-
-    async def _page(
-        self,
-        number: int,
-        *,
-        limit: int = PAGE_LIMIT,
-        status: str | None = None,
-        retries: int | None = None,
-    ) -> TaskPage:
-        params = [("page", str(number)), ("page_limit", str(limit))]
-        if status is not None:
-            params.append(("status", status))
-        return await self._http.request(
-            "GET", "analyze/tasks", _page, params=params, retries=retries
-        )
+        return await _retrieve(self._http, task_id)
 
     def list(
         self,
@@ -272,8 +322,9 @@ class AnalyzeTasks:
                 `poll_policy.max_interval`), so a lost delivery still completes.
         """
         return Tracker(
-            self,
+            TaskSource(self._http),
             task_ids,
+            runtime=self._http,
             timeout=timeout,
             on_error=on_error,
             strategy=strategy,

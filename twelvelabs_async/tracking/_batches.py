@@ -2,9 +2,8 @@
 
 Instead of polling each task, `BatchTracker` retrieves the batch (one request, with counts of
 items per status) and reads the results stream only when more items have finished than it has
-yielded. It is an async context manager that owns an anyio task group: the engine runs in the
-group and hands items to the consumer through a bounded memory stream; leaving the block
-cancels the group, so no task or connection outlives it.
+yielded. It runs on the same `Engine` as every tracker (task group, deadline, hand-off, nothing
+left running after exit); its `BatchSource` sends the requests.
 """
 
 from __future__ import annotations
@@ -14,19 +13,17 @@ import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import Self, TypeVar
 
-import anyio
-import anyio.abc
 import attrs
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._backoff import after_server_delay, equal_jitter, exponential, spread
+from .._clock import Clock
 from .._retry import is_transient, server_requested_delay
 from ..errors import APIError, TrackingTimeout
 from ..models import Batch, BatchResult
-
-if TYPE_CHECKING:
-    from ..analyze.batches import AnalyzeBatches
+from ._engine import Engine
+from ._source import BatchSource
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -74,26 +71,26 @@ class BatchTracker:
 
     def __init__(
         self,
-        batches: AnalyzeBatches,
+        source: BatchSource,
         batch_id: str,
         *,
+        clock: Clock,
+        rng: random.Random,
         timeout: float | None,
         poll_interval: float,
         max_poll_interval: float,
         max_retries: int,
         buffer: int,
     ) -> None:
-        self._batches = batches
-        http = batches._http
-        self._clock = http.clock
-        self._rng = random.Random(http.rng.random())
+        self._source = source
+        self._clock = clock
+        self._rng = random.Random(rng.random())
         self.batch_id = batch_id
         """The batch being followed."""
         self._timeout = timeout
         self._poll_interval = poll_interval
         self._max_interval = max_poll_interval
         self._max_retries = max_retries
-        self._buffer = buffer
         self.batch: Batch | None = None
         """The batch as last retrieved (None before the first look)."""
         self.stats = BatchTrackerStats()
@@ -101,17 +98,13 @@ class BatchTracker:
         self._known: set[str] = set()
         self._sent: set[str] = set()
         self._done: set[str] = set()
-        self._fatal: BaseException | None = None
-        self._fatal_raised = False
-        self._timed_out = False
-        self._finished = False
-        self._entered = False
-        self._closed = False
-        self._tg: anyio.abc.TaskGroup | None = None
-        self._engine_scope: anyio.CancelScope | None = None
-        self._deadline_scope: anyio.CancelScope | None = None
-        self._send: MemoryObjectSendStream[BatchResult] | None = None
-        self._receive: MemoryObjectReceiveStream[BatchResult] | None = None
+        self._engine: Engine[BatchResult] = Engine(
+            clock,
+            timeout=timeout,
+            buffer=buffer,
+            timeout_error=self._timeout_error,
+            on_yield=self._yielded,
+        )
 
     # --- public state -------------------------------------------------------------------
 
@@ -127,16 +120,8 @@ class BatchTracker:
 
     # --- context manager and iteration ----------------------------------------------------
 
-    async def __aenter__(self) -> BatchTracker:
-        if self._entered:
-            raise RuntimeError("a BatchTracker is entered once; call track() again")
-        self._entered = True
-        self._send, self._receive = anyio.create_memory_object_stream[BatchResult](self._buffer)
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
-        self._tg.start_soon(self._run)
-        if self._timeout is not None:
-            self._tg.start_soon(self._deadline, self._clock.monotonic() + self._timeout)
+    async def __aenter__(self) -> Self:
+        await self._engine.enter(self._loop)
         return self
 
     async def __aexit__(
@@ -145,42 +130,19 @@ class BatchTracker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._closed = True
-        assert self._tg is not None
-        assert self._send is not None
-        assert self._receive is not None
-        self._tg.cancel_scope.cancel()
-        try:
-            await self._tg.__aexit__(None, None, None)
-        finally:
-            self._send.close()
-            self._receive.close()
-        if exc_type is None and self._fatal is not None and not self._fatal_raised:
-            self._fatal_raised = True
-            raise self._fatal
+        await self._engine.exit()
+        if exc_type is None:
+            self._engine.raise_unreported()
 
-    def __aiter__(self) -> BatchTracker:
+    def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> BatchResult:
-        if self._receive is None:
-            raise RuntimeError("use the tracker inside `async with`")
-        if self._closed:
-            raise RuntimeError("this tracker has exited; call track() again")
-        try:
-            item = await self._receive.receive()
-        except anyio.EndOfStream:
-            pass
-        else:
-            self._done.add(item.task_id)
-            self.stats.yielded += 1
-            return item
-        if self._fatal is not None:
-            self._fatal_raised = True
-            raise self._fatal
-        if self._timed_out:
-            raise self._timeout_error()
-        raise StopAsyncIteration
+        return await self._engine.next()
+
+    def _yielded(self, item: BatchResult) -> None:
+        self._done.add(item.task_id)
+        self.stats.yielded += 1
 
     def _timeout_error(self) -> TrackingTimeout:
         pending = sorted(self.pending)
@@ -192,43 +154,13 @@ class BatchTracker:
             message += f" (status {self.batch.status})"
         return TrackingTimeout(message, pending=pending)
 
-    # --- the engine ---------------------------------------------------------------------
-
-    async def _run(self) -> None:
-        assert self._send is not None
-        with anyio.CancelScope() as scope:
-            self._engine_scope = scope
-            if self._timed_out:
-                scope.cancel()
-            try:
-                await self._loop()
-            except Exception as exc:  # handed to the consumer, never raised into the group
-                if self._fatal is None:
-                    self._fatal = exc
-            finally:
-                self._finished = True
-                self._send.close()  # the consumer drains what was sent, then sees the end
-                if self._deadline_scope is not None:
-                    self._deadline_scope.cancel()
-
-    async def _deadline(self, at: float) -> None:
-        with anyio.CancelScope() as scope:
-            self._deadline_scope = scope
-            while (left := at - self._clock.monotonic()) > 0:
-                await self._clock.sleep(left)
-            if self._finished:  # everything was read in time; the consumer just lags
-                return
-            self._timed_out = True
-            if self._engine_scope is not None:
-                self._engine_scope.cancel()
+    # --- the driver -------------------------------------------------------------------------
 
     async def _loop(self) -> None:
         interval = self._poll_interval
         first = True
         while True:
-            batch = await self._retrying("retrieve", lambda: self._batches._fetch(
-                self.batch_id, retries=0
-            ))  # fmt: skip
+            batch = await self._retrying("retrieve", lambda: self._source.fetch(self.batch_id))
             self.batch = batch
             new = 0
             # Read the stream only when the counts say there is something new to yield; the
@@ -240,18 +172,17 @@ class BatchTracker:
             if batch.is_terminal and self._all_sent(batch):
                 return
             interval = self._poll_interval if new else min(self._max_interval, interval * GROWTH)
-            await self._clock.sleep(interval * self._rng.uniform(1 - JITTER, 1 + JITTER))
+            await self._clock.sleep(spread(interval, JITTER, self._rng))
 
     def _all_sent(self, batch: Batch) -> bool:
         return len(self._sent) >= batch.total_items and self._known <= self._sent
 
     async def _read_results(self) -> int:
-        """Read the stream once; send each item that is newly terminal. Returns how many."""
-        assert self._send is not None
+        """Read the stream once; hand over each item that is newly terminal. Returns how many."""
         fresh: list[BatchResult] = []
 
         async def read() -> None:
-            async with self._batches._results(self.batch_id, retries=0) as results:
+            async with self._source.results(self.batch_id) as results:
                 async for item in results:
                     self.stats.lines += 1
                     self._known.add(item.task_id)
@@ -266,7 +197,7 @@ class BatchTracker:
             error = exc
         # Items read before a failure are delivered too (the response is released by now).
         for item in fresh:
-            await self._send.send(item)
+            await self._engine.put(item)
         if error is not None:
             raise error
         return len(fresh)
@@ -296,6 +227,6 @@ class BatchTracker:
             hint = server_requested_delay(exc.status_code, exc.headers, self._clock.time())
             hint = hint if hint is not None else getattr(exc, "retry_after", None)
             if hint is not None:
-                return hint + self._rng.uniform(0.0, min(1.0, 0.1 * hint))
-        cap = min(self._max_interval, self._poll_interval * 2 ** (failures - 1))
-        return self._rng.uniform(cap / 2, cap)
+                return after_server_delay(hint, self._rng)
+        cap = exponential(failures - 1, self._poll_interval, self._max_interval)
+        return equal_jitter(cap, self._rng)

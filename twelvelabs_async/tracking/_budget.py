@@ -8,6 +8,7 @@ from __future__ import annotations
 import anyio
 
 from .._clock import Clock
+from ..errors import InvalidInputError
 
 
 class Budget:
@@ -21,10 +22,16 @@ class Budget:
     """
 
     def __init__(self, clock: Clock, *, max_in_flight: int, rate: float | None) -> None:
-        if max_in_flight < 1:
-            raise ValueError("max_in_flight must be at least 1")
-        if rate is not None and rate <= 0:
-            raise ValueError("max_rate must be positive")
+        if (
+            isinstance(max_in_flight, bool)
+            or not isinstance(max_in_flight, int)
+            or max_in_flight < 1
+        ):
+            raise InvalidInputError(f"max_in_flight must be an integer >= 1, got {max_in_flight!r}")
+        if rate is not None and not 0 < rate < float("inf"):
+            raise InvalidInputError(
+                f"max_rate must be a positive number of requests per second, got {rate!r}"
+            )
         self._clock = clock
         self._slots = anyio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight

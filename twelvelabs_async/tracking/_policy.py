@@ -13,14 +13,8 @@ from collections.abc import Iterable
 
 import attrs
 
+from .._backoff import exponential, full_jitter, spread
 from ..errors import InvalidInputError
-
-ACTIVE_STATUSES = ("queued", "pending", "processing")
-"""The list filters of an *active* sweep, in lifecycle order (a task moving forward while the
-sweep runs is then seen in a later list rather than missed)."""
-
-FINAL_STATUSES = ("ready", "failed", "canceled")
-"""The list filters of a *final* sweep: presence there is proof that a task ended."""
 
 PAGE_LIMIT = 50
 """Tasks per list page (the API's maximum)."""
@@ -122,8 +116,7 @@ def poll_interval(
     an overdue one waits a quarter of how late it is (a task 20 s past the 90th percentile is
     polled every 5 s), whatever its poll count.
     """
-    backoff = policy.min_interval * policy.growth ** max(0, polls)
-    base = backoff
+    base = exponential(polls, policy.min_interval, policy.max_interval, growth=policy.growth)
     if age is not None and len(durations) >= MIN_SAMPLES:
         early, late = durations.quantile(0.1), durations.quantile(0.9)
         if age < early:
@@ -133,7 +126,7 @@ def poll_interval(
         else:  # overdue: back off in proportion to how late it is, not to how often polled
             base = (age - late) / 4
     base = min(policy.max_interval, max(policy.min_interval, base))
-    return base * rng.uniform(1 - policy.jitter, 1 + policy.jitter)
+    return spread(base, policy.jitter, rng)
 
 
 HEALTHY_FAILURE_STEPS = 3
@@ -155,13 +148,13 @@ def failure_delay(
     steps = max(0, failures - 1)
     if streak is not None:
         steps = min(steps, max(HEALTHY_FAILURE_STEPS - 1, streak - 1))
-    cap = min(policy.max_interval, policy.min_interval * 2**steps)
-    return max(policy.min_interval / 2, rng.uniform(0, cap))
+    cap = exponential(steps, policy.min_interval, policy.max_interval)
+    return max(policy.min_interval / 2, full_jitter(cap, rng))
 
 
-def pages_for(count: int) -> int:
-    """List pages needed to read `count` tasks (at least one)."""
-    return max(1, -(-count // PAGE_LIMIT))
+def pages_for(count: int, limit: int = PAGE_LIMIT) -> int:
+    """List pages needed to read `count` objects, `limit` a page (at least one page)."""
+    return max(1, -(-count // limit))
 
 
 def sweep_cost(counts_by_status: dict[str, int], statuses: Iterable[str]) -> int:

@@ -1,69 +1,93 @@
-"""The tracker: one scheduler, one request budget, every tracked task yielded once, when done.
+"""Trackers of many ids: the `Schedule`'s decisions executed on the `Engine`, for any `Source`.
 
-`Tracker` is an async context manager that owns an anyio task group. The consumer iterates in
-its own task; the engine (scheduler loop, polls, sweeps, deadline) runs in the group and never
-raises into it: failures are handed to the consumer, who gets the plain exception.
+`ObjectTracker` follows ids of one kind of object (a `Source`) until each is terminal, and
+yields each once. Its driver is the scheduling loop: poll the ids that are due, within one
+request budget; sweep the source's status lists when that saves requests; sleep until the next
+thing is due or something changes. Every decision comes from `Schedule` and `Sweeps` (pure);
+this module only sends, sleeps and hands over. `Tracker` is the tracker of analysis tasks.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import Generic, Literal, Protocol, Self, TypeVar
 
 import anyio
-import anyio.abc
 import anyio.lowlevel
-import attrs
 
 from .._dedupe import DeliveryDeduplicator
-from .._retry import is_transient, server_requested_delay
-from .._validate import path_id
-from ..errors import (
-    APIError,
-    AuthenticationError,
-    InvalidInputError,
-    PermissionDeniedError,
-    TrackingTimeout,
-    TwelveLabsError,
-)
-from ..models import AnalyzeTask, is_terminal_status
+from ..errors import InvalidInputError, TrackingTimeout, TwelveLabsError
+from ..models import AnalyzeTask
 from ._budget import Budget
-from ._policy import DurationModel, PollPolicy, failure_delay, poll_interval
-from ._state import DueQueue, Entry, StatusChange, TrackerStats
+from ._engine import Engine
+from ._policy import PollPolicy
+from ._schedule import OnError, Schedule, Strategy, classify, names_object
+from ._source import Runtime, Source
+from ._state import Entry, StatusChange, TrackerStats
 from ._sweep import Sweeper
-
-if TYPE_CHECKING:
-    from ..analyze.tasks import AnalyzeTasks
-    from ..webhooks import WebhookEvent
+from ._sweeps import Finding, SweepPlan, Sweeps
 
 logger = logging.getLogger("twelvelabs_async")
 
-Strategy = Literal["auto", "per_task", "sweep"]
-OnError = Literal["raise", "collect"]
+T = TypeVar("T")
 OnExit = Literal["leave", "cancel_remote"]
 
 
-class Tracker:
-    """Follows many analysis tasks and yields each one, complete, as soon as it is terminal.
+class _EventData(Protocol):
+    @property
+    def id(self) -> str: ...
 
-    Create it with `client.analyze.tasks.track(ids, ...)`; see that method for the options.
+    @property
+    def status(self) -> str: ...
 
-    ```python
-    async with client.analyze.tasks.track(ids, timeout=3600) as tracker:
-        async for task in tracker:           # each id once, in the order they finish
-            handle(task)
-    ```
+
+class Event(Protocol):
+    """What `notify` reads of a verified webhook event (`WebhookEvent` is one)."""
+
+    @property
+    def id(self) -> str:
+        """The event's id (repeats are ignored)."""
+        ...
+
+    @property
+    def data(self) -> _EventData:
+        """The object the event is about: its `id` and `status`."""
+        ...
+
+
+def _check_options(
+    on_error: str, strategy: str, on_exit: str, timeout: float | None, buffer: int
+) -> None:
+    for name, value, allowed in (
+        ("on_error", on_error, ("raise", "collect")),
+        ("strategy", strategy, ("auto", "per_task", "sweep")),
+        ("on_exit", on_exit, ("leave", "cancel_remote")),
+    ):
+        if value not in allowed:
+            choices = " or ".join(repr(a) for a in allowed)
+            raise InvalidInputError(f"{name} must be {choices}, got {value!r}")
+    if timeout is not None and not timeout >= 0:
+        raise InvalidInputError(f"timeout must be >= 0 seconds, got {timeout!r}")
+    if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
+        raise InvalidInputError(f"buffer must be an integer >= 1, got {buffer!r}")
+
+
+class ObjectTracker(Generic[T]):
+    """Follows many objects of one kind and yields each one, complete, once it is terminal.
+
+    Built by a resource's `track(...)`, which documents the options.
     """
 
     def __init__(
         self,
-        tasks: AnalyzeTasks,
-        task_ids: Iterable[str],
+        source: Source[T],
+        ids: Iterable[str],
         *,
+        runtime: Runtime,
         timeout: float | None,
         on_error: OnError,
         strategy: Strategy,
@@ -77,66 +101,75 @@ class Tracker:
         buffer: int,
         expect_webhooks: bool = False,
     ) -> None:
-        if on_error not in ("raise", "collect"):
-            raise ValueError("on_error must be 'raise' or 'collect'")
-        if strategy not in ("auto", "per_task", "sweep"):
-            raise ValueError("strategy must be 'auto', 'per_task' or 'sweep'")
-        if on_exit not in ("leave", "cancel_remote"):
-            raise ValueError("on_exit must be 'leave' or 'cancel_remote'")
-        if timeout is not None and timeout < 0:
-            raise ValueError("timeout must be >= 0")
-        if buffer < 1:
-            raise ValueError("buffer must be at least 1")
-        self._tasks = tasks
-        http = tasks._http
-        self._http = http
-        self._clock = http.clock
-        self._rng = random.Random(http.rng.random())
-        self._timeout = timeout
-        self._on_error = on_error
-        self._strategy = strategy
-        self._policy = poll_policy
+        _check_options(on_error, strategy, on_exit, timeout, buffer)
+        lists = source.lists
+        if lists is None and strategy == "sweep":
+            raise InvalidInputError(f"{source.noun}s cannot be swept: use strategy='per_task'")
+        self._source = source
+        self._runtime = runtime
         self._on_exit = on_exit
         self._cancel_timeout = cancel_timeout
-        self._yield_list_items = yield_list_items
-        self._expect_webhooks = expect_webhooks
-        self._event_ids = DeliveryDeduplicator(max_events=100_000)
-        if expect_webhooks:  # webhooks tell; polls and sweeps only catch lost deliveries
-            self._policy = attrs.evolve(poll_policy, sweep_interval=poll_policy.max_interval)
         self._on_status = on_status
-        self._buffer_size = buffer
-        self._budget = Budget(self._clock, max_in_flight=max_in_flight, rate=max_rate)
-        self._durations = DurationModel()
-        self._queue = DueQueue()
-        self._entries: dict[str, Entry] = {}
-        self._buffer: deque[AnalyzeTask] = deque()
+        self._timeout = timeout
+        clock = runtime.clock
+        self._schedule = schedule = Schedule(
+            poll_policy,
+            strategy=strategy,
+            on_error=on_error,
+            expect_webhooks=expect_webhooks,
+            terminal=source.terminal,
+            clock=clock,
+            rng=random.Random(runtime.rng.random()),
+        )
+        self._budget = Budget(clock, max_in_flight=max_in_flight, rate=max_rate)
+        self._engine: Engine[T] = Engine(
+            clock,
+            timeout=timeout,
+            buffer=buffer,
+            timeout_error=self._timeout_error,
+            exhausted=lambda: not schedule.entries,
+            on_yield=self._yielded,
+        )
+        self._sweeps: Sweeps | None = None
+        self._sweeper: Sweeper[T] | None = None
+        if lists is not None:
+            self._sweeps = Sweeps(
+                schedule,
+                active=lists.active,
+                final=lists.final,
+                page_limit=lists.page_limit,
+                yield_list_items=yield_list_items,
+            )
+            self._sweeper = Sweeper(
+                source,
+                lists,
+                self._sweeps,
+                budget=self._budget,
+                engine=self._engine,
+                applied=self._applied,
+            )
         self._done: set[str] = set()
-        self._errors: dict[str, TwelveLabsError] = {}
-        self._fatal: BaseException | None = None
-        self._fatal_raised = False
-        self._timed_out = False
-        self._counts: Counter[str] = Counter()
-        self.stats = TrackerStats()
-        """Requests by kind, retries, throttles, sweeps."""
-        self._sweeper = Sweeper(self)
-        self._tg: anyio.abc.TaskGroup | None = None
-        self._engine_wake = anyio.Event()
+        self._event_ids = DeliveryDeduplicator(max_events=100_000)
+        self._wake_event = anyio.Event()
         self._sleeper: anyio.CancelScope | None = None
-        self._consumer_wake = anyio.Event()
-        self._throttle_streak = 0
-        self._failure_streak = 0
-        self._sweeping_mode = strategy == "sweep"
-        self._closed = False
-        if isinstance(task_ids, str):  # iterating it would track each character as an id
-            raise InvalidInputError("task_ids must be a collection of ids, not one string")
-        self.add(*task_ids)
+        if isinstance(ids, str):  # iterating it would track each character as an id
+            raise InvalidInputError(
+                f"{source.noun}_ids must be a collection of ids, not one string"
+            )
+        self.add(*ids)
 
     # --- public state -------------------------------------------------------------------
 
     @property
+    def stats(self) -> TrackerStats:
+        """Requests by kind, retries, throttles, sweeps, and how each object was found."""
+        return self._schedule.stats
+
+    @property
     def pending(self) -> frozenset[str]:
         """Ids not yet yielded (including finished ones waiting to be yielded)."""
-        return frozenset(self._entries) | {t.task_id for t in self._buffer}
+        held = {self._source.id_of(item) for item in self._engine.outbox}
+        return frozenset(self._schedule.entries) | held
 
     @property
     def done(self) -> frozenset[str]:
@@ -145,52 +178,56 @@ class Tracker:
 
     @property
     def errors(self) -> Mapping[str, TwelveLabsError]:
-        """Task id to the permanent error that ended its tracking (`on_error="collect"`)."""
-        return dict(self._errors)
+        """Id to the permanent error that ended its tracking (`on_error="collect"`)."""
+        return dict(self._schedule.errors)
 
     @property
     def status_counts(self) -> Mapping[str, int]:
-        """How many tracked tasks are in each status (`unknown` before the first look)."""
-        return {status: count for status, count in self._counts.items() if count}
+        """How many tracked objects are in each status (`unknown` before the first look)."""
+        return {status: count for status, count in self._schedule.counts.items() if count}
 
-    def add(self, *task_ids: str) -> None:
+    def add(self, *ids: str) -> None:
         """Track more ids, even while iterating; ids already tracked or yielded are ignored.
 
         An id that is empty or could change the request path raises `InvalidInputError`.
         """
-        if self._closed:
+        if self._engine.closed:
             raise RuntimeError("this tracker has exited; start a new one to track more ids")
-        for task_id in task_ids:  # all or nothing: no id of a refused call is tracked
-            path_id(task_id)
-        now = self._clock.monotonic()
-        first_due = now + (self._policy.unseen_grace if self._sweeping_mode else 0.0)
-        for task_id in task_ids:
-            if task_id in self._entries or task_id in self._done or task_id in self._errors:
-                continue
-            if any(t.task_id == task_id for t in self._buffer):
-                continue
-            entry = Entry(task_id=task_id, added=now)
-            self._entries[task_id] = entry
-            self._counts["unknown"] += 1
-            self._queue.schedule(entry, first_due, "poll")
+        for object_id in ids:  # all or nothing: no id of a refused call is tracked
+            self._source.check_id(object_id)
+        held = {self._source.id_of(item) for item in self._engine.outbox}
+        self._schedule.add(ids, known=self._done | held)
         self._wake()
+
+    def notify(self, event: Event) -> bool:
+        """Let a verified webhook event finish a tracked object at once.
+
+        Pass events that `webhooks.verify` (or `webhooks.webhook_handler`) accepted. An event
+        saying a tracked object is terminal (`ready`, `failed`, `canceled` for a task) makes
+        the tracker retrieve it now, and yield it as soon as the retrieve confirms it; what is
+        yielded is the complete object from the API, never the event. A repeated event id, an
+        event for an id that is not tracked or already yielded, or a non-terminal status
+        changes nothing.
+
+        Returns:
+            True when the event scheduled a retrieve.
+        """
+        if self._event_ids.is_duplicate(event.id):
+            return False
+        if not self._schedule.told(event.data.id, str(event.data.status)):
+            return False
+        self._wake()
+        return True
 
     # --- context manager and iteration ----------------------------------------------------
 
-    async def __aenter__(self) -> Tracker:
-        if self._tg is not None:
-            raise RuntimeError("a Tracker is entered once; call track() again")
-        now = self._clock.monotonic()
-        self._sweeping_mode = self._sweeper.choose_mode(now)
-        if self._sweeping_mode:  # let the first sweep see every id before polling it directly
-            for entry in self._entries.values():
-                self._queue.schedule(entry, now + self._policy.unseen_grace, "poll")
-        self._http.add_listener(self._on_response)
-        self._tg = anyio.create_task_group()
-        await self._tg.__aenter__()
-        self._tg.start_soon(self._run)
-        if self._timeout is not None:
-            self._tg.start_soon(self._deadline, self._clock.monotonic() + self._timeout)
+    async def __aenter__(self) -> Self:
+        if self._engine.entered:
+            raise RuntimeError("a tracker is entered once; call track() again")
+        if self._sweeps is not None and self._sweeps.choose_mode(self._finished()):
+            self._schedule.start_sweeping()  # let the first sweep see every id first
+        self._runtime.add_listener(self._on_response)
+        await self._engine.enter(self._loop)
         return self
 
     async def __aexit__(
@@ -199,324 +236,214 @@ class Tracker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._closed = True
-        assert self._tg is not None
-        self._tg.cancel_scope.cancel()
         try:
-            await self._tg.__aexit__(None, None, None)
+            await self._engine.exit()
         finally:
-            self._http.remove_listener(self._on_response)
+            self._runtime.remove_listener(self._on_response)
             if self._on_exit == "cancel_remote":
                 await self._cancel_remote()
-        if exc_type is None and self._fatal is not None and not self._fatal_raised:
-            self._fatal_raised = True
-            raise self._fatal
+        if exc_type is None:
+            self._engine.raise_unreported()
 
-    def __aiter__(self) -> Tracker:
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> AnalyzeTask:
-        if self._closed:  # nothing polls any more: waiting would hang
-            raise RuntimeError("this tracker has exited; call track() again")
-        while True:
-            if self._buffer:
-                task = self._buffer.popleft()
-                self._done.add(task.task_id)
-                self.stats.yielded += 1
-                self._wake()
-                return task
-            if self._fatal is not None:
-                self._fatal_raised = True
-                raise self._fatal
-            if self._timed_out:
-                raise self._timeout_error()
-            if not self._entries:
-                raise StopAsyncIteration
-            if self._tg is None:
-                raise RuntimeError("use the tracker inside `async with`")
-            self._consumer_wake = anyio.Event()
-            await self._consumer_wake.wait()
+    async def __anext__(self) -> T:
+        return await self._engine.next()
+
+    def _yielded(self, item: T) -> None:
+        self._done.add(self._source.id_of(item))
+        self._schedule.stats.yielded += 1
+        self._wake()
 
     def _timeout_error(self) -> TrackingTimeout:
-        pending = sorted(self._entries)
+        pending = sorted(self._schedule.entries)
+        noun, limit = self._source.noun, f"{self._timeout:g}s"
         if len(pending) == 1:
-            message = f"task {pending[0]} did not finish within {self._timeout:g}s"
+            message = f"{noun} {pending[0]} did not finish within {limit}"
         else:
             shown = ", ".join(pending[:5]) + (" ..." if len(pending) > 5 else "")
-            message = f"{len(pending)} tasks did not finish within {self._timeout:g}s: {shown}"
+            message = f"{len(pending)} {noun}s did not finish within {limit}: {shown}"
         return TrackingTimeout(message, pending=pending)
 
-    # --- the engine ---------------------------------------------------------------------
+    # --- the driver -------------------------------------------------------------------------
 
     def _wake(self) -> None:
-        self._engine_wake.set()
+        self._wake_event.set()
         if self._sleeper is not None:
             self._sleeper.cancel()
 
-    def _notify_consumer(self) -> None:
-        self._consumer_wake.set()
+    def _finished(self) -> Counter[str]:
+        """Finished objects by status, for sweep costs.
 
-    def _stopped(self) -> bool:
-        return self._fatal is not None or self._timed_out
-
-    async def _run(self) -> None:
-        try:
-            await self._loop()
-        except Exception as exc:  # a bug must reach the consumer, not vanish in the group
-            self._fail(exc)
+        Those held in the outbox by status, and those yielded under the first final status
+        (an upper bound per list, good enough to compare).
+        """
+        finished = Counter(self._source.status_of(item) for item in self._engine.outbox)
+        if self._sweeps is not None:
+            finished[self._sweeps.final[0]] += len(self._done)
+        return finished
 
     async def _loop(self) -> None:
-        clock, queue, entries = self._clock, self._queue, self._entries
-        while not self._stopped():
-            self._engine_wake = anyio.Event()
-            now = clock.monotonic()
-            self._sweeping_mode = self._sweeper.choose_mode(now)
-            room = len(self._buffer) < self._buffer_size  # else a slow consumer pauses polling
-            if self._sweeping_mode and room and self._sweeper.due(now):
-                self._sweeper.start(self._tg_start)
-            while len(self._buffer) < self._buffer_size and not self._stopped():
-                entry = queue.pop_due(clock.monotonic(), entries)
+        schedule, engine, budget, sweeps = self._schedule, self._engine, self._budget, self._sweeps
+        while not engine.stopped():
+            self._wake_event = anyio.Event()
+            sweeping = sweeps is not None and sweeps.choose_mode(self._finished())
+            # A full outbox (a slow consumer) pauses polls and sweeps alike.
+            if sweeping and engine.room and sweeps is not None and sweeps.due():
+                sweeps.running = True
+                engine.spawn(self._sweep)
+            while engine.room and not engine.stopped():
+                entry = schedule.next_poll()
                 if entry is None:
                     break
-                entry.in_flight = True
-                await self._budget.acquire()
-                if self._stopped():  # an error or the deadline came while waiting for a slot
+                await budget.acquire()
+                if engine.stopped():  # an error or the deadline came while waiting for a slot
                     entry.in_flight = False
-                    self._budget.release()
+                    budget.release()
                     break
-                self._tg_start(self._poll, entry)
-            queue.compact(entries)
-            room = len(self._buffer) < self._buffer_size
-            wake_at = queue.next_due(entries) if room else None
-            if self._sweeping_mode and room:
-                next_sweep = self._sweeper.next_at()
+                engine.spawn(self._poll, entry)
+            wake_at = schedule.next_due() if engine.room else None
+            if sweeping and engine.room and sweeps is not None:
+                next_sweep = sweeps.next_at()
                 if next_sweep is not None:
                     wake_at = next_sweep if wake_at is None else min(wake_at, next_sweep)
             await self._sleep_until(wake_at)
 
-    def _tg_start(self, func: Callable[..., object], *args: object) -> None:
-        assert self._tg is not None
-        self._tg.start_soon(func, *args)  # type: ignore[arg-type]
-
     async def _sleep_until(self, when: float | None) -> None:
-        if self._engine_wake.is_set():
+        if self._wake_event.is_set():
             await anyio.lowlevel.checkpoint()
             return
         if when is None:
-            await self._engine_wake.wait()
+            await self._wake_event.wait()
             return
-        delay = when - self._clock.monotonic()
+        delay = when - self._engine.clock.monotonic()
         if delay <= 0:
             await anyio.lowlevel.checkpoint()
             return
         with anyio.CancelScope() as scope:
             self._sleeper = scope
-            await self._clock.sleep(delay)
+            await self._engine.clock.sleep(delay)
         self._sleeper = None
 
-    async def _deadline(self, at: float) -> None:
-        while (left := at - self._clock.monotonic()) > 0:
-            await self._clock.sleep(left)
-        self._timed_out = True
-        self._notify_consumer()
-        self._wake()
-
-    # --- polls --------------------------------------------------------------------------
-
     async def _poll(self, entry: Entry) -> None:
+        schedule = self._schedule
         try:
-            self.stats.requests["retrieve"] += 1
+            schedule.stats.requests["retrieve"] += 1
             try:
-                task = await self._tasks._fetch(entry.task_id, retries=0)
+                item = await self._source.fetch(entry.task_id)
             except Exception as exc:
                 self._poll_failed(entry, exc)
                 return
-            self.request_succeeded()
-            self._on_task(entry, task)
+            if schedule.polled(entry):
+                self._took(entry, item)
         finally:
             entry.in_flight = False
             self._budget.release()
             self._wake()
 
-    def _on_task(self, entry: Entry, task: AnalyzeTask) -> None:
-        """A complete task was retrieved: yield it if terminal, else schedule its next poll."""
-        if self._entries.get(entry.task_id) is not entry:
+    def _took(self, entry: Entry, item: T) -> None:
+        """A complete object was fetched: finish it if terminal, else schedule the next poll."""
+        source, schedule = self._source, self._schedule
+        status = source.status_of(item)
+        self._report(schedule.observe(entry, status, source.created_of(item)))
+        if status in schedule.terminal:
+            schedule.stats.found_by[entry.reason] += 1
+            self._finish(entry, item)
+        else:
+            schedule.still_running(entry)
+
+    def _finish(self, entry: Entry, item: T) -> None:
+        source = self._source
+        if self._schedule.finish(entry, source.created_of(item), source.ended_of(item)):
+            self._engine.deliver(item)
+
+    def _report(self, change: StatusChange | None) -> None:
+        if change is None or self._on_status is None:
             return
-        entry.failures = 0
-        entry.polls += 1
-        entry.polled_at = self._clock.monotonic()
-        self.observe(
-            entry, str(task.status), task.created_at.timestamp() if task.created_at else None
-        )
-        if task.is_terminal:
-            self.stats.found_by[entry.reason] += 1
-            self.complete(entry, task)
-            return
-        if entry.candidate:
-            self.stats.wasted += 1
-        entry.candidate = False
-        self.reschedule(entry)
-
-    def observe(self, entry: Entry, status: str, created: float | None) -> None:
-        """Record what was seen of a task (by a poll or a sweep); report a status change."""
-        entry.seen = True
-        if created is not None:
-            entry.created = created
-        old = entry.status
-        if status == old:
-            return
-        entry.status = status
-        self._counts[old or "unknown"] -= 1
-        self._counts[status] += 1
-        if self._on_status is not None:
-            try:
-                self._on_status(StatusChange(entry.task_id, old, status))
-            except Exception as exc:
-                self._fail(exc)
-
-    def reschedule(self, entry: Entry, *, after_sweep: bool = False) -> None:
-        """Schedule the next direct poll: adaptive, or the safety net (sweeps, webhooks)."""
-        now = self._clock.monotonic()
-        if self._sweeping_mode or after_sweep or self._expect_webhooks:
-            jitter = self._rng.uniform(1 - self._policy.jitter, 1)
-            self._queue.schedule(entry, now + self.safety_interval * jitter, "safety_net")
-            return
-        age = None if entry.created is None else self._clock.time() - entry.created
-        polls = entry.polls - 1  # the first interval after the first poll is min_interval
-        entry.interval = poll_interval(polls, age, self._durations, self._policy, self._rng)
-        self._queue.schedule(entry, now + entry.interval, "poll")
-
-    @property
-    def safety_interval(self) -> float:
-        """The direct-poll cadence while sweeps or webhooks find tasks (the safety net).
-
-        `max_interval`, and never less than two sweeps apart, so a sweep normally comes first.
-        """
-        return max(self._policy.max_interval, 2 * self._policy.sweep_interval)
-
-    def notify(self, event: WebhookEvent) -> bool:
-        """Let a verified webhook event finish a tracked task at once.
-
-        Pass events that `webhooks.verify` (or `webhooks.webhook_handler`) accepted. An event
-        saying a tracked task is `ready`, `failed` or `canceled` makes the tracker retrieve it
-        now, and yield it as soon as the retrieve confirms it; what is yielded is the complete
-        task from the API, never the event. A repeated event id, an event for an id that is
-        not tracked or already yielded, or a non-terminal status changes nothing.
-
-        Returns:
-            True when the event scheduled a retrieve.
-        """
-        if self._event_ids.is_duplicate(event.id):
-            return False
-        entry = self._entries.get(event.data.id)
-        if entry is None or not is_terminal_status(str(event.data.status)):
-            return False
-        self.stats.webhooks += 1
-        if not entry.in_flight:
-            self._queue.schedule(entry, self._clock.monotonic(), "webhook")
-            self._wake()
-        return True
-
-    def complete(self, entry: Entry, task: AnalyzeTask) -> None:
-        """Hand a terminal task to the consumer (once) and stop tracking it."""
-        if self._entries.pop(entry.task_id, None) is not entry:
-            return
-        if task.created_at is not None and task.completed_at is not None:
-            self._durations.add((task.completed_at - task.created_at).total_seconds())
-        self._buffer.append(task)
-        self._notify_consumer()
+        try:
+            self._on_status(change)
+        except Exception as exc:
+            self._engine.fail(exc)
 
     def _poll_failed(self, entry: Entry, exc: Exception) -> None:
-        if self._classify(exc, entry.task_id) != "transient":
+        schedule = self._schedule
+        verdict = classify(exc, about_one=True, on_error=schedule.on_error)
+        if verdict == "transient":  # a 429 has already paused the tracker (`_on_response`)
+            schedule.poll_failed(entry, not_before=self._budget.paused_until)
             return
-        entry.failures += 1
-        self.request_failed()
-        due = max(self.retry_at(entry.failures), self._budget.paused_until)
-        self._queue.schedule(entry, due)  # for the same reason: a retry finds the same thing
+        if names_object(exc):
+            exc.task_id = entry.task_id  # type: ignore[attr-defined]
+        if verdict == "drop" and isinstance(exc, TwelveLabsError):
+            schedule.drop(entry.task_id, exc)
+            self._engine.wake_consumer()
+            return
+        self._engine.fail(exc)
 
-    def request_succeeded(self) -> None:
-        """A poll or list page was answered: the server is healthy (see `retry_at`)."""
-        self._failure_streak = 0
+    # --- sweeps ---------------------------------------------------------------------------
 
-    def request_failed(self) -> None:
-        """A poll or list page failed transiently and will be tried again."""
-        self._failure_streak += 1
-        self.stats.retries += 1
+    async def _sweep(self) -> None:
+        assert self._sweeps is not None
+        assert self._sweeper is not None
+        try:
+            await self._sweeper.sweep(self._sweeps.plan(self._finished()))
+        finally:
+            self._wake()
 
-    def retry_at(self, failures: int) -> float:
-        """When to retry after the `failures`-th consecutive transient failure of one thing.
+    def _applied(
+        self, plan: SweepPlan, found: dict[str, Finding[T]], complete: bool, started: float
+    ) -> None:
+        assert self._sweeps is not None
+        if not plan.final:
+            for change in self._sweeps.apply_active(found, complete, started):
+                self._report(change)
+            return
+        stats = self._schedule.stats
+        for entry, seen in self._sweeps.apply_final(found, complete, started):
+            self._report(self._schedule.observe(entry, seen.status, seen.created))
+            stats.from_list += 1
+            stats.found_by["list"] += 1
+            self._finish(entry, seen.item)
 
-        The backoff grows fully only while everything fails (`failure_delay`).
-        """
-        delay = failure_delay(failures, self._policy, self._rng, streak=self._failure_streak)
-        return self._clock.monotonic() + delay
-
-    def _classify(self, exc: Exception, task_id: str | None) -> str:
-        """`transient` (retry later), `dropped` (collected), or `fatal` (stop everything)."""
-        if is_transient(exc):  # a 429 has already paused the tracker (`_on_response`)
-            return "transient"
-        if isinstance(exc, AuthenticationError | PermissionDeniedError) or task_id is None:
-            self._fail(exc)
-            return "fatal"
-        if isinstance(exc, APIError):
-            exc.task_id = task_id
-            if self._on_error == "collect":
-                self._errors[task_id] = exc
-                entry = self._entries.pop(task_id, None)
-                if entry is not None:
-                    self._counts[entry.status or "unknown"] -= 1
-                self._notify_consumer()
-                return "dropped"
-        self._fail(exc)
-        return "fatal"
-
-    def _fail(self, exc: BaseException) -> None:
-        if self._fatal is None:
-            self._fatal = exc
-        self._notify_consumer()
-        self._wake()
-
-    # --- rate limits --------------------------------------------------------------------
+    # --- rate limits and leaving ------------------------------------------------------------
 
     def _on_response(self, status: int, headers: Mapping[str, str]) -> None:
-        if status == 429:
-            delay = server_requested_delay(status, headers, self._clock.time())
-            # A reset already past (clocks out of step) is no pause at all: back off instead.
-            self._throttle(delay if delay is not None and delay > 0 else None)
-            return
-        self._throttle_streak = 0
-        if headers.get("X-Ratelimit-Remaining") == "0":
-            self._throttle(server_requested_delay(status, headers, self._clock.time()))
-
-    def _throttle(self, delay: float | None) -> None:
-        """Pause every request of this tracker: the server's delay, else a growing backoff."""
-        if delay is None:
-            self._throttle_streak += 1
-            delay = min(self._policy.max_interval, 0.5 * 2 ** (self._throttle_streak - 1))
-        now = self._clock.monotonic()
-        before = max(now, self._budget.paused_until)
-        if self._budget.pause(now + delay):
-            self.stats.throttles += 1
-            self.stats.throttled_seconds += now + delay - before
-            logger.info("tracker: the server asked to slow down; pausing for %.2fs", delay)
-
-    # --- leaving ------------------------------------------------------------------------
+        pause = self._schedule.on_response(status, headers, self._budget.paused_until)
+        if pause.delay > 0:
+            self._budget.pause(pause.until)
+            logger.info("tracker: the server asked to slow down; pausing for %.2fs", pause.delay)
 
     async def _cancel_remote(self) -> None:
-        ids = sorted(self._entries)
+        ids = sorted(self._schedule.entries)
         if not ids:
             return
         limiter = anyio.CapacityLimiter(self._budget.max_in_flight)
+        noun = self._source.noun
 
-        async def cancel(task_id: str) -> None:
+        async def cancel(object_id: str) -> None:
             async with limiter:
-                self.stats.requests["cancel"] += 1
+                self._schedule.stats.requests["cancel"] += 1
                 try:
-                    await self._tasks.cancel(task_id)
+                    await self._source.cancel(object_id)
                 except TwelveLabsError as exc:
-                    logger.warning("tracker: could not cancel task %s on exit: %s", task_id, exc)
+                    logger.warning(
+                        "tracker: could not cancel %s %s on exit: %s", noun, object_id, exc
+                    )
 
         with anyio.CancelScope(shield=True), anyio.move_on_after(self._cancel_timeout):
             async with anyio.create_task_group() as tg:
-                for task_id in ids:
-                    tg.start_soon(cancel, task_id)
+                for object_id in ids:
+                    tg.start_soon(cancel, object_id)
+
+
+class Tracker(ObjectTracker[AnalyzeTask]):
+    """Follows many analysis tasks and yields each one, complete, as soon as it is terminal.
+
+    Create it with `client.analyze.tasks.track(ids, ...)`; see that method for the options.
+
+    ```python
+    async with client.analyze.tasks.track(ids, timeout=3600) as tracker:
+        async for task in tracker:           # each id once, in the order they finish
+            handle(task)
+    ```
+    """

@@ -1,0 +1,210 @@
+"""The engine every tracker runs on: one task group, one deadline, one hand-off to the consumer.
+
+A tracker is an async context manager; iterating it yields objects as they finish. What the
+trackers share lives here, once:
+
+- **Structured concurrency.** Entering starts an anyio task group holding the tracker's
+  *driver* (its scheduling loop) and everything the driver spawns; leaving the block, by
+  `break`, an error or cancellation, cancels and awaits all of it, so nothing runs after exit.
+- **The hand-off.** The driver `deliver`s finished objects to an outbox; the consumer, in its
+  own task, takes them in order. A full outbox (`buffer` objects) tells the driver to pause
+  (`room`), or makes `put` wait, so a slow consumer bounds what is held.
+- **Failures reach the consumer.** Nothing raises into the task group: an error the driver
+  cannot handle is kept (`fail`), stops the work, and is raised to the consumer as the plain
+  exception, or from the `async with` when nobody iterated past it.
+- **The deadline.** Past `timeout`, the work stops and the consumer gets what was delivered
+  in time, then `TrackingTimeout` if anything is still pending. A driver that finished in
+  time is not timed out.
+
+The engine knows no kind of object and makes no request.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import anyio
+import anyio.abc
+
+from .._clock import Clock
+from ..errors import TrackingTimeout
+
+T = TypeVar("T")
+
+
+class Engine(Generic[T]):
+    """The shared life of a tracker (see the module docstring).
+
+    Args:
+        clock: where time is read and the deadline waited for.
+        timeout: seconds from entry to the deadline, or None.
+        buffer: finished objects held for the consumer before the driver should pause.
+        timeout_error: builds the `TrackingTimeout` raised past the deadline.
+        exhausted: whether nothing more can come (iteration ends once the outbox is empty);
+            by default, once the driver has returned.
+        on_yield: called with each object as it is handed to the consumer.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        timeout: float | None,
+        buffer: int,
+        timeout_error: Callable[[], TrackingTimeout],
+        exhausted: Callable[[], bool] | None = None,
+        on_yield: Callable[[T], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self._timeout = timeout
+        self._buffer = buffer
+        self._timeout_error = timeout_error
+        self.finished = False
+        """The driver returned: everything it had to deliver is in the outbox."""
+        self._exhausted = exhausted if exhausted is not None else (lambda: self.finished)
+        self._on_yield = on_yield
+        self.outbox: deque[T] = deque()
+        """Finished objects not yet taken by the consumer, in order."""
+        self.fatal: BaseException | None = None
+        """The error that stopped everything, if any."""
+        self._fatal_raised = False
+        self.timed_out = False
+        self.closed = False
+        self._group: anyio.abc.TaskGroup | None = None
+        self._work: anyio.abc.TaskGroup | None = None
+        self._work_scope: anyio.CancelScope | None = None
+        self._deadline_scope: anyio.CancelScope | None = None
+        self._consumer_wake = anyio.Event()
+        self._room_wake = anyio.Event()
+
+    # --- the producer's side -----------------------------------------------------------
+
+    @property
+    def room(self) -> bool:
+        """The outbox holds fewer than `buffer` objects."""
+        return len(self.outbox) < self._buffer
+
+    def stopped(self) -> bool:
+        """An error or the deadline stopped the work: start nothing more."""
+        return self.fatal is not None or self.timed_out
+
+    def deliver(self, item: T) -> None:
+        """Hand a finished object to the consumer (never blocks; see `room`)."""
+        self.outbox.append(item)
+        self._consumer_wake.set()
+
+    async def put(self, item: T) -> None:
+        """Hand a finished object to the consumer once the outbox has room."""
+        while not self.room:
+            self._room_wake = anyio.Event()
+            await self._room_wake.wait()
+        self.deliver(item)
+
+    def wake_consumer(self) -> None:
+        """Let a waiting consumer look again (an object was dropped, say)."""
+        self._consumer_wake.set()
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop everything: keep the first error for the consumer and cancel the work."""
+        if self.fatal is None:
+            self.fatal = exc
+        if self._work_scope is not None:
+            self._work_scope.cancel()
+        self._consumer_wake.set()
+
+    def spawn(self, func: Callable[..., Awaitable[Any]], *args: object) -> None:
+        """Run `func(*args)` with the driver; an exception it raises stops everything."""
+        assert self._work is not None, "spawn() is for the driver, while it runs"
+        self._work.start_soon(self._guarded, func, *args)
+
+    async def _guarded(self, func: Callable[..., Awaitable[Any]], *args: object) -> None:
+        try:
+            await func(*args)
+        except Exception as exc:  # a bug must reach the consumer, not vanish in the group
+            self.fail(exc)
+
+    # --- entering and leaving -------------------------------------------------------------
+
+    @property
+    def entered(self) -> bool:
+        """The block was entered (it may have exited since)."""
+        return self._group is not None
+
+    async def enter(self, driver: Callable[[], Awaitable[None]]) -> None:
+        """Start the driver (and the deadline) in a new task group."""
+        if self._group is not None:
+            raise RuntimeError("a tracker is entered once; call track() again")
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        self._group.start_soon(self._run, driver)
+        if self._timeout is not None:
+            self._group.start_soon(self._deadline, self.clock.monotonic() + self._timeout)
+
+    async def exit(self) -> None:
+        """Cancel and await everything the tracker started."""
+        self.closed = True
+        assert self._group is not None
+        self._group.cancel_scope.cancel()
+        await self._group.__aexit__(None, None, None)
+
+    def raise_unreported(self) -> None:
+        """Raise the stopping error if the consumer never saw it (from `async with`)."""
+        if self.fatal is not None and not self._fatal_raised:
+            self._fatal_raised = True
+            raise self.fatal
+
+    async def _run(self, driver: Callable[[], Awaitable[None]]) -> None:
+        with anyio.CancelScope() as scope:
+            self._work_scope = scope
+            if self.stopped():  # the deadline came first (timeout=0)
+                scope.cancel()
+            async with anyio.create_task_group() as work:
+                self._work = work
+                try:
+                    await driver()
+                except Exception as exc:  # handed to the consumer, never raised into the group
+                    self.fail(exc)
+            self.finished = self.fatal is None and not scope.cancel_called
+        self._work = None
+        if self.finished and self._deadline_scope is not None:
+            self._deadline_scope.cancel()
+        self._consumer_wake.set()
+
+    async def _deadline(self, at: float) -> None:
+        with anyio.CancelScope() as scope:
+            self._deadline_scope = scope
+            while (left := at - self.clock.monotonic()) > 0:
+                await self.clock.sleep(left)
+            if self.finished:  # everything was delivered in time; the consumer just lags
+                return
+            self.timed_out = True
+            if self._work_scope is not None:
+                self._work_scope.cancel()
+            self._consumer_wake.set()
+
+    # --- the consumer's side ----------------------------------------------------------------
+
+    async def next(self) -> T:
+        """The next finished object, waiting for one; the stopping error; or the end."""
+        if self._group is None:
+            raise RuntimeError("use the tracker inside `async with`")
+        if self.closed:  # nothing runs any more: waiting would hang
+            raise RuntimeError("this tracker has exited; call track() again")
+        while True:
+            if self.outbox:
+                item = self.outbox.popleft()
+                self._room_wake.set()
+                if self._on_yield is not None:
+                    self._on_yield(item)
+                return item
+            if self.fatal is not None:
+                self._fatal_raised = True
+                raise self.fatal
+            if self._exhausted():
+                raise StopAsyncIteration
+            if self.timed_out:
+                raise self._timeout_error()
+            self._consumer_wake = anyio.Event()
+            await self._consumer_wake.wait()

@@ -1,0 +1,265 @@
+"""Sweep decisions, with no I/O: when to read the status lists, which ones, what they show.
+
+Two kinds of sweep, chosen per sweep by estimated cost (`StatusLists` says which lists):
+
+- *active*: read the lists of running objects (`queued`, `pending`, `processing`). A tracked
+  object on them is still running (its next direct poll moves out); a tracked object on none
+  of them has probably finished, so it is flagged and retrieved now. Costs pages in proportion
+  to the running objects.
+- *final*: read the terminal lists (`ready`, `failed`, `canceled`), newest first, down to the
+  oldest tracked object. A tracked object on them has finished (proof, not inference), so it
+  is flagged and retrieved (or, with `yield_list_items`, finished from the list item). Costs
+  pages in proportion to the finished objects, so it is used only while they are fewer.
+
+Correctness never depends on a sweep: every object keeps a direct poll as a safety net.
+`_sweep.py` reads the pages; this module decides and applies, over the `Schedule`'s state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Generic, TypeVar
+
+import attrs
+
+from ._policy import PollPolicy, pages_for, prefer_sweep
+from ._schedule import Schedule
+from ._state import Entry, StatusChange
+
+T = TypeVar("T")
+
+MAX_PAGES_PER_LIST = 200
+"""A sweep reads at most this many pages of one list (then it counts as incomplete)."""
+
+
+@attrs.frozen
+class SweepPlan:
+    """One sweep to run: which lists, and (final sweeps) how far back to read them."""
+
+    statuses: tuple[str, ...]
+    final: bool
+    cutoff: float | None
+    """Final sweeps stop at a page reaching objects created before this (epoch seconds)."""
+
+
+@attrs.define
+class Finding(Generic[T]):
+    """A tracked object seen on a list: the item and the status, creation time read from it."""
+
+    item: T
+    status: str
+    created: float | None
+
+
+class Sweeps:
+    """When the tracker sweeps, and what a finished sweep changes in the `Schedule`.
+
+    Args:
+        schedule: the state sweeps read and change.
+        active: the statuses of running objects (the lists of an active sweep).
+        final: the terminal statuses (the lists of a final sweep; the first is the most
+            common, and stands for every object already yielded in cost estimates).
+        page_limit: items per list page.
+        yield_list_items: a final sweep finishes objects from their list items.
+    """
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        *,
+        active: tuple[str, ...],
+        final: tuple[str, ...],
+        page_limit: int,
+        yield_list_items: bool,
+    ) -> None:
+        self.schedule = schedule
+        self.active = active
+        self.final = final
+        self.page_limit = page_limit
+        self.yield_list_items = yield_list_items
+        self.running = False
+        self.next = float("-inf")
+        self._decided_at = float("-inf")
+        self._list_sizes: Counter[str] = Counter()
+        self._untracked: Counter[str] = Counter()
+        """Objects on each active list that are not tracked here, as of its last full read."""
+
+    @property
+    def policy(self) -> PollPolicy:
+        """The schedule's timing bounds."""
+        return self.schedule.policy
+
+    # --- deciding -----------------------------------------------------------------------
+
+    def choose_mode(self, finished: Mapping[str, int]) -> bool:
+        """Whether to sweep now (re-decided once per sweep interval in `auto`).
+
+        Sweeping wins when one sweep costs fewer requests per second than polling each
+        pending object at its current interval. Going back to per-object polls, each object
+        is polled soon, spread over one `min_interval`.
+
+        Args:
+            finished: finished objects not yet yielded by status, plus those yielded under
+                the first final status (for the cost of a final sweep).
+        """
+        s = self.schedule
+        now = s.clock.monotonic()
+        if s.strategy != "auto" or now < self._decided_at + self.policy.sweep_interval:
+            return s.sweeping
+        self._decided_at = now
+        pending = list(s.entries.values())
+        if not pending:
+            return s.sweeping
+        policy = self.policy
+        per_object_rate = sum(1.0 / max(policy.min_interval, e.interval) for e in pending)
+        final_cost = self.cost(True, finished) if self._final_allowed() else 10**9
+        cost = min(self.cost(False, finished), final_cost)
+        safety = len(pending) * policy.sweep_interval / policy.max_interval
+        sweep = prefer_sweep(per_object_rate, cost + round(safety), policy)
+        if sweep != s.sweeping:
+            s.sweeping = sweep  # `reschedule` reads the new mode
+            if not sweep:  # back to per-object polling: poll each soon, spread over a beat
+                for entry in pending:
+                    if not entry.in_flight:
+                        due = now + s.rng.uniform(0, policy.min_interval)
+                        s.queue.schedule(entry, due, "poll")
+        return s.sweeping
+
+    def _final_allowed(self) -> bool:
+        return all(e.created is not None for e in self.schedule.entries.values())
+
+    def cost(self, final: bool, finished: Mapping[str, int]) -> int:
+        """Pages one sweep of that kind would read, as far as is known."""
+        if not final:
+            running = Counter(
+                (e.status if e.status in self.active else self.active[-1])
+                for e in self.schedule.entries.values()
+            )
+            # The tracked objects as last seen, plus the others the list held when last read
+            # (the size read then goes stale while final sweeps run instead).
+            return sum(self._pages(running[s] + self._untracked[s]) for s in self.active)
+        return sum(self._pages(max(finished.get(s, 0), self._list_sizes[s])) for s in self.final)
+
+    def _pages(self, count: int) -> int:
+        return pages_for(count, self.page_limit)
+
+    def due(self) -> bool:
+        """A sweep should start now."""
+        now = self.schedule.clock.monotonic()
+        return not self.running and bool(self.schedule.entries) and now >= self.next
+
+    def next_at(self) -> float | None:
+        """When the next sweep is due (None while one runs or nothing is pending)."""
+        return None if self.running or not self.schedule.entries else self.next
+
+    def plan(self, finished: Mapping[str, int]) -> SweepPlan:
+        """The next sweep: final when allowed (every creation time known) and cheaper."""
+        entries = self.schedule.entries.values()
+        use_final = self._final_allowed() and (
+            self.yield_list_items or self.cost(True, finished) < self.cost(False, finished)
+        )
+        if not use_final:
+            return SweepPlan(self.active, final=False, cutoff=None)
+        cutoff = min((e.created or 0.0) for e in entries)
+        return SweepPlan(self.final, final=True, cutoff=cutoff)
+
+    def ended(self, started: float) -> None:
+        """The sweep that started at `started` ended (or failed): when the next is due.
+
+        A steady beat from the start of each sweep, but a pause at least as long as the sweep
+        itself, so that long sweeps never take up more than half the time.
+        """
+        self.running = False
+        now = self.schedule.clock.monotonic()
+        self.next = max(started + self.policy.sweep_interval, now + (now - started))
+
+    # --- applying -----------------------------------------------------------------------
+
+    def list_sized(self, status: str, size: int) -> None:
+        """A list's first page (active) or every page read (final) showed `size` objects."""
+        self._list_sizes[status] = size
+
+    def list_read(self, status: str, tracked: int) -> None:
+        """An active list was read whole, `tracked` of its objects tracked here."""
+        self._untracked[status] = max(0, self._list_sizes[status] - tracked)
+
+    def apply_active(
+        self, found: Mapping[str, Finding[T]], complete: bool, started: float
+    ) -> list[StatusChange]:
+        """An active sweep: objects found still run; when complete, the others are flagged.
+
+        Returns the status changes it observed (for `on_status`).
+        """
+        s = self.schedule
+        changes = []
+        for object_id, entry in list(s.entries.items()):
+            if entry.in_flight or entry.added > started:
+                continue
+            seen = found.get(object_id)
+            if seen is not None:
+                change = s.observe(entry, seen.status, seen.created)
+                if change is not None:
+                    changes.append(change)
+                # Seen running: no longer a candidate (one whose retrieve failed would else
+                # never be flagged again, and wait for its safety-net poll once it finishes).
+                entry.candidate = False
+                s.reschedule(entry, after_sweep=True)
+            elif complete:
+                self.flag(entry)
+        return changes
+
+    def apply_final(
+        self, found: Mapping[str, Finding[T]], complete: bool, started: float
+    ) -> list[tuple[Entry, Finding[T]]]:
+        """A final sweep: objects found ended; flag them, or (list items) return them to finish.
+
+        A complete sweep also defers the safety-net polls of the objects it did not show.
+        """
+        s = self.schedule
+        if complete:
+            self._defer_safety_polls(found, started)
+        finish = []
+        for object_id, seen in found.items():
+            entry = s.entries.get(object_id)
+            if entry is None or seen.status not in s.terminal:
+                continue
+            if self.yield_list_items:
+                finish.append((entry, seen))
+            elif not entry.in_flight:
+                self.flag(entry)
+        return finish
+
+    def flag(self, entry: Entry) -> None:
+        """A sweep shows that `entry` has (probably) finished: retrieve it now.
+
+        Also when an earlier sweep flagged it already and that retrieve failed: the new
+        evidence overrides the failure backoff, so a run of failed retrieves delays the object
+        by about a sweep interval, not by the backoff.
+        """
+        s = self.schedule
+        now = s.clock.monotonic()
+        if not entry.candidate:
+            entry.candidate = True
+            s.stats.candidates += 1
+        elif entry.due <= now:
+            return  # its retrieve is due already
+        s.queue.schedule(entry, now, "sweep")
+
+    def _defer_safety_polls(self, found: Mapping[str, object], started: float) -> None:
+        """A complete final sweep that did not show an object is (weak) evidence it still runs.
+
+        Its safety-net poll moves out, but never past two `max_interval`s after its last
+        direct poll: an object that no list shows (deleted, say) is still retrieved, and so
+        reported, in bounded time.
+        """
+        s = self.schedule
+        now = s.clock.monotonic()
+        horizon = s.safety_interval
+        for object_id, entry in s.entries.items():
+            if object_id in found or entry.in_flight or entry.candidate or entry.added > started:
+                continue
+            jitter = s.rng.uniform(1 - self.policy.jitter, 1)
+            due = min(now + horizon * jitter, max(entry.added, entry.polled_at) + 2 * horizon)
+            if due > entry.due:
+                s.queue.schedule(entry, due, "safety_net")
