@@ -12,7 +12,7 @@ from aioresponses import aioresponses
 
 from tests._tracker_fake import FakeAPI, drain, settle
 from tests.conftest import FakeClock
-from twelvelabs_async import AsyncTwelveLabs, InvalidInputError
+from twelvelabs_async import AsyncTwelveLabs, InvalidInputError, TwelveLabsError
 from twelvelabs_async.tracking import PollPolicy, StatusChange, Tracker, TrackerStats
 
 Client = AsyncTwelveLabs
@@ -291,6 +291,41 @@ async def test_bad_options_are_refused(
     with pytest.raises(ValueError, match="must be"):
         client.analyze.tasks.track(["a"], **kwargs)  # type: ignore[arg-type]
     assert mock_api.requests == {}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"on_error": "ignore"},
+        {"strategy": "fast"},
+        {"on_exit": "stay"},
+        {"timeout": -1},
+        {"timeout": float("nan")},
+        {"cancel_timeout": -1},
+        {"cancel_timeout": float("nan")},
+        {"buffer": 0},
+        {"buffer": 2.5},
+        {"max_in_flight": 0},
+        {"max_in_flight": True},
+        {"max_rate": 0},
+        {"max_rate": float("nan")},
+    ],
+)
+async def test_bad_options_are_invalid_input_errors_of_the_library(
+    client: Client, mock_api: Mock, kwargs: dict[str, object]
+) -> None:
+    """Every refused option is an InvalidInputError, so catching TwelveLabsError suffices."""
+    with pytest.raises(TwelveLabsError) as info:
+        client.analyze.tasks.track(["a"], **kwargs)  # type: ignore[arg-type]
+    assert isinstance(info.value, InvalidInputError)
+    assert next(iter(kwargs)) in str(info.value)
+    assert mock_api.requests == {}
+
+
+def test_a_poll_policy_with_incoherent_bounds_is_an_invalid_input_error() -> None:
+    """PollPolicy(min_interval=0) raises InvalidInputError naming the bounds it got."""
+    with pytest.raises(InvalidInputError, match=r"min_interval <= max_interval, got 0"):
+        PollPolicy(min_interval=0)
 
 
 # --- per-task backoff -----------------------------------------------------------------------------

@@ -60,7 +60,12 @@ class Event(Protocol):
 
 
 def _check_options(
-    on_error: str, strategy: str, on_exit: str, timeout: float | None, buffer: int
+    on_error: str,
+    strategy: str,
+    on_exit: str,
+    timeout: float | None,
+    cancel_timeout: float,
+    buffer: int,
 ) -> None:
     for name, value, allowed in (
         ("on_error", on_error, ("raise", "collect")),
@@ -72,6 +77,8 @@ def _check_options(
             raise InvalidInputError(f"{name} must be {choices}, got {value!r}")
     if timeout is not None and not timeout >= 0:
         raise InvalidInputError(f"timeout must be >= 0 seconds, got {timeout!r}")
+    if not cancel_timeout >= 0:
+        raise InvalidInputError(f"cancel_timeout must be >= 0 seconds, got {cancel_timeout!r}")
     if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
         raise InvalidInputError(f"buffer must be an integer >= 1, got {buffer!r}")
 
@@ -101,7 +108,7 @@ class ObjectTracker(Generic[T]):
         buffer: int,
         expect_webhooks: bool = False,
     ) -> None:
-        _check_options(on_error, strategy, on_exit, timeout, buffer)
+        _check_options(on_error, strategy, on_exit, timeout, cancel_timeout, buffer)
         lists = source.lists
         if lists is None and strategy == "sweep":
             raise InvalidInputError(f"{source.noun}s cannot be swept: use strategy='per_task'")

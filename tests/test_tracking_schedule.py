@@ -1,0 +1,486 @@
+"""The tracker's pure decisions (`Schedule`, `Sweeps`): tables of inputs and decisions, no
+event loop, no I/O. Time is a plain object whose readings the test sets.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from twelvelabs_async import (
+    APIConnectionError,
+    AuthenticationError,
+    BadRequestError,
+    DecodeError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from twelvelabs_async.tracking import PollPolicy, StatusChange
+from twelvelabs_async.tracking._schedule import Schedule, Strategy, classify, names_object
+from twelvelabs_async.tracking._sweeps import Finding, Sweeps
+
+TERMINAL = frozenset({"done", "broken"})
+ACTIVE = ("uploading", "processing")
+FINAL = ("done", "broken")
+
+
+class Now:
+    """A clock that reads what the test set: `mono` (monotonic) and `wall` (epoch)."""
+
+    def __init__(self, mono: float = 100.0, wall: float = 1_700_000_000.0) -> None:
+        self.mono = mono
+        self.wall = wall
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def time(self) -> float:
+        return self.wall
+
+    def advance(self, seconds: float) -> None:
+        self.mono += seconds
+        self.wall += seconds
+
+
+def schedule(
+    *,
+    strategy: Strategy = "per_task",
+    on_error: str = "raise",
+    webhooks: bool = False,
+    policy: PollPolicy | None = None,
+    now: Now | None = None,
+) -> Schedule:
+    return Schedule(
+        policy or PollPolicy(),
+        strategy=strategy,
+        on_error=on_error,  # type: ignore[arg-type]
+        expect_webhooks=webhooks,
+        terminal=TERMINAL,
+        clock=now or Now(),
+        rng=random.Random(1),
+    )
+
+
+def api(cls: type, status: int) -> Exception:
+    return cls(f"{status}", status_code=status)
+
+
+# --- classify ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "about_one", "on_error", "verdict"),
+    [
+        (api(ServerError, 503), True, "raise", "transient"),
+        (api(RateLimitError, 429), False, "raise", "transient"),
+        (APIConnectionError("reset"), True, "collect", "transient"),
+        (DecodeError("cut off"), False, "collect", "transient"),
+        (api(NotFoundError, 404), True, "collect", "drop"),
+        (api(BadRequestError, 400), True, "collect", "drop"),
+        (api(NotFoundError, 404), True, "raise", "fatal"),
+        (api(NotFoundError, 404), False, "collect", "fatal"),  # a list page, not one object
+        (api(AuthenticationError, 401), True, "collect", "fatal"),
+        (api(PermissionDeniedError, 403), True, "collect", "fatal"),
+        (RuntimeError("a bug"), True, "collect", "fatal"),
+        (InvalidInputError("bad"), True, "collect", "fatal"),
+    ],
+)
+def test_classify_decides_retry_drop_or_stop(
+    error: Exception, about_one: bool, on_error: str, verdict: str
+) -> None:
+    """Transient errors are retried; per-object API errors dropped when collecting; else stop."""
+    assert classify(error, about_one=about_one, on_error=on_error) == verdict  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("error", "named"),
+    [
+        (api(NotFoundError, 404), True),
+        (api(ServerError, 500), True),
+        (api(AuthenticationError, 401), False),
+        (api(PermissionDeniedError, 403), False),
+        (RuntimeError("x"), False),
+    ],
+)
+def test_only_api_errors_about_the_object_carry_its_id(error: Exception, named: bool) -> None:
+    """A 404 names the object it is about; 401/403 and non-API errors do not."""
+    assert names_object(error) is named
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("strategy", "first_due"), [("per_task", 100.0), ("auto", 100.0), ("sweep", 103.0)]
+)
+def test_new_ids_are_due_now_or_after_the_grace_while_sweeping(
+    strategy: Strategy, first_due: float
+) -> None:
+    """A new id is polled at once, or, when sweeping, after `unseen_grace` (3 s)."""
+    s = schedule(strategy=strategy)
+    assert s.add(["a", "b"]) == ["a", "b"]
+    assert [s.entries[i].due for i in "ab"] == [first_due, first_due]
+    assert s.counts["unknown"] == 2
+
+
+def test_add_skips_pending_known_and_dropped_ids() -> None:
+    """Ids pending, known to the caller (yielded, held) or dropped are not tracked again."""
+    s = schedule()
+    s.add(["a"])
+    s.drop("d", NotFoundError("gone", status_code=404))
+    assert s.add(["a", "b", "c", "d", "b"], known=["c"]) == ["b"]
+    assert sorted(s.entries) == ["a", "b"]
+
+
+def test_next_poll_returns_due_ids_in_order_and_marks_them_in_flight() -> None:
+    """Only due ids come out, earliest first; an id in flight is not handed out twice."""
+    now = Now()
+    s = schedule(now=now)
+    s.add(["a", "b"])
+    s.queue.schedule(s.entries["b"], 99.0)
+    first = s.next_poll()
+    assert first is not None
+    assert first.task_id == "b"
+    assert first.in_flight
+    second = s.next_poll()
+    assert second is not None
+    assert second.task_id == "a"
+    assert s.next_poll() is None
+    assert s.next_due() is None  # both in flight
+
+
+# --- observations -----------------------------------------------------------------------------
+
+
+def test_observe_reports_changes_only_and_moves_the_counts() -> None:
+    """The first sighting and each new status give a StatusChange; a repeat gives None."""
+    s = schedule()
+    s.add(["a"])
+    entry = s.entries["a"]
+    assert s.observe(entry, "uploading", 5.0) == StatusChange("a", None, "uploading")
+    assert s.observe(entry, "uploading", None) is None
+    assert s.observe(entry, "done", None) == StatusChange("a", "uploading", "done")
+    assert entry.created == 5.0
+    assert {k: v for k, v in s.counts.items() if v} == {"done": 1}
+
+
+def test_a_poll_of_an_id_no_longer_tracked_is_ignored() -> None:
+    """An answer for an id dropped meanwhile changes nothing (and resets the failure streak)."""
+    s = schedule()
+    s.add(["a"])
+    entry = s.entries["a"]
+    s.failure_streak = 3
+    s.drop("a", NotFoundError("gone", status_code=404))
+    assert s.polled(entry) is False
+    assert s.failure_streak == 0
+
+
+def test_finish_stops_tracking_once_and_learns_the_duration() -> None:
+    """Finishing removes the id and records created->ended; finishing again is a no-op."""
+    s = schedule()
+    s.add(["a"])
+    entry = s.entries["a"]
+    assert s.finish(entry, 1000.0, 1012.5) is True
+    assert s.finish(entry, 1000.0, 1012.5) is False
+    assert "a" not in s.entries
+    assert len(s.durations) == 1
+    assert s.durations.quantile(0.5) == 12.5
+
+
+@pytest.mark.parametrize(
+    ("strategy", "webhooks", "reason", "low", "high"),
+    [
+        ("per_task", False, "poll", 0.8, 1.2),  # min_interval 1 s, +-20 %
+        ("sweep", False, "safety_net", 24.0, 30.0),  # max_interval, jittered down only
+        ("per_task", True, "safety_net", 48.0, 60.0),  # webhooks: sweeps every 30 s, polls 60
+    ],
+)
+def test_reschedule_polls_adaptively_or_as_a_safety_net(
+    strategy: Strategy, webhooks: bool, reason: str, low: float, high: float
+) -> None:
+    """Per-task polling starts at min_interval; sweeps or webhooks leave a slow safety net."""
+    s = schedule(strategy=strategy, webhooks=webhooks)
+    s.add(["a"])
+    entry = s.entries["a"]
+    s.polled(entry)
+    s.reschedule(entry)
+    assert entry.reason == reason
+    assert low <= entry.due - 100.0 <= high
+
+
+def test_a_wrong_flag_is_counted_as_wasted() -> None:
+    """A poll that shows a flagged object still running counts one wasted retrieve."""
+    s = schedule()
+    s.add(["a"])
+    entry = s.entries["a"]
+    entry.candidate = True
+    s.still_running(entry)
+    assert s.stats.wasted == 1
+    assert entry.candidate is False
+
+
+@pytest.mark.parametrize(
+    ("object_id", "status", "in_flight", "told", "due"),
+    [
+        ("a", "done", False, True, 100.0),  # terminal news about a pending id: retrieve now
+        ("a", "broken", True, True, None),  # counted, but its poll is already under way
+        ("a", "processing", False, False, None),  # not terminal
+        ("zzz", "done", False, False, None),  # not tracked
+    ],
+)
+def test_an_event_schedules_a_retrieve_only_when_it_can_end_a_pending_id(
+    object_id: str, status: str, in_flight: bool, told: bool, due: float | None
+) -> None:
+    """told() schedules a webhook retrieve now for terminal news of a pending, idle id."""
+    s = schedule()
+    s.add(["a"])
+    entry = s.entries["a"]
+    s.queue.schedule(entry, 500.0)
+    entry.in_flight = in_flight
+    assert s.told(object_id, status) is told
+    assert s.stats.webhooks == (1 if told else 0)
+    if due is not None:
+        assert (entry.due, entry.reason) == (due, "webhook")
+    else:
+        assert entry.due == 500.0
+
+
+# --- failures ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failures", "streak", "cap"),
+    [(1, 1, 1.0), (2, 2, 2.0), (3, 3, 4.0), (8, 1, 4.0), (8, 8, 30.0)],
+)
+def test_failure_backoff_grows_past_four_intervals_only_in_an_outage(
+    failures: int, streak: int, cap: float
+) -> None:
+    """One object's failures back off to 4 s while others succeed; an outage goes to 30 s."""
+    delays = []
+    for seed in range(200):
+        s = schedule()
+        s.rng = random.Random(seed)
+        s.failure_streak = streak
+        delays.append(s.retry_at(failures) - 100.0)
+    assert max(delays) <= cap
+    assert max(delays) > 0.8 * cap
+    assert min(delays) >= 0.5  # never sooner than half of min_interval
+
+
+def test_a_failed_poll_waits_for_the_backoff_and_any_pause() -> None:
+    """A transient failure reschedules after its backoff, never before a rate-limit pause."""
+    s = schedule()
+    s.add(["a"])
+    entry = s.entries["a"]
+    s.poll_failed(entry, not_before=150.0)
+    assert (entry.failures, s.failure_streak, s.stats.retries) == (1, 1, 1)
+    assert entry.due == 150.0
+    s.poll_failed(entry, not_before=0.0)
+    assert 100.5 <= entry.due <= 102.0
+
+
+def test_drop_records_the_error_and_forgets_the_id() -> None:
+    """A dropped id leaves the counts and the entries, and its error is kept."""
+    s = schedule(on_error="collect")
+    s.add(["a", "b"])
+    s.observe(s.entries["a"], "processing", None)
+    error = NotFoundError("gone", status_code=404)
+    s.drop("a", error)
+    assert s.errors == {"a": error}
+    assert list(s.entries) == ["b"]
+    assert {k: v for k, v in s.counts.items() if v} == {"unknown": 1}
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "delays", "throttled"),
+    [
+        # bare 429s back off 0.5, 1, 2 s (each after the last pause); another answer resets
+        ([(0, 429, {}), (1, 429, {}), (2, 429, {})], [0.5, 1.0, 2.0], 3.5),
+        ([(0, 429, {}), (1, 200, {}), (0, 429, {})], [0.5, 0.0, 0.5], 1.0),
+        # the server's delay wins, and a shorter pause never shortens a longer one
+        ([(0, 429, {"Retry-After": "10"}), (0, 429, {"Retry-After": "3"})], [10.0, 0.0], 10.0),
+        # an overlapping longer pause extends it by the difference only
+        ([(0, 429, {"Retry-After": "10"}), (5, 429, {"Retry-After": "8"})], [10.0, 8.0], 13.0),
+        # a reset already past is no pause at all: back off instead
+        ([(0, 429, {"X-Ratelimit-Reset": "1600000000"})], [0.5], 0.5),
+        # an exhausted budget pauses until its reset, even on a 200
+        ([(0, 200, {"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "1700000004"})], [4.0], 4),
+        ([(0, 200, {"X-Ratelimit-Remaining": "7", "X-Ratelimit-Reset": "1700000004"})], [0.0], 0),
+    ],
+)
+def test_responses_decide_the_pauses_of_every_request(
+    answers: list[tuple[float, int, dict[str, str]]], delays: list[float], throttled: float
+) -> None:
+    """What each response (after `wait` seconds) means for pacing: the pause it starts."""
+    now = Now()
+    s = schedule(now=now)
+    paused_until = float("-inf")
+    got = []
+    for wait, status, headers in answers:
+        now.advance(wait)
+        pause = s.on_response(status, headers, paused_until)
+        paused_until = pause.until
+        got.append(pause.delay)
+    assert got == delays
+    assert s.stats.throttles == sum(1 for d in delays if d > 0)
+    assert s.stats.throttled_seconds == pytest.approx(throttled)
+
+
+# --- sweeps -----------------------------------------------------------------------------------
+
+
+def sweeps(s: Schedule, *, list_items: bool = False) -> Sweeps:
+    return Sweeps(s, active=ACTIVE, final=FINAL, page_limit=50, yield_list_items=list_items)
+
+
+def test_auto_switches_to_sweeping_when_a_sweep_costs_less_than_the_polls() -> None:
+    """120 ids polled every second cost 120 req/s; a sweep of 4 pages wins, and is kept."""
+    s = schedule(strategy="auto")
+    s.add([f"t{i}" for i in range(120)])
+    plan = sweeps(s)
+    assert plan.choose_mode({}) is True
+    assert s.sweeping is True
+
+
+def test_auto_goes_back_to_polls_and_spreads_them_over_one_interval() -> None:
+    """With two ids left, per-object polls are cheaper: each is due within min_interval."""
+    now = Now()
+    s = schedule(strategy="auto", now=now)
+    s.add(["a", "b"])
+    s.sweeping = True
+    for entry in s.entries.values():
+        entry.interval = 1.0
+        s.queue.schedule(entry, 500.0)
+    plan = sweeps(s)
+    assert plan.choose_mode({}) is False
+    assert all(100.0 <= e.due <= 101.0 and e.reason == "poll" for e in s.entries.values())
+
+
+@pytest.mark.parametrize(
+    ("created", "finished", "list_items", "final"),
+    [
+        (None, {}, False, False),  # a creation time unknown: final sweeps cannot stop
+        (1.0, {}, False, True),  # 120 running, nothing finished: 2 final pages against 4
+        (1.0, {"done": 1000}, False, False),  # 21 final pages: reading the running is cheaper
+        (1.0, {"done": 1000}, True, True),  # list items need the final lists
+    ],
+)
+def test_the_plan_reads_the_cheaper_lists(
+    created: float | None, finished: dict[str, int], list_items: bool, final: bool
+) -> None:
+    """A final sweep when allowed and cheaper (or yielding list items), else an active one."""
+    s = schedule(strategy="sweep")
+    s.add([f"t{i}" for i in range(120)])
+    for entry in s.entries.values():
+        entry.created = 5.0
+        entry.status = "processing"
+    s.entries["t7"].created = created
+    plan = sweeps(s, list_items=list_items).plan(finished)
+    assert plan.final is final
+    assert plan.statuses == (FINAL if final else ACTIVE)
+    assert plan.cutoff == (1.0 if final else None)  # reaching back to the oldest id
+
+
+def find(object_id: str, status: str) -> Finding[str]:
+    return Finding(item=object_id, status=status, created=7.0)
+
+
+def test_a_complete_active_sweep_flags_the_ids_it_did_not_see() -> None:
+    """Seen running: safety-net poll; unseen: retrieve now; in flight or added later: left."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["running", "gone", "busy"])
+    s.entries["busy"].in_flight = True
+    now.advance(1.0)
+    s.add(["late"])
+    plan = sweeps(s)
+    changes = plan.apply_active({"running": find("running", "processing")}, True, started=100.5)
+    assert changes == [StatusChange("running", None, "processing")]
+    assert (s.entries["running"].reason, s.entries["gone"].reason) == ("safety_net", "sweep")
+    assert s.entries["gone"].due == 101.0
+    assert s.entries["gone"].candidate
+    assert s.stats.candidates == 1
+    assert not s.entries["busy"].candidate
+    assert not s.entries["late"].candidate
+
+
+def test_an_incomplete_active_sweep_flags_nothing() -> None:
+    """A sweep that missed a list cannot infer anything from an id's absence."""
+    s = schedule(strategy="sweep")
+    s.add(["gone"])
+    sweeps(s).apply_active({}, False, started=200.0)
+    assert not s.entries["gone"].candidate
+
+
+def test_a_flag_overrides_a_failure_backoff_but_not_a_due_retrieve() -> None:
+    """Flagging again moves a backed-off retrieve to now; one already due is left as is."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["a"])
+    entry = s.entries["a"]
+    plan = sweeps(s)
+    plan.flag(entry)
+    s.queue.schedule(entry, 130.0)  # its retrieve failed: backed off
+    now.advance(5.0)
+    plan.flag(entry)
+    assert entry.due == 105.0
+    version = entry.version
+    plan.flag(entry)
+    assert entry.version == version
+    assert s.stats.candidates == 1
+
+
+@pytest.mark.parametrize("list_items", [False, True])
+def test_a_final_sweep_flags_or_finishes_what_ended(list_items: bool) -> None:
+    """Found on a final list: flagged for a retrieve, or returned to finish from the item."""
+    s = schedule(strategy="sweep")
+    s.add(["ok", "bad", "run"])
+    found = {"ok": find("ok", "done"), "bad": find("bad", "broken"), "run": find("run", "x")}
+    finish = sweeps(s, list_items=list_items).apply_final(found, False, started=200.0)
+    if list_items:
+        assert sorted(e.task_id for e, _ in finish) == ["bad", "ok"]
+        assert not s.entries["ok"].candidate
+    else:
+        assert finish == []
+        assert s.entries["ok"].candidate
+        assert s.entries["bad"].candidate
+    assert not s.entries["run"].candidate  # a status that is not terminal proves nothing
+
+
+def test_a_complete_final_sweep_defers_safety_polls_within_two_horizons() -> None:
+    """Ids on no final list wait longer for their safety poll, but at most 2 x 30 s."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["quiet"])
+    entry = s.entries["quiet"]
+    s.queue.schedule(entry, 110.0, "safety_net")
+    now.advance(50.0)  # at 150: a deferral would go to ~174-180, capped at 100 + 60
+    sweeps(s).apply_final({}, True, started=149.0)
+    assert entry.due == 160.0
+
+
+def test_sweeps_keep_a_beat_but_rest_as_long_as_they_ran() -> None:
+    """The next sweep is due a sweep interval after the start, or as long after the end as
+    the sweep took, whichever is later.
+    """
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["a"])
+    plan = sweeps(s)
+    plan.running = True
+    now.advance(0.2)
+    plan.ended(started=100.0)
+    assert (plan.running, plan.next) == (False, 101.0)
+    now.advance(4.8)  # a 5-s sweep
+    plan.ended(started=100.2)
+    assert plan.next == pytest.approx(105.0 + 4.8)
+    assert plan.due() is False
+    now.advance(10.0)
+    assert plan.due() is True
