@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-from types import TracebackType
 
 import aiohttp
 
@@ -130,12 +129,7 @@ class AsyncTwelveLabs:
             raise ClientClosedError("this client is closed; create a new AsyncTwelveLabs")
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     def __repr__(self) -> str:

@@ -10,110 +10,51 @@ module per part of the API (inputs, tasks, streamed events, batches, and what th
 
 from __future__ import annotations
 
-from ._models.batches import (
-    BATCH_TERMINAL_STATUSES,
-    ITEM_TERMINAL_STATUSES,
-    Batch,
-    BatchCreated,
-    BatchDefaults,
-    BatchItemRef,
-    BatchItemStatus,
-    BatchPage,
-    BatchRequest,
-    BatchResult,
-    BatchStatus,
-)
-from ._models.common import (
-    AnalysisMode,
-    AnalyzeTaskResult,
-    FinishReason,
-    PageInfo,
-    TaskError,
-    TokenUsage,
-    WebhookDelivery,
-)
-from ._models.inputs import (
-    AssetVideo,
-    Base64Video,
-    ImageInput,
-    MediaSource,
-    PromptV2,
-    ResponseFormat,
-    SegmentDefinition,
-    SegmentField,
-    SegmentFieldItems,
-    TimeRange,
-    UrlVideo,
-    VideoInput,
-)
-from ._models.stream import (
-    GenerationMetadata,
-    StreamEnd,
-    StreamEvent,
-    StreamStart,
-    TextGeneration,
-    UnknownEvent,
-)
-from ._models.tasks import (
-    TERMINAL_STATUSES,
-    AnalyzeResult,
-    AnalyzeTask,
-    RequestParams,
-    Segment,
-    TaskPage,
-    TaskRef,
-    TaskStatus,
-    VideoSource,
-    VideoSystemMetadata,
-    is_terminal_status,
-)
-
-__all__ = [
-    "AnalysisMode",
-    "AnalyzeResult",
-    "AnalyzeTask",
-    "AnalyzeTaskResult",
-    "AssetVideo",
-    "BATCH_TERMINAL_STATUSES",
-    "Base64Video",
-    "Batch",
-    "BatchCreated",
-    "BatchDefaults",
-    "BatchItemRef",
-    "BatchItemStatus",
-    "BatchPage",
-    "BatchRequest",
-    "BatchResult",
-    "BatchStatus",
-    "FinishReason",
-    "GenerationMetadata",
-    "ITEM_TERMINAL_STATUSES",
-    "ImageInput",
-    "MediaSource",
-    "PageInfo",
-    "PromptV2",
-    "RequestParams",
-    "ResponseFormat",
-    "Segment",
-    "SegmentDefinition",
-    "SegmentField",
-    "SegmentFieldItems",
-    "StreamEnd",
-    "StreamEvent",
-    "StreamStart",
-    "TERMINAL_STATUSES",
-    "TaskError",
-    "TaskPage",
-    "TaskRef",
-    "TaskStatus",
-    "TextGeneration",
-    "TimeRange",
-    "TokenUsage",
-    "UnknownEvent",
-    "UrlVideo",
-    "VideoInput",
-    "VideoSource",
-    "VideoSystemMetadata",
-    "WebhookDelivery",
-    "is_terminal_status",
-]
+# One line per name, `X as X`: an explicit re-export (for mypy --strict and the docs).
+from ._models.batches import BATCH_TERMINAL_STATUSES as BATCH_TERMINAL_STATUSES
+from ._models.batches import ITEM_TERMINAL_STATUSES as ITEM_TERMINAL_STATUSES
+from ._models.batches import Batch as Batch
+from ._models.batches import BatchCreated as BatchCreated
+from ._models.batches import BatchDefaults as BatchDefaults
+from ._models.batches import BatchItemRef as BatchItemRef
+from ._models.batches import BatchItemStatus as BatchItemStatus
+from ._models.batches import BatchPage as BatchPage
+from ._models.batches import BatchRequest as BatchRequest
+from ._models.batches import BatchResult as BatchResult
+from ._models.batches import BatchStatus as BatchStatus
+from ._models.common import AnalysisMode as AnalysisMode
+from ._models.common import AnalyzeTaskResult as AnalyzeTaskResult
+from ._models.common import FinishReason as FinishReason
+from ._models.common import PageInfo as PageInfo
+from ._models.common import TaskError as TaskError
+from ._models.common import TokenUsage as TokenUsage
+from ._models.common import WebhookDelivery as WebhookDelivery
+from ._models.inputs import AssetVideo as AssetVideo
+from ._models.inputs import Base64Video as Base64Video
+from ._models.inputs import ImageInput as ImageInput
+from ._models.inputs import MediaSource as MediaSource
+from ._models.inputs import PromptV2 as PromptV2
+from ._models.inputs import ResponseFormat as ResponseFormat
+from ._models.inputs import SegmentDefinition as SegmentDefinition
+from ._models.inputs import SegmentField as SegmentField
+from ._models.inputs import SegmentFieldItems as SegmentFieldItems
+from ._models.inputs import TimeRange as TimeRange
+from ._models.inputs import UrlVideo as UrlVideo
+from ._models.inputs import VideoInput as VideoInput
+from ._models.stream import GenerationMetadata as GenerationMetadata
+from ._models.stream import StreamEnd as StreamEnd
+from ._models.stream import StreamEvent as StreamEvent
+from ._models.stream import StreamStart as StreamStart
+from ._models.stream import TextGeneration as TextGeneration
+from ._models.stream import UnknownEvent as UnknownEvent
+from ._models.tasks import TERMINAL_STATUSES as TERMINAL_STATUSES
+from ._models.tasks import AnalyzeResult as AnalyzeResult
+from ._models.tasks import AnalyzeTask as AnalyzeTask
+from ._models.tasks import RequestParams as RequestParams
+from ._models.tasks import Segment as Segment
+from ._models.tasks import TaskPage as TaskPage
+from ._models.tasks import TaskRef as TaskRef
+from ._models.tasks import TaskStatus as TaskStatus
+from ._models.tasks import VideoSource as VideoSource
+from ._models.tasks import VideoSystemMetadata as VideoSystemMetadata
+from ._models.tasks import is_terminal_status as is_terminal_status

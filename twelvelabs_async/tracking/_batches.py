@@ -12,8 +12,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import attrs
 
@@ -22,7 +21,7 @@ from .._clock import Clock
 from .._retry import is_transient, server_requested_delay
 from ..errors import APIError, TrackingTimeout
 from ..models import Batch, BatchResult
-from ._engine import Engine
+from ._engine import Engine, Tracking
 from ._source import BatchSource
 
 logger = logging.getLogger("twelvelabs_async")
@@ -57,7 +56,7 @@ class BatchTrackerStats:
         return sum(self.requests.values())
 
 
-class BatchTracker:
+class BatchTracker(Tracking[BatchResult]):
     """Follows one batch and yields each of its items (`BatchResult`) once, when terminal.
 
     Create it with `client.analyze.batches.track(batch_id, ...)`; see that method.
@@ -120,26 +119,6 @@ class BatchTracker:
 
     # --- context manager and iteration ----------------------------------------------------
 
-    async def __aenter__(self) -> Self:
-        await self._engine.enter(self._loop)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._engine.exit()
-        if exc_type is None:
-            self._engine.raise_unreported()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> BatchResult:
-        return await self._engine.next()
-
     def _yielded(self, item: BatchResult) -> None:
         self._done.add(item.task_id)
         self.stats.yielded += 1
@@ -156,7 +135,7 @@ class BatchTracker:
 
     # --- the driver -------------------------------------------------------------------------
 
-    async def _loop(self) -> None:
+    async def _drive(self) -> None:
         interval = self._poll_interval
         first = True
         while True:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import anyio
 import anyio.abc
@@ -208,3 +208,43 @@ class Engine(Generic[T]):
                 raise self._timeout_error()
             self._consumer_wake = anyio.Event()
             await self._consumer_wake.wait()
+
+
+class Tracking(Generic[T]):
+    """What every tracker is to its user: an async context manager and an async iterator.
+
+    A tracker sets `_engine` and implements `_drive` (its driver); `_entering` and `_leaving`
+    are its hooks around the engine's life.
+    """
+
+    _engine: Engine[T]
+
+    async def _drive(self) -> None:  # pragma: no cover - every tracker has one
+        raise NotImplementedError
+
+    def _entering(self) -> None:
+        """Called once on entry, before the driver starts."""
+
+    async def _leaving(self) -> None:
+        """Called on exit, after everything the tracker started has ended (even on error)."""
+
+    async def __aenter__(self) -> Self:
+        if self._engine.entered:
+            raise RuntimeError("a tracker is entered once; call track() again")
+        self._entering()
+        await self._engine.enter(self._drive)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            await self._engine.exit()
+        finally:
+            await self._leaving()
+        if exc_type is None:
+            self._engine.raise_unreported()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._engine.next()

@@ -13,8 +13,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
-from typing import Generic, Literal, Protocol, Self, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -23,7 +22,7 @@ from .._dedupe import DeliveryDeduplicator
 from ..errors import InvalidInputError, TrackingTimeout, TwelveLabsError
 from ..models import AnalyzeTask
 from ._budget import Budget
-from ._engine import Engine
+from ._engine import Engine, Tracking
 from ._policy import PollPolicy
 from ._schedule import OnError, Schedule, Strategy, classify, names_object
 from ._source import Runtime, Source
@@ -83,7 +82,7 @@ def _check_options(
         raise InvalidInputError(f"buffer must be an integer >= 1, got {buffer!r}")
 
 
-class ObjectTracker(Generic[T]):
+class ObjectTracker(Tracking[T]):
     """Follows many objects of one kind and yields each one, complete, once it is terminal.
 
     Built by a resource's `track(...)`, which documents the options.
@@ -228,35 +227,15 @@ class ObjectTracker(Generic[T]):
 
     # --- context manager and iteration ----------------------------------------------------
 
-    async def __aenter__(self) -> Self:
-        if self._engine.entered:
-            raise RuntimeError("a tracker is entered once; call track() again")
+    def _entering(self) -> None:
         if self._sweeps is not None and self._sweeps.choose_mode(self._finished()):
             self._schedule.start_sweeping()  # let the first sweep see every id first
         self._runtime.add_listener(self._on_response)
-        await self._engine.enter(self._loop)
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            await self._engine.exit()
-        finally:
-            self._runtime.remove_listener(self._on_response)
-            if self._on_exit == "cancel_remote":
-                await self._cancel_remote()
-        if exc_type is None:
-            self._engine.raise_unreported()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> T:
-        return await self._engine.next()
+    async def _leaving(self) -> None:
+        self._runtime.remove_listener(self._on_response)
+        if self._on_exit == "cancel_remote":
+            await self._cancel_remote()
 
     def _yielded(self, item: T) -> None:
         self._done.add(self._source.id_of(item))
@@ -291,7 +270,7 @@ class ObjectTracker(Generic[T]):
             finished[self._sweeps.final[0]] += len(self._done)
         return finished
 
-    async def _loop(self) -> None:
+    async def _drive(self) -> None:
         schedule, engine, budget, sweeps = self._schedule, self._engine, self._budget, self._sweeps
         while not engine.stopped():
             self._wake_event = anyio.Event()
