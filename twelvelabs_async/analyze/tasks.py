@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._convert import structure
-from .._http import HTTPTransport, decode_json
+from .._http import HTTPTransport, decode_json, no_body
 from .._pagination import AsyncPaginator
 from .._validate import check_range, path_id
 from ..errors import (
@@ -46,10 +46,6 @@ def _ref(body: bytes, status: int) -> TaskRef:
 
 def _page(body: bytes, status: int) -> TaskPage:
     return structure(decode_json(body, status), TaskPage, status_code=status)
-
-
-def _nothing(body: bytes, status: int) -> None:
-    return None
 
 
 class AnalyzeTasks:
@@ -198,13 +194,13 @@ class AnalyzeTasks:
 
         Tasks created by a batch are canceled through their batch instead.
         """
-        return await self._http.request("POST", f"analyze/tasks/{path_id(task_id)}/cancel", _ref)
+        path = f"analyze/tasks/{path_id(task_id)}/cancel"
+        # The API documents cancel as idempotent: repeating it after a reset is harmless.
+        return await self._http.request("POST", path, _ref, idempotent=True)
 
     async def delete(self, task_id: str) -> None:
         """Delete a task that is not being processed (`ConflictError` while it is)."""
-        await self._http.request(
-            "DELETE", f"analyze/tasks/{path_id(task_id)}", _nothing, retry_malformed=False
-        )
+        await self._http.request("DELETE", f"analyze/tasks/{path_id(task_id)}", no_body)
 
     def track(
         self,
