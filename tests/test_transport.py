@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
+import ast
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
+import twelvelabs_async
 from tests._server import LoopbackServer, closed_port, cut_off, hang, ndjson, reply, reset
 from tests.conftest import API_KEY
 from twelvelabs_async import (
@@ -208,27 +209,6 @@ async def test_stream_that_breaks_raises_connection_error(
             await read_all(response)
 
 
-async def test_stream_that_stalls_raises_timeout(
-    server: LoopbackServer, transport: AiohttpTransport
-) -> None:
-    """A read waiting past the timeout raises APITimeoutError saying the stream stalled."""
-    started = asyncio.Event()
-
-    async def stall(request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(status=200)
-        await resp.prepare(request)
-        await resp.write(b"first\n")
-        started.set()
-        await asyncio.sleep(3600)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    server.on("GET", "lines", stall)
-    async with transport.stream(get(f"{server.base_url}/lines", timeout=0.2)) as response:
-        with pytest.raises(APITimeoutError, match=r"^the stream stalled for over 0\.2s$"):
-            await read_all(response)
-    assert started.is_set()
-
-
 async def test_stream_refused_was_not_sent(transport: AiohttpTransport) -> None:
     """Opening a stream on a closed port raises APIConnectionError, request_sent False."""
     with pytest.raises(APIConnectionError) as info:
@@ -282,3 +262,36 @@ async def test_borrowed_session_closed_by_its_owner_raises(server: LoopbackServe
         async with transport.stream(get(f"{server.base_url}/x")):
             pass  # pragma: no cover
     assert server.requests == []
+
+
+# --- the seam ---------------------------------------------------------------------------------
+
+
+def _aiohttp_client_imports(tree: ast.Module) -> list[int]:
+    """Lines importing the aiohttp client (not `aiohttp.web`), outside `if TYPE_CHECKING:`."""
+    type_only: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            type_only.update(id(child) for child in ast.walk(node))
+    lines = []
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if (isinstance(node, ast.Import) and any(a.name == "aiohttp" for a in node.names)) or (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "aiohttp"
+            and any(a.name != "web" for a in node.names)
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_adapter_uses_the_aiohttp_client() -> None:
+    """Outside the simulator, no module but `_transport.py` imports the aiohttp client."""
+    package = Path(twelvelabs_async.__file__).parent
+    users = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "testing" not in path.parts and _aiohttp_client_imports(ast.parse(path.read_text()))
+    }
+    assert users == {"_transport.py"}

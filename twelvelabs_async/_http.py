@@ -37,6 +37,7 @@ logger = logging.getLogger("twelvelabs_async")
 
 T = TypeVar("T")
 Params = Sequence[tuple[str, str]]
+Headers = Mapping[str, str]
 Decoder = Callable[[bytes, int], T]
 Listener = Callable[[int, Mapping[str, str]], None]
 
@@ -151,21 +152,16 @@ class HTTPTransport:
         return f"{self.base_url}/{path}"
 
     def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        json_body: Any = None,
-        headers: Mapping[str, str] | None = None,
+        self, method: str, path: str, params: Params | None, body: Any, extra: Headers | None
     ) -> Request:
+        """A request of `path`: the client's headers (plus `extra`) and timeout."""
         return Request(
             method=method,
             url=self.url(path),
             timeout=self.timeout,
             params=params,
-            json=json_body,
-            headers={**self._headers, **headers} if headers else self._headers,
+            json=body,
+            headers={**self._headers, **extra} if extra else self._headers,
         )
 
     async def request(
@@ -202,7 +198,7 @@ class HTTPTransport:
             retries: overrides the client's `max_retries` for this request (the tracker
                 passes 0 and schedules retries itself, inside its request budget).
         """
-        request = self._request(method, path, params=params, json_body=json_body, headers=headers)
+        request = self._request(method, path, params, json_body, headers)
         context = f"{method} /{path}"
 
         async def attempt() -> T:
@@ -246,7 +242,7 @@ class HTTPTransport:
         response is released on exit. `accept` is the `Accept` header; `retries` overrides
         `max_retries`.
         """
-        request = self._request(method, path, json_body=json_body, headers={"Accept": accept})
+        request = self._request(method, path, None, json_body, {"Accept": accept})
         context = f"{method} /{path}"
 
         async def attempt() -> tuple[AsyncExitStack, StreamedResponse]:
