@@ -121,8 +121,8 @@ class Transport(Protocol):
     A transport moves bytes and nothing else: the client adds the headers, retries, and maps
     statuses to errors. A failure to get a response is raised as `APIConnectionError` (with
     `request_sent=False` only when the request certainly never reached the server) or
-    `APITimeoutError`; every other exception is a bug and escapes as is. Redirects are never
-    followed (they would carry the API key elsewhere).
+    `APITimeoutError`; use after close raises `ClientClosedError`; any other exception is a bug
+    and escapes as is. Redirects are never followed (they would carry the API key elsewhere).
     """
 
     async def send(self, request: Request) -> Response:
