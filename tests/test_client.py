@@ -14,6 +14,7 @@ from yarl import URL
 from tests._server import LoopbackServer, closed_port, reply
 from tests.conftest import API_KEY, BASE_URL, FakeClock
 from twelvelabs_async import (
+    AiohttpTransport,
     APIError,
     AsyncTwelveLabs,
     ClientClosedError,
@@ -180,7 +181,9 @@ async def test_async_with_closes_the_session_it_created(mock_api: aioresponses) 
     mock_api.get(TASK_URL, payload=TASK)
     async with AsyncTwelveLabs(API_KEY, base_url=BASE_URL) as client:
         await client.analyze.tasks.retrieve("t1")
-        session = client._http._session
+        transport = client._http.transport
+        assert isinstance(transport, AiohttpTransport)
+        session = transport.session
         assert session is not None
         assert not session.closed
         assert client._http.owns_session

@@ -14,6 +14,7 @@ from yarl import URL
 from tests._server import LoopbackServer, closed_port, hang, ndjson, reply
 from tests.conftest import API_KEY, BASE_URL, FakeClock
 from twelvelabs_async import (
+    AiohttpTransport,
     AnalyzeStream,
     APIConnectionError,
     APITimeoutError,
@@ -217,7 +218,9 @@ async def test_breaking_out_early_releases_the_connection(
                     break
     assert texts == 3
     await asyncio.wait_for(gone.wait(), timeout=10)
-    session = api._http._session
+    transport = api._http.transport
+    assert isinstance(transport, AiohttpTransport)
+    session = transport.session
     assert session is not None
     assert session.connector is not None
     assert len(session.connector._acquired) == 0

@@ -139,3 +139,24 @@ def test_aliases_name_their_members() -> None:
         twelvelabs_async.AnalyzeTask,
         twelvelabs_async.TaskPage,
     )
+
+
+def test_testing_all_is_sorted_importable_and_documented() -> None:
+    """`twelvelabs_async.testing.__all__` is sorted (constants, classes, functions), importable,
+    and every class or function in it has its own docstring.
+    """
+    import twelvelabs_async.testing as testing
+
+    def kind(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    names = list(testing.__all__)
+    assert names == sorted(names, key=kind)
+    assert len(names) == len(set(names))
+    assert "MockTransport" in names
+    for name in names:
+        obj = getattr(testing, name)
+        if inspect.isclass(obj):
+            assert (obj.__dict__.get("__doc__") or "").strip(), name
+        elif inspect.isfunction(obj):
+            assert (obj.__doc__ or "").strip(), name

@@ -1,4 +1,4 @@
-"""Pure retry decisions: retryable statuses, backoff with jitter, server-requested delays."""
+"""Pure retry decisions: retryable statuses, backoff, server delays, and `decide`'s one rule."""
 
 from __future__ import annotations
 
@@ -8,9 +8,20 @@ from email.utils import format_datetime
 
 import pytest
 
+from twelvelabs_async import (
+    APIConnectionError,
+    APITimeoutError,
+    DecodeError,
+    ServerError,
+)
 from twelvelabs_async._retry import (
+    Failure,
+    FailureKind,
     RetryPolicy,
     backoff_delay,
+    decide,
+    failure_of,
+    is_idempotent,
     is_retryable_status,
     retry_delay,
     server_requested_delay,
@@ -248,3 +259,175 @@ def test_default_policy() -> None:
     policy = RetryPolicy()
     assert (policy.max_retries, policy.base_delay, policy.max_delay) == (3, 0.5, 8.0)
     assert policy.max_server_delay == 60.0
+
+
+# --- is_idempotent ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "expected"),
+    [
+        ("GET", None, True),
+        ("HEAD", None, True),
+        ("PUT", None, True),
+        ("DELETE", None, True),
+        ("OPTIONS", None, True),
+        ("get", None, True),
+        ("POST", None, False),
+        ("PATCH", None, False),
+        ("POST", {"Idempotency-Key": "k1"}, True),
+        ("POST", {"idempotency-key": "k1"}, True),
+        ("PATCH", {"IDEMPOTENCY-KEY": "k1"}, True),
+        ("POST", {"Accept": "application/json"}, False),
+    ],
+)
+def test_is_idempotent(method: str, headers: dict[str, str] | None, expected: bool) -> None:
+    """Safe methods, and any request with an Idempotency-Key (in any case), are idempotent."""
+    assert is_idempotent(method, headers) is expected
+
+
+# --- failure_of -------------------------------------------------------------------------------
+
+
+def test_failure_of_classifies_every_kind() -> None:
+    """Error statuses keep status and headers; connection failures split on request_sent."""
+    status = failure_of(ServerError("down", status_code=503, headers={"Retry-After": "2"}))
+    assert status == Failure(FailureKind.ERROR_STATUS, 503, {"Retry-After": "2"})
+    assert failure_of(APIConnectionError("refused", request_sent=False)).kind is NOT_SENT
+    assert failure_of(APIConnectionError("reset")).kind is NO_ANSWER
+    assert failure_of(APITimeoutError("slow")).kind is NO_ANSWER
+    assert failure_of(APITimeoutError("connect", request_sent=False)).kind is NOT_SENT
+    assert failure_of(DecodeError("cut off", status_code=200)).kind is MALFORMED
+
+
+# --- decide -----------------------------------------------------------------------------------
+
+NOT_SENT = FailureKind.NOT_SENT
+NO_ANSWER = FailureKind.NO_ANSWER
+MALFORMED = FailureKind.MALFORMED
+
+
+def status(code: int, **headers: str) -> Failure:
+    """An error-status failure with the given headers (underscores become dashes)."""
+    return Failure(
+        FailureKind.ERROR_STATUS, code, {k.replace("_", "-"): v for k, v in headers.items()}
+    )
+
+
+POLICY = RetryPolicy(max_retries=3, base_delay=0.5, max_delay=8.0, max_server_delay=60.0)
+TOP = "top"  # the backoff cap of the attempt (the rng draws its upper bound)
+
+
+@pytest.mark.parametrize(
+    ("failure", "attempt", "idempotent", "time_left", "expected"),
+    [
+        # a retryable status may always be repeated, idempotent or not
+        (status(503), 0, False, None, 0.5),
+        (status(503), 0, True, None, 0.5),
+        (status(500), 1, False, None, 1.0),
+        (status(502), 2, False, None, 2.0),
+        (status(504), 0, False, None, 0.5),
+        (status(408), 0, False, None, 0.5),
+        (status(429), 0, False, None, 0.5),
+        # ... within max_retries
+        (status(503), 3, True, None, None),
+        (status(503), 7, True, None, None),
+        # any other status is final
+        (status(400), 0, True, None, None),
+        (status(401), 0, True, None, None),
+        (status(404), 0, True, None, None),
+        (status(409), 0, True, None, None),
+        (status(422), 0, True, None, None),
+        (status(302), 0, True, None, None),
+        (Failure(FailureKind.ERROR_STATUS), 0, True, None, None),
+        # never reached the server: always repeated
+        (Failure(NOT_SENT), 0, False, None, 0.5),
+        (Failure(NOT_SENT), 2, True, None, 2.0),
+        (Failure(NOT_SENT), 3, False, None, None),
+        # may have reached the server: only when idempotent
+        (Failure(NO_ANSWER), 0, True, None, 0.5),
+        (Failure(NO_ANSWER), 1, True, None, 1.0),
+        (Failure(NO_ANSWER), 0, False, None, None),
+        (Failure(NO_ANSWER), 3, True, None, None),
+        (Failure(MALFORMED), 0, True, None, 0.5),
+        (Failure(MALFORMED), 0, False, None, None),
+        (Failure(MALFORMED), 3, True, None, None),
+        # never past the time left
+        (status(503), 0, True, 0.5, 0.5),
+        (status(503), 0, True, 0.49, None),
+        (Failure(NOT_SENT), 2, True, 10.0, 2.0),
+        (Failure(NOT_SENT), 2, True, 1.0, None),
+        (Failure(NO_ANSWER), 0, True, 0.0, None),
+        # server-requested delays: honoured as given (plus jitter), on any retryable status
+        (status(429, Retry_After="3"), 0, False, None, 3.3),
+        (status(503, Retry_After="3"), 0, False, None, 3.3),
+        (status(429, retry_after_ms="1500"), 0, False, None, 1.65),
+        (status(429, X_Ratelimit_Reset=str(NOW + 5)), 0, False, None, 5.5),
+        (
+            status(503, X_Ratelimit_Reset=str(NOW + 5), X_Ratelimit_Remaining="0"),
+            0,
+            True,
+            None,
+            5.5,
+        ),
+        (status(503, X_Ratelimit_Reset=str(NOW + 5)), 0, True, None, 0.5),
+        (status(429, Retry_After="30"), 2, True, None, 31.0),
+        (status(429, Retry_After="0"), 0, True, None, 0.0),
+        # ... beyond max_server_delay: raised at once
+        (status(429, Retry_After="61"), 0, True, None, None),
+        (status(429, Retry_After="120"), 0, True, None, None),
+        # ... but still not past the time left or max_retries
+        (status(429, Retry_After="3"), 0, True, 3.0, None),
+        (status(429, Retry_After="3"), 0, True, 3.3, 3.3),
+        (status(429, Retry_After="3"), 3, True, None, None),
+        # a final status ignores the server's headers
+        (status(400, Retry_After="1"), 0, True, None, None),
+    ],
+)
+def test_decide(
+    failure: Failure,
+    attempt: int,
+    idempotent: bool,
+    time_left: float | None,
+    expected: float | None,
+) -> None:
+    """The delay before the next attempt, or None: by kind, attempt, idempotency, time left."""
+    delay = decide(
+        failure, attempt, POLICY, _TopRng(), idempotent=idempotent, time_left=time_left, now=NOW
+    )
+    if expected is None:
+        assert delay is None
+    else:
+        assert delay == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "failure", [status(503), Failure(NOT_SENT), Failure(NO_ANSWER), Failure(MALFORMED)]
+)
+def test_decide_with_no_retries_gives_up_at_once(failure: Failure) -> None:
+    """max_retries=0 (the tracker's `retries=0`) means one attempt and no retry."""
+    policy = RetryPolicy(max_retries=0)
+    delay = decide(failure, 0, policy, random.Random(0), idempotent=True, time_left=None, now=NOW)
+    assert delay is None
+
+
+def test_decide_backoff_uses_full_jitter() -> None:
+    """Without a server delay, the delay is the backoff of that attempt, down to 0."""
+    for attempt, cap in enumerate([0.5, 1.0, 2.0]):
+        low = decide(
+            Failure(NOT_SENT),
+            attempt,
+            POLICY,
+            _BottomRng(),
+            idempotent=False,
+            time_left=None,
+            now=NOW,
+        )
+        assert low == 0.0
+        rng = random.Random(attempt)
+        for _ in range(50):
+            delay = decide(
+                Failure(NO_ANSWER), attempt, POLICY, rng, idempotent=True, time_left=None, now=NOW
+            )
+            assert delay is not None
+            assert 0.0 <= delay <= cap

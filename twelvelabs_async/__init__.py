@@ -12,6 +12,7 @@ async with AsyncTwelveLabs() as client:
 from ._client import AsyncTwelveLabs
 from ._clock import Clock, SystemClock, WallClock
 from ._outputs import parse_json, parse_segments
+from ._transport import AiohttpTransport, Request, Response, StreamedResponse, Transport
 from ._version import __version__
 from .analyze import (
     Analyze,
@@ -105,6 +106,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AnalysisMode",
     "Analyze",
     "AnalyzeBatches",
@@ -149,7 +151,9 @@ __all__ = [
     "PollPolicy",
     "PromptV2",
     "RateLimitError",
+    "Request",
     "RequestParams",
+    "Response",
     "ResponseFormat",
     "Segment",
     "SegmentDefinition",
@@ -160,6 +164,7 @@ __all__ = [
     "StreamEnd",
     "StreamEvent",
     "StreamStart",
+    "StreamedResponse",
     "SystemClock",
     "TERMINAL_STATUSES",
     "TaskError",
@@ -173,6 +178,7 @@ __all__ = [
     "Tracker",
     "TrackerStats",
     "TrackingTimeout",
+    "Transport",
     "TwelveLabsError",
     "UnknownEvent",
     "UnprocessableEntityError",

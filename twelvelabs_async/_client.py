@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import random
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from ._clock import Clock, SystemClock
 from ._http import HTTPTransport
 from ._retry import RetryPolicy
+from ._transport import Transport
 from ._validate import check_http_url
 from ._version import __version__
 from .analyze import Analyze
 from .errors import ClientClosedError, ConfigurationError, InvalidInputError
+
+if TYPE_CHECKING:
+    import aiohttp
 
 DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 """The API's base URL when neither `base_url=` nor `TWELVELABS_BASE_URL` is given."""
@@ -40,12 +43,18 @@ class AsyncTwelveLabs:
             `https://api.twelvelabs.io/v1.3`. Must be http(s).
         session: an `aiohttp.ClientSession` to borrow. It is never closed by the client;
             without one, the client creates its own on first use and closes it in `close()`.
+        transport: what sends the requests instead of aiohttp: a `Transport`, such as
+            `twelvelabs_async.testing.MockTransport` to run the whole client without
+            sockets. The client adds its headers, retries and error mapping on top, and never
+            closes it. Not together with `session`.
         timeout: the per-request timeout in seconds (connect + response). It bounds one HTTP
             request, never how long a `wait()` may last.
-        max_retries: retries of a failed request (408, 429, 5xx, connection errors, timeouts,
-            cut-off 2xx bodies of reads) with exponential backoff and full jitter; 0 disables.
+        max_retries: retries of a failed request (408, 429, 5xx, a connection that could not
+            be made; and, for requests safe to repeat, resets, timeouts and cut-off or
+            malformed 2xx bodies) with exponential backoff and full jitter; 0 disables.
         max_connections: the size of the connection pool the client creates, sized for
-            fan-out (ignored with a borrowed `session`, whose connector decides).
+            fan-out (ignored with a borrowed `session`, whose connector decides, and with a
+            `transport`).
         clock: where time is read and sleeps happen (inject a fake in tests).
         rng: the source of jitter (seed one for reproducible delays).
     """
@@ -56,6 +65,7 @@ class AsyncTwelveLabs:
         *,
         base_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
@@ -81,8 +91,15 @@ class AsyncTwelveLabs:
         _check_number("timeout", timeout, minimum=0.001)
         _check_number("max_retries", max_retries, minimum=0, integer=True)
         _check_number("max_connections", max_connections, minimum=1, integer=True)
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise ConfigurationError("session must be an aiohttp.ClientSession")
+        if transport is not None:
+            if session is not None:
+                raise ConfigurationError(
+                    "pass session= or transport=, not both: a transport brings its own I/O"
+                )
+            if not isinstance(transport, Transport):
+                raise ConfigurationError(
+                    "transport must be a Transport (with send, stream and close methods)"
+                )
         self._http = HTTPTransport(
             api_key=key,
             base_url=url,
@@ -92,6 +109,7 @@ class AsyncTwelveLabs:
             retry=RetryPolicy(max_retries=max_retries),
             clock=clock or SystemClock(),
             session=session,
+            transport=transport,
             rng=rng,
         )
         self.analyze = Analyze(self._http)

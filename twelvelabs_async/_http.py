@@ -1,8 +1,10 @@
-"""The one seam to aiohttp: building requests, retries, and turning responses into data or errors.
+"""The one seam between the resources and HTTP: requests, one retry loop, errors.
 
-Resources call `HTTPTransport.request()` / `.stream()` and never touch aiohttp. Every aiohttp
-exception is wrapped here (`APIConnectionError`, `APITimeoutError`); status codes become typed
-errors through the pure `errors.error_from_response`; retry decisions come from `_retry`.
+Resources call `HTTPTransport.request()` / `.stream()` and never touch a transport. A
+`Transport` (`_transport`; aiohttp unless the client was given another) moves the bytes and
+wraps every failure to get a response in `APIConnectionError` / `APITimeoutError`. Status codes
+become typed errors through the pure `errors.error_from_response`; whether and when to try again
+is the pure `_retry.decide`. Both `request()` and `stream()` run through `_retrying`.
 """
 
 from __future__ import annotations
@@ -10,29 +12,32 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
 import attrs
 
 from ._clock import Clock
-from ._retry import RetryPolicy, is_retryable_status, retry_delay, server_requested_delay
+from ._retry import RetryPolicy, decide, failure_of, is_idempotent, server_requested_delay
+from ._transport import AiohttpTransport, Request, StreamedResponse, Transport
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     ClientClosedError,
     DecodeError,
-    TwelveLabsError,
     error_from_response,
 )
+
+if TYPE_CHECKING:
+    import aiohttp
 
 logger = logging.getLogger("twelvelabs_async")
 
 T = TypeVar("T")
 Params = Sequence[tuple[str, str]]
+Headers = Mapping[str, str]
 Decoder = Callable[[bytes, int], T]
 Listener = Callable[[int, Mapping[str, str]], None]
 
@@ -49,8 +54,30 @@ def decode_json(body: bytes, status: int) -> Any:
         ) from None
 
 
+def no_body(body: bytes, status: int) -> None:
+    """The decoder of a request that expects no body (a DELETE): any 2xx succeeds.
+
+    The body is not read, so a 2xx whose body is cut off succeeds as well.
+    """
+    return None
+
+
 class HTTPTransport:
-    """Sends requests for one client: auth headers, per-request timeout, retries, error mapping."""
+    """Sends requests for one client: auth headers, per-request timeout, retries, error mapping.
+
+    Args:
+        api_key: sent as `x-api-key`; never shown in a repr, log line or error.
+        base_url: the API root.
+        user_agent: the `User-Agent` header.
+        timeout: the per-request timeout (for a stream: of connecting and of each read).
+        max_connections: the pool size of the aiohttp transport created here.
+        retry: the retry policy.
+        clock: where time is read and retries sleep.
+        session: an aiohttp session for the transport created here to borrow.
+        transport: the transport to send through (borrowed: never closed here); None for an
+            `AiohttpTransport` created, and closed, here.
+        rng: the source of jitter.
+    """
 
     def __init__(
         self,
@@ -63,6 +90,7 @@ class HTTPTransport:
         retry: RetryPolicy,
         clock: Clock,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._headers = {
@@ -76,8 +104,13 @@ class HTTPTransport:
         self.retry = retry
         self.clock = clock
         self.rng = rng or random.Random()
-        self._session = session
-        self._owns_session = session is None
+        self._own: AiohttpTransport | None = None
+        if transport is None:
+            transport = self._own = AiohttpTransport(
+                session=session, max_connections=max_connections
+            )
+        self.transport: Transport = transport
+        """What sends the requests."""
         self._closed = False
         self._listeners: list[Listener] = []
 
@@ -101,38 +134,35 @@ class HTTPTransport:
     @property
     def owns_session(self) -> bool:
         """True when this transport created its session (and so will close it)."""
-        return self._owns_session
+        return self._own is not None and self._own.owns_session
 
     async def close(self) -> None:
-        """Close the session if this transport created it; a borrowed session is left open."""
+        """Close the transport created here (which closes its own session, not a borrowed one).
+
+        A transport passed in is left open, like a borrowed session.
+        """
         if self._closed:
             return
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise ClientClosedError(
-                "this AsyncTwelveLabs client is closed; create a new client to send requests"
-            )
-        if self._session is None:
-            # Created lazily, inside the running event loop, on the first request.
-            connector = aiohttp.TCPConnector(
-                limit=self.max_connections, limit_per_host=self.max_connections
-            )
-            self._session = aiohttp.ClientSession(connector=connector)
-        elif self._session.closed:
-            raise ClientClosedError(
-                "the aiohttp session passed to AsyncTwelveLabs(session=...) was closed by its "
-                "owner; pass an open session or let the client create its own"
-            )
-        return self._session
+        if self._own is not None:
+            await self._own.close()
 
     def url(self, path: str) -> str:
         """The absolute URL of an API path (whose ids are already quoted)."""
         return f"{self.base_url}/{path}"
+
+    def _request(
+        self, method: str, path: str, params: Params | None, body: Any, extra: Headers | None
+    ) -> Request:
+        """A request of `path`: the client's headers (plus `extra`) and timeout."""
+        return Request(
+            method=method,
+            url=self.url(path),
+            timeout=self.timeout,
+            params=params,
+            json=body,
+            headers={**self._headers, **extra} if extra else self._headers,
+        )
 
     async def request(
         self,
@@ -143,147 +173,56 @@ class HTTPTransport:
         params: Params | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-        retry_malformed: bool = True,
         deadline: float | None = None,
-        idempotent: bool = True,
+        idempotent: bool | None = None,
         retries: int | None = None,
     ) -> T:
         """Send a request with retries and return `decode(body, status)` of the 2xx response.
+
+        What is retried follows the one rule of `_retry.decide`.
 
         Args:
             method: the HTTP method.
             path: the API path relative to the base URL, ids already quoted.
             decode: turns the body into the result; raises `DecodeError` when it cannot.
+                `no_body` for a request that expects no body (any 2xx succeeds).
             params: query parameters (repeat a key to send a list).
             json_body: the JSON body, or None for none.
             headers: extra request headers (e.g. `Idempotency-Key`).
-            retry_malformed: retry a 2xx that is cut off or undecodable (safe for reads and
-                for requests with an idempotency key).
             deadline: a time on the clock's `monotonic()` that no retry may sleep past (the
                 last error is raised instead); None for no limit.
-            idempotent: False for paid work without an idempotency key: a connection failure
-                is then retried only when the request never reached the server.
+            idempotent: whether repeating the request cannot do the work twice; None (the
+                default) decides by the method and an `Idempotency-Key` header
+                (`_retry.is_idempotent`). Pass True for an operation the API documents as
+                idempotent.
             retries: overrides the client's `max_retries` for this request (the tracker
                 passes 0 and schedules retries itself, inside its request budget).
         """
+        request = self._request(method, path, params, json_body, headers)
         context = f"{method} /{path}"
-        retry = 0
-        while True:
-            try:
-                status, resp_headers, body = await self._send_once(
-                    method, path, params=params, json_body=json_body, headers=headers
+
+        async def attempt() -> T:
+            response = await self.transport.send(request)
+            self._notify(response.status, response.headers)
+            if not 200 <= response.status < 300:
+                raise self._error(response.status, response.headers, response.body, context)
+            if decode is no_body:
+                return decode(response.body, response.status)
+            if response.incomplete is not None:
+                raise DecodeError(
+                    f"{context}: the response body was cut off: {response.incomplete}",
+                    status_code=response.status,
                 )
-                if 200 <= status < 300:
-                    return decode(body, status)
-            except APIConnectionError as exc:
-                # Work that is not idempotent is repeated only if it never reached the server.
-                if (not idempotent and exc.request_sent) or not await self._backoff(
-                    retry, context, exc, None, {}, deadline, retries
-                ):
-                    raise
-                retry += 1
-                continue
-            except DecodeError as exc:  # a 2xx whose body is cut off or undecodable
-                if not retry_malformed or not await self._backoff(
-                    retry, context, exc, None, {}, deadline, retries
-                ):
-                    raise DecodeError(
-                        f"{context}: {exc.message}", path=exc.path, status_code=exc.status_code
-                    ) from None
-                retry += 1
-                continue
-            error = self._error(status, resp_headers, body, context)
-            if not is_retryable_status(status) or not await self._backoff(
-                retry, context, error, status, resp_headers, deadline, retries
-            ):
-                raise error
-            retry += 1
+            try:
+                return decode(response.body, response.status)
+            except DecodeError as exc:
+                raise DecodeError(
+                    f"{context}: {exc.message}", path=exc.path, status_code=exc.status_code
+                ) from None
 
-    def _error(
-        self, status: int, headers: Mapping[str, str], body: bytes, context: str
-    ) -> APIError:
-        hint = server_requested_delay(status, headers, self.clock.time())
-        return error_from_response(status, headers, body, retry_after=hint, context=context)
-
-    async def _backoff(
-        self,
-        retry: int,
-        context: str,
-        error: TwelveLabsError,
-        status: int | None,
-        headers: Mapping[str, str],
-        deadline: float | None = None,
-        retries: int | None = None,
-    ) -> bool:
-        """Sleep before the next retry and return True, or return False when none is due."""
-        hint = server_requested_delay(status, headers, self.clock.time()) if headers else None
-        policy = self.retry if retries is None else attrs.evolve(self.retry, max_retries=retries)
-        delay = retry_delay(retry, policy, self.rng, server_delay=hint)
-        if delay is None or (deadline is not None and self.clock.monotonic() + delay > deadline):
-            return False
-        logger.info(
-            "retrying %s in %.2fs (retry %d of %d) after %s: %s",
-            context,
-            delay,
-            retry + 1,
-            policy.max_retries,
-            type(error).__name__,
-            error,
-        )
-        await self.clock.sleep(delay)
-        return True
-
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None,
-        json_body: Any,
-        headers: Mapping[str, str] | None,
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
-        try:
-            async with session.request(
-                method,
-                self.url(path),
-                params=params,
-                json=json_body,
-                headers=self._merge_headers(headers),
-                timeout=timeout,
-                allow_redirects=False,  # a redirect elsewhere would carry the x-api-key header
-            ) as resp:
-                try:
-                    body = await resp.read()
-                except aiohttp.ClientPayloadError as exc:
-                    if not 200 <= resp.status < 300:
-                        raise
-                    # The request succeeded but its answer is incomplete: a malformed 2xx,
-                    # retried only where a retry is safe (`retry_malformed`).
-                    raise DecodeError(
-                        f"the response body was cut off: {_describe(exc)}",
-                        status_code=resp.status,
-                    ) from None
-                self._notify(resp.status, resp.headers)
-                return resp.status, resp.headers, body
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise self._transport_error(exc, f"{method} /{path}") from None
-
-    def _transport_error(self, exc: BaseException, context: str) -> APIConnectionError:
-        """Wrap a transport failure; `request_sent` is False only when no connection was made."""
-        if isinstance(exc, TimeoutError):
-            return APITimeoutError(
-                f"{context}: no response within the {self.timeout:g}s per-request timeout",
-                request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
-            )
-        return APIConnectionError(
-            f"{context}: {_describe(exc)}",
-            request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
-        )
-
-    def _merge_headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
-        return {**self._headers, **extra} if extra else self._headers
+        if idempotent is None:
+            idempotent = is_idempotent(method, headers)
+        return await self._retrying(attempt, context, idempotent, deadline, retries)
 
     @asynccontextmanager
     async def stream(
@@ -298,88 +237,98 @@ class HTTPTransport:
         """Open a streamed response and yield an iterator over its body's lines.
 
         Failures before the body starts (error statuses, connection errors) are retried like
-        `request()`: a GET after any connection failure, other methods only when the request
-        never reached the server. Once lines flow, nothing is retried. The response is
-        released on exit. `accept` is the `Accept` header; `retries` overrides `max_retries`.
+        `request()`, by the same rule: a GET after any connection failure, other methods only
+        when the request never reached the server. Once lines flow, nothing is retried. The
+        response is released on exit. `accept` is the `Accept` header; `retries` overrides
+        `max_retries`.
         """
+        request = self._request(method, path, None, json_body, {"Accept": accept})
         context = f"{method} /{path}"
-        resp = await self._open_stream(method, path, json_body, context, accept, retries)
-        try:
-            yield _iter_lines(resp, context, self.timeout)
-        finally:
-            resp.release()
 
-    async def _open_stream(
+        async def attempt() -> tuple[AsyncExitStack, StreamedResponse]:
+            async with AsyncExitStack() as stack:
+                response = await stack.enter_async_context(self.transport.stream(request))
+                self._notify(response.status, response.headers)
+                if 200 <= response.status < 300:
+                    return stack.pop_all(), response  # the caller releases it
+                body = b"".join([chunk async for chunk in response.chunks])
+            raise self._error(response.status, response.headers, body, context)
+
+        idempotent = is_idempotent(method, request.headers)
+        opened, response = await self._retrying(attempt, context, idempotent, None, retries)
+        async with opened:
+            yield _iter_lines(response.chunks, context)
+
+    async def _retrying(
         self,
-        method: str,
-        path: str,
-        json_body: Any,
+        attempt: Callable[[], Awaitable[T]],
         context: str,
-        accept: str,
+        idempotent: bool,
+        deadline: float | None,
         retries: int | None,
-    ) -> aiohttp.ClientResponse:
-        # A stream may last long: the timeout bounds connecting and each read, not the total.
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self.timeout, sock_read=self.timeout
-        )
-        headers = self._merge_headers({"Accept": accept})
-        retry = 0
+    ) -> T:
+        """The one retry loop: run `attempt` until it succeeds or `decide` gives up."""
+        policy = self.retry if retries is None else attrs.evolve(self.retry, max_retries=retries)
+        number = 0
         while True:
-            session = self._get_session()
-            try:
-                resp = await session.request(
-                    method,
-                    self.url(path),
-                    json=json_body,
-                    headers=headers,
-                    timeout=timeout,
-                    allow_redirects=False,
+            if self._closed:
+                raise ClientClosedError(
+                    "this AsyncTwelveLabs client is closed; create a new client to send requests"
                 )
-                self._notify(resp.status, resp.headers)
-                if 200 <= resp.status < 300:
-                    return resp
-                try:
-                    body = await resp.read()
-                finally:
-                    resp.release()
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                # A streamed analysis is paid work: repeat it only if it never reached the
-                # server. A GET (batch results) is a read and may always be repeated.
-                failure = self._transport_error(exc, context)
-                if (failure.request_sent and method != "GET") or not await self._backoff(
-                    retry, context, failure, None, {}, retries=retries
-                ):
-                    raise failure from None
-                retry += 1
-                continue
-            error = self._error(resp.status, resp.headers, body, context)
-            if not is_retryable_status(resp.status) or not await self._backoff(
-                retry, context, error, resp.status, resp.headers, retries=retries
-            ):
-                raise error
-            retry += 1
+            try:
+                return await attempt()
+            except APIConnectionError as exc:
+                error: APIError | APIConnectionError | DecodeError = _in_context(exc, context)
+            except (APIError, DecodeError) as exc:
+                error = exc
+            time_left = None if deadline is None else deadline - self.clock.monotonic()
+            delay = decide(
+                failure_of(error),
+                number,
+                policy,
+                self.rng,
+                idempotent=idempotent,
+                time_left=time_left,
+                now=self.clock.time(),
+            )
+            if delay is None:
+                raise error from None
+            logger.info(
+                "retrying %s in %.2fs (retry %d of %d) after %s: %s",
+                context,
+                delay,
+                number + 1,
+                policy.max_retries,
+                type(error).__name__,
+                error,
+            )
+            await self.clock.sleep(delay)
+            number += 1
+
+    def _error(
+        self, status: int, headers: Mapping[str, str], body: bytes, context: str
+    ) -> APIError:
+        hint = server_requested_delay(status, headers, self.clock.time())
+        return error_from_response(status, headers, body, retry_after=hint, context=context)
 
 
-async def _iter_lines(
-    resp: aiohttp.ClientResponse, context: str, stall_after: float
-) -> AsyncIterator[bytes]:
+def _in_context(exc: APIConnectionError, context: str) -> APIConnectionError:
+    """The transport's failure, its message prefixed with the request (`GET /path: ...`)."""
+    cls = APITimeoutError if isinstance(exc, APITimeoutError) else APIConnectionError
+    return cls(f"{context}: {exc}", request_sent=exc.request_sent)
+
+
+async def _iter_lines(chunks: AsyncIterator[bytes], context: str) -> AsyncIterator[bytes]:
     """Yield the body's lines (without the newline), reassembling lines split across chunks."""
     buffer = bytearray()
     try:
-        async for chunk in resp.content.iter_any():
+        async for chunk in chunks:
             buffer.extend(chunk)
             while (end := buffer.find(b"\n")) >= 0:
                 line = bytes(buffer[:end])
                 del buffer[: end + 1]
                 yield line
-    except TimeoutError:
-        raise APITimeoutError(f"{context}: the stream stalled for over {stall_after:g}s") from None
-    except aiohttp.ClientError as exc:
-        raise APIConnectionError(f"{context}: the stream broke: {_describe(exc)}") from None
+    except APIConnectionError as exc:  # the stream stalled or broke
+        raise _in_context(exc, context) from None
     if buffer:
         yield bytes(buffer)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

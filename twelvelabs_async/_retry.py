@@ -1,10 +1,12 @@
 """Pure retry decisions: which failures are retried, and how long to wait before the next try.
 
-No I/O and no event loop: the HTTP seam asks these functions and sleeps on the injected clock.
+No I/O and no event loop: the HTTP seam classifies what went wrong (`failure_of`), asks
+`decide` for the delay before the next attempt, and sleeps on the injected clock.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import random
 from collections.abc import Mapping
@@ -17,6 +19,12 @@ from .errors import APIConnectionError, APIError, DecodeError
 
 RETRYABLE_STATUSES = frozenset({408, 429})
 """Besides every status >= 500: request timeout and rate limit."""
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+"""Methods whose repetition does no more than the first request (RFC 9110, section 9.2.2)."""
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+"""The header that makes a POST safe to repeat: the server does the work once per key."""
 
 
 @attrs.frozen
@@ -134,3 +142,111 @@ def retry_delay(
             return None
         return after_server_delay(server_delay, rng)
     return backoff_delay(retry, policy, rng)
+
+
+def is_idempotent(method: str, headers: Mapping[str, str] | None = None) -> bool:
+    """True when repeating the request cannot do the work twice.
+
+    That is when its method is GET, HEAD, PUT, DELETE or OPTIONS, or it carries an
+    `Idempotency-Key` header. A resource may also declare an operation idempotent that the
+    API documents as such (see `decide`).
+    """
+    if method.upper() in IDEMPOTENT_METHODS:
+        return True
+    return any(name.lower() == IDEMPOTENCY_KEY.lower() for name in headers or ())
+
+
+class FailureKind(enum.Enum):
+    """What kind of failure one attempt ended in, as far as repeating it is concerned."""
+
+    ERROR_STATUS = "error_status"
+    """The server answered with an error status (its headers may ask for a delay)."""
+    NOT_SENT = "not_sent"
+    """No connection could be made: the request certainly never reached the server."""
+    NO_ANSWER = "no_answer"
+    """The connection broke or timed out after the request may have reached the server."""
+    MALFORMED = "malformed"
+    """A 2xx whose body is cut off or not the promised JSON: the work may have been done."""
+
+
+@attrs.frozen
+class Failure:
+    """One failed attempt, as `decide` sees it.
+
+    Attributes:
+        kind: what went wrong.
+        status: the HTTP status, for `ERROR_STATUS`.
+        headers: the response headers, for `ERROR_STATUS` (`Retry-After`, `retry-after-ms`,
+            `X-Ratelimit-Reset`).
+    """
+
+    kind: FailureKind
+    status: int | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def failure_of(error: APIError | APIConnectionError | DecodeError) -> Failure:
+    """Classify the error one attempt raised.
+
+    `APIError` is an error status, `DecodeError` a malformed 2xx, and `APIConnectionError`
+    (including `APITimeoutError`) a failure before or after the request was sent, as its
+    `request_sent` says.
+    """
+    if isinstance(error, APIError):
+        return Failure(FailureKind.ERROR_STATUS, error.status_code, error.headers)
+    if isinstance(error, APIConnectionError):
+        return Failure(FailureKind.NO_ANSWER if error.request_sent else FailureKind.NOT_SENT)
+    return Failure(FailureKind.MALFORMED)
+
+
+def decide(
+    failure: Failure,
+    attempt: int,
+    policy: RetryPolicy,
+    rng: random.Random,
+    *,
+    idempotent: bool,
+    time_left: float | None,
+    now: float,
+) -> float | None:
+    """The delay before the next attempt, or None to give up and raise the failure.
+
+    The one rule of what may be repeated:
+
+    - A failure before the request was sent (`NOT_SENT`), and a retryable error status (408,
+      429, 5xx), may always be repeated: the server did not do the work.
+    - A failure after the request may have reached the server (`NO_ANSWER`: a reset or a
+      timeout) and a 2xx whose body is cut off or not the promised JSON (`MALFORMED`) are
+      repeated only when the request is idempotent, since the work may have been done.
+    - A request is idempotent when its method is GET, HEAD, PUT, DELETE or OPTIONS, or it
+      carries an `Idempotency-Key` header (`is_idempotent`); a resource may say so
+      explicitly for an operation the API documents as idempotent (cancelling a task, or a
+      batch, twice is harmless).
+    - A request that expects no body (a DELETE, whose decoder ignores it) succeeds on any
+      2xx, even one whose body is cut off, so it never fails as `MALFORMED`.
+    - Any other status is final. Within those, at most `policy.max_retries` retries are
+      made; a delay the server asked for is honoured up to `policy.max_server_delay`
+      (beyond it the error is raised at once, carrying `retry_after`); no delay is slept
+      past the time left.
+
+    Args:
+        failure: what the attempt ended in.
+        attempt: the 0-based number of the attempt that failed (0 for the first), which is
+            the number of retries already made.
+        policy: the bounds: `max_retries`, the backoff, `max_server_delay`.
+        rng: the source of jitter.
+        idempotent: whether repeating the request cannot do the work twice.
+        time_left: seconds until the caller's deadline, or None for none.
+        now: the wall clock in epoch seconds (to read `X-Ratelimit-Reset` and HTTP dates).
+    """
+    server_delay = None
+    if failure.kind is FailureKind.ERROR_STATUS:
+        if failure.status is None or not is_retryable_status(failure.status):
+            return None
+        server_delay = server_requested_delay(failure.status, failure.headers, now)
+    elif failure.kind is not FailureKind.NOT_SENT and not idempotent:
+        return None
+    delay = retry_delay(attempt, policy, rng, server_delay=server_delay)
+    if delay is None or (time_left is not None and delay > time_left):
+        return None
+    return delay

@@ -150,3 +150,38 @@ async def batches_example(client: AsyncTwelveLabs, asset_ids: list[str]) -> None
         print(listed.batch_id)
     await client.analyze.batches.cancel(created.batch_id)
     await client.analyze.batches.delete(created.batch_id)
+
+
+async def mock_transport_example() -> None:
+    from twelvelabs_async import (
+        AiohttpTransport,
+        APIConnectionError,
+        Request,
+        Response,
+        StreamedResponse,
+        Transport,
+    )
+    from twelvelabs_async.testing import MockTransport
+
+    def handler(request: Request) -> Response:
+        if request.headers.get("Idempotency-Key") is None and request.method == "POST":
+            raise APIConnectionError("refused", request_sent=False)
+        return Response.from_json(200, {"task_id": "t1", "status": "ready"})
+
+    async def async_handler(request: Request) -> Response:
+        return Response(429, {"Retry-After": "1"}, b"", incomplete=None)
+
+    transports: list[Transport] = [
+        MockTransport(handler),
+        MockTransport(async_handler),
+        AiohttpTransport(max_connections=8),
+    ]
+    for transport in transports:
+        async with AsyncTwelveLabs("key", transport=transport) as client:
+            task: AnalyzeTask = await client.analyze.tasks.retrieve("t1")
+            print(task.status)
+        async with transport.stream(Request(method="GET", url="u", timeout=1.0)) as streamed:
+            response: StreamedResponse = streamed
+            async for chunk in response.chunks:
+                print(response.status, len(chunk))
+        await transport.close()

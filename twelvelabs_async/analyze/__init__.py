@@ -78,11 +78,9 @@ class Analyze:
             response_format, start_time, end_time,
         )  # fmt: skip
         body["stream"] = False
-        # A sync analysis is paid work with no idempotency key: a 2xx with a bad body is
-        # reported, not silently run again.
-        return await self._http.request(
-            "POST", "analyze", _result, json_body=body, retry_malformed=False, idempotent=False
-        )
+        # A sync analysis is paid work with no idempotency key, so not idempotent: a reset,
+        # a timeout or a 2xx with a bad body is reported, not silently run again.
+        return await self._http.request("POST", "analyze", _result, json_body=body)
 
     def stream(
         self,

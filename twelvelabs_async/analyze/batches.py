@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._convert import structure
-from .._http import HTTPTransport, decode_json
+from .._http import HTTPTransport, decode_json, no_body
 from .._pagination import AsyncPaginator
 from .._validate import check_range, path_id
 from ..errors import InvalidInputError
@@ -38,10 +38,6 @@ def _created(body: bytes, status: int) -> BatchCreated:
 
 def _page(body: bytes, status: int) -> BatchPage:
     return structure(decode_json(body, status), BatchPage, status_code=status)
-
-
-def _nothing(body: bytes, status: int) -> None:
-    return None
 
 
 async def _retrieve(http: HTTPTransport, batch_id: str, *, retries: int | None = None) -> Batch:
@@ -185,16 +181,13 @@ class AnalyzeBatches:
         `canceled`. A batch that already ended raises `ConflictError`.
         """
         path = f"analyze/batches/{path_id(batch_id, 'batch_id')}/cancel"
-        return await self._http.request("POST", path, _batch)
+        # Cancelling a batch twice is harmless (the second finds it `canceling`).
+        return await self._http.request("POST", path, _batch, idempotent=True)
 
     async def delete(self, batch_id: str) -> None:
         """Delete an ended batch and its tasks (`ConflictError` while it is still active)."""
-        await self._http.request(
-            "DELETE",
-            f"analyze/batches/{path_id(batch_id, 'batch_id')}",
-            _nothing,
-            retry_malformed=False,
-        )
+        path = f"analyze/batches/{path_id(batch_id, 'batch_id')}"
+        await self._http.request("DELETE", path, no_body)
 
     def track(
         self,

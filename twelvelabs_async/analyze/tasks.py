@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._convert import structure
-from .._http import HTTPTransport, decode_json
+from .._http import HTTPTransport, decode_json, no_body
 from .._pagination import AsyncPaginator
 from .._validate import check_range, path_id
 from ..errors import (
@@ -49,10 +49,6 @@ def _page(body: bytes, status: int) -> TaskPage:
     return structure(decode_json(body, status), TaskPage, status_code=status)
 
 
-def _nothing(body: bytes, status: int) -> None:
-    return None
-
-
 PAGE_LIMIT = 50
 """Tasks per list page read by a tracker's sweeps (the API's maximum)."""
 
@@ -61,6 +57,12 @@ async def _retrieve(
     http: HTTPTransport, task_id: str, *, retries: int | None = None
 ) -> AnalyzeTask:
     return await http.request("GET", f"analyze/tasks/{path_id(task_id)}", _task, retries=retries)
+
+
+async def _cancel(http: HTTPTransport, task_id: str) -> TaskRef:
+    path = f"analyze/tasks/{path_id(task_id)}/cancel"
+    # The API documents cancel as idempotent: repeating it after a reset is harmless.
+    return await http.request("POST", path, _ref, idempotent=True)
 
 
 def _created_of(task: AnalyzeTask) -> float | None:
@@ -113,7 +115,7 @@ class TaskSource:
 
     async def cancel(self, object_id: str) -> None:
         """`POST /analyze/tasks/{id}/cancel`, with the client's retries."""
-        await self._http.request("POST", f"analyze/tasks/{path_id(object_id)}/cancel", _ref)
+        await _cancel(self._http, object_id)
 
     async def page(self, number: int, status: str) -> TaskPage:
         """One page of `GET /analyze/tasks?status=...`, one attempt."""
@@ -248,13 +250,11 @@ class AnalyzeTasks:
 
         Tasks created by a batch are canceled through their batch instead.
         """
-        return await self._http.request("POST", f"analyze/tasks/{path_id(task_id)}/cancel", _ref)
+        return await _cancel(self._http, task_id)
 
     async def delete(self, task_id: str) -> None:
         """Delete a task that is not being processed (`ConflictError` while it is)."""
-        await self._http.request(
-            "DELETE", f"analyze/tasks/{path_id(task_id)}", _nothing, retry_malformed=False
-        )
+        await self._http.request("DELETE", f"analyze/tasks/{path_id(task_id)}", no_body)
 
     def track(
         self,

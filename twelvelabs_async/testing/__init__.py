@@ -1,4 +1,6 @@
-"""A simulated TwelveLabs API for tests, demos and benchmarks: a real HTTP server on loopback.
+"""Test helpers: a simulated TwelveLabs API on loopback, and an in-process transport.
+
+The simulator is a real HTTP server for tests, demos and benchmarks:
 
 ```python
 from twelvelabs_async import AsyncTwelveLabs
@@ -10,12 +12,16 @@ async with simulate(duration=(1, 3), failure_rate=0.1) as sim:
         task = await client.analyze.tasks.wait(ids[0])
 ```
 
+`MockTransport(handler)` runs the whole client without sockets, each request answered by a
+function: `AsyncTwelveLabs(key, transport=MockTransport(handler))`.
+
 Nothing in the library imports this module; it depends only on the core install.
 """
 
 from ._app import RESET, SimulatorStats
 from ._config import ROUTES, Faults, ManualClock, SimulatorConfig, SystemTime, Webhooks
 from ._instant import InstantClock
+from ._mock import MockTransport
 from ._replies import flat_error, nested_error
 from ._server import Simulator, simulate
 from ._webhooks import WebhookStats
@@ -26,6 +32,7 @@ __all__ = [
     "Faults",
     "InstantClock",
     "ManualClock",
+    "MockTransport",
     "Simulator",
     "SimulatorConfig",
     "SimulatorStats",

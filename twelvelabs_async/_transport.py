@@ -1,0 +1,277 @@
+"""The transport seam: plain request and response values, and the one adapter to aiohttp.
+
+`HTTPTransport` (in `_http`) builds a `Request`, hands it to a `Transport`, and turns the
+`Response` into data or a typed error; it retries. A transport only moves bytes: it sends one
+request and reads the whole body (`send`), or opens a streamed response (`stream`). This
+module is the only place in the library that uses the aiohttp client (`AiohttpTransport`);
+tests and users can put an in-process transport in its place
+(`twelvelabs_async.testing.MockTransport`), as with httpx's transports.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol, runtime_checkable
+
+import aiohttp
+import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .errors import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
+
+_SECRET_HEADERS = frozenset({"x-api-key"})
+"""Request headers whose values a repr never shows."""
+
+
+def _params(value: Sequence[tuple[str, str]] | None) -> tuple[tuple[str, str], ...] | None:
+    return None if value is None else tuple((str(k), str(v)) for k, v in value)
+
+
+def _headers(value: Mapping[str, str]) -> Mapping[str, str]:
+    """Headers as a read-only, case-insensitive mapping (as HTTP header names are)."""
+    if isinstance(value, CIMultiDictProxy):
+        return value
+    return CIMultiDictProxy(CIMultiDict(value))
+
+
+def _hidden(headers: Mapping[str, str]) -> str:
+    shown = {k: "<hidden>" if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()}
+    return repr(shown)
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One HTTP request, as the client hands it to a `Transport`.
+
+    Its `repr` never shows the API key (`x-api-key` is printed as `<hidden>`).
+
+    Attributes:
+        method: the HTTP method, e.g. `GET`.
+        url: the absolute URL, without the query string.
+        timeout: seconds: for `Transport.send`, the bound of the whole exchange; for
+            `Transport.stream`, the bound of connecting and of each read of the body.
+        params: query parameters, in order (a key repeats for a list), or None.
+        json: the JSON body, or None for no body.
+        headers: the request headers (a case-insensitive mapping).
+    """
+
+    method: str
+    url: str
+    timeout: float
+    params: tuple[tuple[str, str], ...] | None = attrs.field(default=None, converter=_params)
+    json: Any = None
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers, repr=_hidden)
+
+
+@attrs.frozen
+class Response:
+    """A response read whole: status, headers and body.
+
+    ```python
+    Response(200, body=b'{"task_id": "t1", "status": "ready"}')
+    Response.from_json(404, {"error": {"code": "resource_not_exist", "message": "no"}})
+    Response(429, {"Retry-After": "2"})             # an empty body
+    ```
+
+    Attributes:
+        status: the HTTP status.
+        headers: the response headers (a case-insensitive mapping).
+        body: the body bytes (what arrived, when it was cut off).
+        incomplete: why a 2xx body stops short of what was announced (the connection
+            closed early), or None when it was read whole. A transport raises
+            `APIConnectionError` instead for an error status whose body was cut off.
+    """
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
+    body: bytes = b""
+    incomplete: str | None = None
+
+    @classmethod
+    def from_json(
+        cls, status: int, data: Any, *, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """A response whose body is `data` as JSON, with `Content-Type: application/json`."""
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        return cls(status, all_headers, jsonlib.dumps(data).encode())
+
+
+@attrs.frozen
+class StreamedResponse:
+    """A response whose body is read as it arrives.
+
+    Attributes:
+        status: the HTTP status.
+        headers: the response headers (a case-insensitive mapping).
+        chunks: the body, chunk by chunk as it arrives; raises `APIConnectionError` when the
+            connection breaks and `APITimeoutError` when a read waits past the timeout.
+    """
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(converter=_headers)
+    chunks: AsyncIterator[bytes]
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """What sends the client's requests: pass one as `AsyncTwelveLabs(transport=...)`.
+
+    A transport moves bytes and nothing else: the client adds the headers, retries, and maps
+    statuses to errors. A failure to get a response is raised as `APIConnectionError` (with
+    `request_sent=False` only when the request certainly never reached the server) or
+    `APITimeoutError`; use after close raises `ClientClosedError`; any other exception is a bug
+    and escapes as is. Redirects are never followed (they would carry the API key elsewhere).
+    """
+
+    async def send(self, request: Request) -> Response:
+        """Send `request` and read the whole response, within `request.timeout` seconds."""
+        ...
+
+    def stream(self, request: Request) -> AbstractAsyncContextManager[StreamedResponse]:
+        """Open a streamed response; it is released when the context exits.
+
+        `request.timeout` bounds connecting and each read of the body, not the whole stream.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release what the transport holds; safe to call more than once."""
+        ...
+
+
+class AiohttpTransport:
+    """The transport over aiohttp that `AsyncTwelveLabs` uses unless given another.
+
+    Without a session, it creates one on first use (inside the running event loop), with a
+    connection pool of `max_connections`, and closes it in `close()`. A session you pass is
+    borrowed: used as is (its connector decides the pool) and never closed.
+
+    Args:
+        session: an `aiohttp.ClientSession` to borrow, or None to create one.
+        max_connections: the pool size of the session it creates.
+    """
+
+    def __init__(
+        self, *, session: aiohttp.ClientSession | None = None, max_connections: int = 64
+    ) -> None:
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ConfigurationError("session must be an aiohttp.ClientSession")
+        self.max_connections = max_connections
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    @property
+    def owns_session(self) -> bool:
+        """True when this transport creates its session (and so closes it)."""
+        return self._owns_session
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The session in use: the borrowed one, or the own one once created (else None)."""
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session it created; a borrowed session is left open."""
+        if self._closed:
+            return
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("this transport is closed; create a new one")
+        if self._session is None:
+            # Created lazily, inside the running event loop, on the first request.
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, limit_per_host=self.max_connections
+            )
+            self._session = aiohttp.ClientSession(connector=connector)
+        elif self._session.closed:
+            raise ClientClosedError(
+                "the aiohttp session passed to AsyncTwelveLabs(session=...) was closed by its "
+                "owner; pass an open session or let the client create its own"
+            )
+        return self._session
+
+    async def send(self, request: Request) -> Response:
+        """Send the request and read the whole body, all within `request.timeout` seconds.
+
+        A 2xx whose body is cut off is returned with `incomplete` saying so.
+        """
+        session = self._get_session()
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                params=request.params,
+                json=request.json,
+                headers=request.headers,
+                timeout=aiohttp.ClientTimeout(total=request.timeout),
+                allow_redirects=False,  # a redirect elsewhere would carry the x-api-key header
+            ) as resp:
+                try:
+                    body = await resp.read()
+                except aiohttp.ClientPayloadError as exc:
+                    if not 200 <= resp.status < 300:
+                        raise
+                    return Response(resp.status, resp.headers, incomplete=_describe(exc))
+                return Response(resp.status, resp.headers, body)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _failure(exc, request.timeout) from None
+
+    @asynccontextmanager
+    async def stream(self, request: Request) -> AsyncIterator[StreamedResponse]:
+        """Open a streamed response: connecting and each read are bounded by the timeout."""
+        session = self._get_session()
+        # A stream may last long: the timeout bounds connecting and each read, not the total.
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=request.timeout, sock_read=request.timeout
+        )
+        try:
+            resp = await session.request(
+                request.method,
+                request.url,
+                params=request.params,
+                json=request.json,
+                headers=request.headers,
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _failure(exc, request.timeout) from None
+        try:
+            yield StreamedResponse(resp.status, resp.headers, _chunks(resp, request.timeout))
+        finally:
+            resp.release()
+
+
+async def _chunks(resp: aiohttp.ClientResponse, stall_after: float) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in resp.content.iter_any():
+            yield chunk
+    except TimeoutError:
+        raise APITimeoutError(f"the stream stalled for over {stall_after:g}s") from None
+    except aiohttp.ClientError as exc:
+        raise APIConnectionError(f"the stream broke: {_describe(exc)}") from None
+
+
+def _failure(exc: BaseException, timeout: float) -> APIConnectionError:
+    """Wrap a transport failure; `request_sent` is False only when no connection was made."""
+    if isinstance(exc, TimeoutError):
+        return APITimeoutError(
+            f"no response within the {timeout:g}s per-request timeout",
+            request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
+        )
+    return APIConnectionError(
+        _describe(exc), request_sent=not isinstance(exc, aiohttp.ClientConnectorError)
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
