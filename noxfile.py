@@ -1,4 +1,4 @@
-"""Every check of the project: `nox` runs lint, typecheck, tests and docs; `nox -s bench` too."""
+"""Every check of the project: `nox` runs lint, typecheck, tests and docs; `-s demo`, `-s bench`."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ def _group(name: str) -> list[str]:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check."""
-    session.install(*_group("lint"))
+    """Ruff lint and format check; the import contracts of docs/architecture.md."""
+    session.install("-e", ".", *_group("lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session
@@ -47,6 +48,13 @@ def docs(session: nox.Session) -> None:
     session.run(
         "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
     )
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's demo: tasks created and tracked live on the embedded simulator."""
+    session.install("-e", ".[cli]")
+    session.run("twelvelabs-async", "demo", *session.posargs)
 
 
 @nox.session

@@ -26,9 +26,7 @@ from ..models import (
     TaskStatus,
     VideoInput,
 )
-from ..tracking import PollPolicy, StatusChange, Tracker
-from ..tracking._schedule import OnError, Strategy
-from ..tracking._tracker import OnExit
+from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
 from ._body import analysis_body
 
 logger = logging.getLogger("twelvelabs_async")

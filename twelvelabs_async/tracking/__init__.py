@@ -1,18 +1,32 @@
-"""The tracker engine: one scheduler and one request budget for many analysis tasks.
+"""The tracking engine: one scheduler and one request budget for many long-running objects.
 
-Reach it through `client.analyze.tasks.track(...)` and `client.analyze.tasks.wait(...)`.
+Reach it through a resource: `client.analyze.tasks.track(...)`, `client.analyze.tasks.wait(...)`
+and `client.analyze.batches.track(...)`. Inside, every tracker runs on one `Engine` (task
+group, deadline, hand-off to the consumer); the per-id trackers take their decisions from a
+pure `Schedule`, and learn about a kind of object only through its `Source`
+(`docs/architecture.md`). This package imports nothing from the resources.
 """
 
 from ._batches import BatchTracker, BatchTrackerStats
 from ._policy import PollPolicy
+from ._schedule import OnError, Strategy
+from ._source import BatchSource, Runtime, Source, StatusLists
 from ._state import StatusChange, TrackerStats
-from ._tracker import Tracker
+from ._tracker import ObjectTracker, OnExit, Tracker
 
 __all__ = [
+    "BatchSource",
     "BatchTracker",
     "BatchTrackerStats",
+    "ObjectTracker",
+    "OnError",
+    "OnExit",
     "PollPolicy",
+    "Runtime",
+    "Source",
     "StatusChange",
+    "StatusLists",
+    "Strategy",
     "Tracker",
     "TrackerStats",
 ]
