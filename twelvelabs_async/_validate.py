@@ -142,12 +142,15 @@ def check_images(images: Sequence[object], prompt: str | None) -> tuple[ImageInp
     return items
 
 
-def check_prompt_v2(value: object) -> PromptV2:
-    """`input_text` plus at most four media sources, each with exactly one source."""
-    prompt = as_model(value, PromptV2, "prompt_v2")
+def check_prompt_v2(value: object, what: str = "prompt_v2") -> PromptV2:
+    """`input_text` plus at most four media sources, each with exactly one source.
+
+    `what` is the name the caller knows the field by (a batch item calls it `prompt`).
+    """
+    prompt = as_model(value, PromptV2, what)
     if not prompt.input_text:
-        raise InvalidInputError("prompt_v2.input_text is empty")
-    _check_media_sources(prompt.media_sources, "prompt_v2.media_sources")
+        raise InvalidInputError(f"{what}.input_text is empty")
+    _check_media_sources(prompt.media_sources, f"{what}.media_sources")
     return prompt
 
 

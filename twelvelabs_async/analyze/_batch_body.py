@@ -1,7 +1,7 @@
 """Builds and validates the JSON body of `POST /analyze/batches`.
 
 Each item is checked as the single task it becomes: its *effective* fields (the item's own,
-else the batch defaults, object fields replaced whole) go through `analysis_body`, the same
+else the batch defaults, object fields replaced whole) go through `_body.validated`, the same
 rules `tasks.create` applies. The body sent is the items and defaults as given; the server does
 the merge. Pure: the simulator validates batch bodies with the same function.
 """
@@ -17,7 +17,8 @@ from .._convert import unstructure
 from .._validate import as_model, check_custom_id
 from ..errors import InvalidInputError
 from ..models import AnalysisMode, AssetVideo, BatchDefaults, BatchRequest
-from ._body import analysis_body
+from ._body import validated
+from ._request import TASK, AnalysisRequest
 
 MAX_REQUESTS = 1000
 """The most requests one batch takes."""
@@ -31,7 +32,7 @@ _RENAMES = (
     ("prompt (or prompt_v2)", "prompt"),
     ("prompt_v2", "prompt"),
 )
-"""Single-task wording in `analysis_body` messages, as a batch item calls it."""
+"""Single-task wording in the validation's messages, as a batch item calls it."""
 
 
 def _check_keys(value: object, allowed: frozenset[str], what: str) -> None:
@@ -136,22 +137,20 @@ def _check_item(
         ):
             raise InvalidInputError(f"max_tokens must be an integer, got {max_tokens!r}")
         # A batch `prompt` is the object single tasks call `prompt_v2`.
-        analysis_body(
-            sync=False,
-            video=item.video,
-            image=None,
-            prompt=None,
-            prompt_v2=fields["prompt"],
+        request = AnalysisRequest(
             model_name=model,
+            video=item.video,
+            prompt_v2=fields["prompt"],
             analysis_mode=mode,
+            response_format=fields["response_format"],
             temperature=fields["temperature"],
             max_tokens=max_tokens,
-            response_format=fields["response_format"],
-            start_time=fields["start_time"],
-            end_time=fields["end_time"],
             min_segment_duration=fields["min_segment_duration"],
             max_segment_duration=fields["max_segment_duration"],
+            start_time=fields["start_time"],
+            end_time=fields["end_time"],
         )
+        validated(request, TASK)
     except InvalidInputError as exc:
         message = str(exc)
         for single, batch in _RENAMES:

@@ -28,7 +28,8 @@ from ..models import (
 from ..tracking._policy import PAGE_LIMIT, PollPolicy
 from ..tracking._state import StatusChange
 from ..tracking._tracker import OnError, OnExit, Strategy, Tracker
-from ._body import analysis_body
+from ._body import request_body
+from ._request import TASK, AnalysisRequest
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -102,23 +103,14 @@ class AnalyzeTasks:
             custom_id: your correlation id, 1-64 of `[A-Za-z0-9_-]` (not unique).
             idempotency_key: the `Idempotency-Key` header value to send.
         """
-        body = analysis_body(
-            sync=False,
-            video=video,
-            image=image,
-            prompt=prompt,
-            prompt_v2=prompt_v2,
-            model_name=model_name,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            response_format=response_format,
-            start_time=start_time,
-            end_time=end_time,
-            analysis_mode=analysis_mode,
-            min_segment_duration=min_segment_duration,
-            max_segment_duration=max_segment_duration,
+        request = AnalysisRequest(
+            video=video, prompt=prompt, image=image, prompt_v2=prompt_v2, model_name=model_name,
+            analysis_mode=analysis_mode, response_format=response_format, temperature=temperature,
+            max_tokens=max_tokens, min_segment_duration=min_segment_duration,
+            max_segment_duration=max_segment_duration, start_time=start_time, end_time=end_time,
             custom_id=custom_id,
-        )
+        )  # fmt: skip
+        body = request_body(request, TASK)
         key = idempotency_key if idempotency_key is not None else uuid.uuid4().hex
         if not key or not key.isprintable() or len(key) > 255:
             raise InvalidInputError("idempotency_key must be 1-255 printable characters")

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from .._clock import WallClock
 from .._convert import structure, unstructure
-from ..analyze._body import analysis_body
+from ..analyze._body import validated
+from ..analyze._request import SYNC, SYNC_KEYS, TASK, TASK_KEYS, AnalysisRequest
 from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
 from ._batches import BatchRoutes
@@ -27,19 +28,6 @@ from ._webhooks import WebhookStats
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_CREATE_KEYS = frozenset(
-    {
-        "model_name", "custom_id", "video", "image", "prompt", "prompt_v2", "analysis_mode",
-        "temperature", "max_tokens", "response_format", "min_segment_duration",
-        "max_segment_duration", "start_time", "end_time",
-    }
-)  # fmt: skip
-_SYNC_KEYS = frozenset(
-    {
-        "model_name", "video", "image", "prompt", "prompt_v2", "temperature", "max_tokens",
-        "response_format", "start_time", "end_time", "stream",
-    }
-)  # fmt: skip
 _LIST_FILTERS = ("status", "video_url", "asset_id", "analysis_mode")
 RESET = 0
 """The status recorded in the statistics for a connection reset without any response."""
@@ -96,24 +84,12 @@ def validate_body(body: Any, *, sync: bool) -> None:
     """Validate a request body as the API does; raises `InvalidInputError` saying why."""
     if not isinstance(body, Mapping):
         raise InvalidInputError("the request body must be a JSON object")
-    allowed = _SYNC_KEYS if sync else _CREATE_KEYS
+    route, allowed = (SYNC, SYNC_KEYS) if sync else (TASK, TASK_KEYS)
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise InvalidInputError(f"unknown parameter(s): {', '.join(unknown)}")
-    args = {k: v for k, v in body.items() if k != "stream"}
-    args["video"] = _video(body.get("video"))
-    analysis_body(sync=sync, **{k: args.get(k) for k in _arg_names(sync)})
-
-
-def _arg_names(sync: bool) -> tuple[str, ...]:
-    common = (
-        "video", "image", "prompt", "prompt_v2", "model_name", "temperature", "max_tokens",
-        "response_format", "start_time", "end_time",
-    )  # fmt: skip
-    if sync:
-        return common
-    extra = ("analysis_mode", "min_segment_duration", "max_segment_duration", "custom_id")
-    return (*common, *extra)
+    fields = {k: v for k, v in body.items() if k in route.names}
+    validated(AnalysisRequest(**{**fields, "video": _video(body.get("video"))}), route)
 
 
 class SimulatorApp:
