@@ -1,4 +1,4 @@
-"""The one analysis request: key sets derived from it, and one validation for every route."""
+"""The one analysis request: key sets derived from it, one validation, and names per route."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import attrs
 import pytest
 
 from twelvelabs_async import Analyze, AnalyzeTasks, InvalidInputError
+from twelvelabs_async._validate import UnsupportedSchemaKeyword
+from twelvelabs_async.analyze._batch_body import batch_body, effective_request
 from twelvelabs_async.analyze._body import validated
 from twelvelabs_async.analyze._request import (
     BATCH_DEFAULT_KEYS,
@@ -26,14 +28,17 @@ from twelvelabs_async.analyze._request import (
 from twelvelabs_async.models import (
     AnalysisMode,
     AssetVideo,
+    BatchDefaults,
     BatchRequest,
     ImageInput,
+    MediaSource,
     PromptV2,
     ResponseFormat,
     SegmentDefinition,
     UrlVideo,
 )
 from twelvelabs_async.testing._app import validate_body
+from twelvelabs_async.testing._batches import validate as validate_batch
 
 URL = "https://cdn.example.com/v.mp4"
 ASSET = AssetVideo("as-1")
@@ -145,19 +150,56 @@ def _request(**fields: Any) -> AnalysisRequest:
 
 TB = {"analysis_mode": "time_based_metadata", "response_format": SEGMENTS}
 V2 = PromptV2("Describe")
+SOURCES = PromptV2("x", tuple(MediaSource(f"m{i}", asset_id="a") for i in range(5)))
+NAMED_PROMPT_V2 = ResponseFormat.schema({"properties": {"prompt_v2": {"maxLength": 3}}})
+SCHEMA_MESSAGE = (
+    "json_schema.properties.prompt_v2.maxLength: the API does not support the 'maxLength' "
+    "keyword; remove it"
+)
 TB_MESSAGE = "takes no {}: describe what to extract in the segment definitions"
 NAMING: dict[str, tuple[Route, dict[str, Any], str]] = {
     "task-needs-prompt": (TASK, {}, "a general analysis needs prompt (or prompt_v2)"),
+    "item-needs-prompt": (batch_item(3), {}, "requests[3]: a general analysis needs prompt"),
     "task-segments-no-prompt": (
         TASK,
         {**TB, "prompt_v2": V2},
         "analysis_mode='time_based_metadata' " + TB_MESSAGE.format("prompt or prompt_v2"),
     ),
+    "item-segments-no-prompt": (
+        batch_item(0),
+        {**TB, "prompt_v2": V2},
+        "requests[0]: analysis_mode='time_based_metadata' " + TB_MESSAGE.format("prompt"),
+    ),
     "task-empty-prompt-v2": (TASK, {"prompt_v2": PromptV2("")}, "prompt_v2.input_text is empty"),
+    "item-empty-prompt": (
+        batch_item(2),
+        {"prompt_v2": PromptV2("")},
+        "requests[2]: prompt.input_text is empty",
+    ),
+    "item-media-sources": (
+        batch_item(1),
+        {"prompt_v2": SOURCES},
+        "requests[1]: prompt.media_sources takes at most 4 sources, got 5",
+    ),
+    "item-schema-path-kept": (
+        batch_item(4),
+        {"prompt_v2": V2, "response_format": NAMED_PROMPT_V2},
+        f"requests[4]: {SCHEMA_MESSAGE}",
+    ),
+    "item-custom-id-first": (
+        batch_item(0),
+        {"prompt_v2": V2, "custom_id": "bad id", "temperature": 3},
+        "requests[0]: custom_id 'bad id' is invalid",
+    ),
     "task-custom-id-last": (
         TASK,
         {"prompt_v2": V2, "custom_id": "bad id", "temperature": 3},
         "temperature must be between 0 and 1, got 3",
+    ),
+    "item-integer-tokens": (
+        batch_item(0),
+        {"prompt_v2": V2, "max_tokens": "unlimited"},
+        "requests[0]: max_tokens must be an integer, got 'unlimited'",
     ),
     "sync-integer-tokens": (
         SYNC,
@@ -171,10 +213,54 @@ NAMING: dict[str, tuple[Route, dict[str, Any], str]] = {
 def test_messages_use_the_routes_names_and_location(
     route: Route, fields: dict[str, Any], message: str
 ) -> None:
-    """Each route's messages name its fields as its callers do, and its rules apply."""
+    """A batch item's messages say `prompt` and `requests[i]`; a task's say `prompt_v2`."""
     with pytest.raises(InvalidInputError) as info:
         validated(_request(**fields), route)
     assert str(info.value).startswith(message)
+
+
+def test_a_schema_keyword_error_keeps_its_kind_and_its_path_in_a_batch() -> None:
+    """A property named `prompt_v2` stays `prompt_v2` in the path; the error is still a 422 kind."""
+    item = BatchRequest(ASSET, prompt="x", response_format=NAMED_PROMPT_V2)
+    with pytest.raises(UnsupportedSchemaKeyword) as info:
+        batch_body(requests=[item], analysis_mode="general", model_name="m", defaults=None)
+    assert str(info.value) == f"requests[0]: {SCHEMA_MESSAGE}"
+
+
+def test_batch_body_messages_name_the_item_and_its_prompt() -> None:
+    """Creating a batch whose second item has no prompt says so, in a batch's words."""
+    items = [BatchRequest(ASSET, prompt="x"), BatchRequest(AssetVideo("as-2"))]
+    with pytest.raises(InvalidInputError) as info:
+        batch_body(requests=items, analysis_mode="general", model_name="m", defaults=None)
+    assert str(info.value) == "requests[1]: a general analysis needs prompt"
+
+
+WIRE_ASSET = {"type": "asset_id", "asset_id": "a"}
+
+
+@pytest.mark.parametrize(
+    ("requests", "defaults", "message"),
+    [
+        (
+            [{"video": WIRE_ASSET, "prompt": {"input_text": "Own"}}, {"video": WIRE_ASSET}],
+            {},
+            "requests[1]: a general analysis needs prompt",
+        ),
+        (
+            [{"video": WIRE_ASSET}],
+            {"prompt": {"input_text": ""}},
+            "requests[0]: prompt.input_text is empty",
+        ),
+    ],
+)
+def test_simulator_names_a_batch_items_prompt_as_a_batch_does(
+    requests: list[dict[str, Any]], defaults: dict[str, Any], message: str
+) -> None:
+    """The simulator's batch validation speaks of `prompt` and `requests[i]`, as the client does."""
+    body = {"model_name": "pegasus1.5", "analysis_mode": "general", "requests": requests}
+    with pytest.raises(InvalidInputError) as info:
+        validate_batch({**body, "defaults": defaults})
+    assert str(info.value) == message
 
 
 def test_validated_returns_the_request_normalized() -> None:
@@ -196,3 +282,19 @@ def test_validated_returns_the_request_normalized() -> None:
         custom_id="c-1",
     )
     assert validated(AnalysisRequest(video=URL, prompt="x"), SYNC).video == UrlVideo(URL)
+
+
+def test_effective_request_takes_item_fields_else_defaults_whole() -> None:
+    """An item's own field wins whole; an unset one comes from the defaults; prompt is prompt_v2."""
+    item = BatchRequest(ASSET, custom_id="c", temperature=0.5)
+    defaults = BatchDefaults(prompt="Summarize", temperature=0.1, max_tokens=600)
+    request = effective_request(item, defaults, model_name="pegasus1.5", analysis_mode="general")
+    assert request == AnalysisRequest(
+        model_name="pegasus1.5",
+        video=ASSET,
+        prompt_v2=PromptV2("Summarize"),
+        analysis_mode="general",
+        temperature=0.5,
+        max_tokens=600,
+        custom_id="c",
+    )

@@ -28,7 +28,7 @@ import attrs
 from aiohttp import web
 
 from .._convert import structure, unstructure
-from ..analyze._batch_body import batch_body, effective_fields
+from ..analyze._batch_body import batch_body, effective_request
 from ..errors import DecodeError, InvalidInputError
 from ..models import (
     Batch,
@@ -169,16 +169,8 @@ class BatchRoutes:
         items = []
         for wire in body["requests"]:
             item = structure(wire, BatchRequest)
-            fields = {k: v for k, v in effective_fields(item, defaults).items() if v is not None}
-            if "prompt" in fields:  # a batch prompt is what a single task calls `prompt_v2`
-                fields["prompt_v2"] = fields.pop("prompt")
-            task_body = {
-                "model_name": model,
-                "analysis_mode": mode,
-                "video": unstructure(item.video),
-                **({"custom_id": item.custom_id} if item.custom_id is not None else {}),
-                **unstructure(fields),
-            }
+            effective = effective_request(item, defaults, model_name=model, analysis_mode=mode)
+            task_body = unstructure(effective)
             items.append(
                 self.store.create(task_body, now, batch_id=batch_id, expires_at=now + EXPIRY)
             )
