@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._convert import structure
 from .._http import HTTPTransport, decode_json
 from .._pagination import AsyncPaginator
-from .._validate import check_range, path_id
+from .._validate import check_range, idempotency_header, path_id
 from ..errors import (
     InvalidInputError,
 )
@@ -111,11 +110,9 @@ class AnalyzeTasks:
             custom_id=custom_id,
         )  # fmt: skip
         body = request_body(request, TASK)
-        key = idempotency_key if idempotency_key is not None else uuid.uuid4().hex
-        if not key or not key.isprintable() or len(key) > 255:
-            raise InvalidInputError("idempotency_key must be 1-255 printable characters")
+        headers = idempotency_header(idempotency_key)
         return await self._http.request(
-            "POST", "analyze/tasks", _ref, json_body=body, headers={"Idempotency-Key": key}
+            "POST", "analyze/tasks", _ref, json_body=body, headers=headers
         )
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:
