@@ -92,6 +92,18 @@ def validate_body(body: Any, *, sync: bool) -> None:
     validated(AnalysisRequest(**{**fields, "video": _video(body.get("video"))}), route)
 
 
+async def _valid_body(
+    request: web.Request, *, sync: bool, shape: Callable[[int, str, str], web.Response]
+) -> Any:
+    """The request's JSON body if the API would take it, else the error `shape` answers with."""
+    try:
+        body = await request.json()
+        validate_body(body, sync=sync)
+    except (ValueError, InvalidInputError) as exc:
+        return refused_body(exc, shape)
+    return body
+
+
 class SimulatorApp:
     """Builds the `aiohttp.web.Application` and holds the state it serves."""
 
@@ -179,11 +191,9 @@ class SimulatorApp:
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         """`POST /analyze/tasks`: validate, honour `Idempotency-Key`, answer 202."""
-        try:
-            body = await request.json()
-            validate_body(body, sync=False)
-        except (ValueError, InvalidInputError) as exc:
-            return refused_body(exc, nested_error)
+        body = await _valid_body(request, sync=False, shape=nested_error)
+        if isinstance(body, web.Response):
+            return body
         key = request.headers.get("Idempotency-Key")
         task = self.store.get(self._idempotency.get(key, "")) if key else None
         if task is None:
@@ -240,11 +250,9 @@ class SimulatorApp:
 
     async def analyze(self, request: web.Request) -> web.StreamResponse:
         """`POST /analyze`: JSON when `stream` is false, NDJSON events otherwise (the default)."""
-        try:
-            body = await request.json()
-            validate_body(body, sync=True)
-        except (ValueError, InvalidInputError) as exc:
-            return refused_body(exc, flat_error)
+        body = await _valid_body(request, sync=True, shape=flat_error)
+        if isinstance(body, web.Response):
+            return body
         rng = random.Random(self._fault_rng.random())
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":
