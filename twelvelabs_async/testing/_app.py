@@ -13,7 +13,7 @@ import attrs
 from aiohttp import web
 
 from .._clock import WallClock
-from .._convert import structure, unstructure
+from .._convert import structure, unstructure_response
 from ..analyze._body import validated
 from ..analyze._request import SYNC, SYNC_KEYS, TASK, TASK_KEYS, AnalysisRequest
 from ..errors import DecodeError, InvalidInputError
@@ -201,7 +201,7 @@ class SimulatorApp:
             if key:
                 self._idempotency[key] = task.task_id
         ref = TaskRef(task_id=task.task_id, status=task.status_at(self.clock.time()))
-        return json_reply(202, unstructure(ref))
+        return json_reply(202, unstructure_response(ref))
 
     async def list(self, request: web.Request) -> web.StreamResponse:
         """`GET /analyze/tasks`: newest first, paginated, filtered, items cut down."""
@@ -213,7 +213,7 @@ class SimulatorApp:
         now = self.clock.time()
         items, info = self.store.page(now, page, limit, filters)
         data = [self.store.render(t, now, list_item=True) for t in items]
-        return json_reply(200, {"data": data, "page_info": unstructure(info)})
+        return json_reply(200, {"data": data, "page_info": unstructure_response(info)})
 
     async def retrieve(self, request: web.Request) -> web.StreamResponse:
         """`GET /analyze/tasks/{task_id}`: the task now, rendered once per status it is seen in."""
@@ -246,7 +246,9 @@ class SimulatorApp:
             )
         if not self.store.cancel(task, self.clock.time()):
             return nested_error(409, "task_not_cancelable", "The task has already finished.")
-        return json_reply(200, unstructure(TaskRef(task_id=task.task_id, status="canceled")))
+        return json_reply(
+            200, unstructure_response(TaskRef(task_id=task.task_id, status="canceled"))
+        )
 
     async def analyze(self, request: web.Request) -> web.StreamResponse:
         """`POST /analyze`: JSON when `stream` is false, NDJSON events otherwise (the default)."""
