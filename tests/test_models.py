@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 
 from twelvelabs_async import (
@@ -32,8 +33,11 @@ from twelvelabs_async import (
     TimeRange,
     UrlVideo,
     is_terminal_status,
+    models,
 )
-from twelvelabs_async._convert import structure, unstructure
+from twelvelabs_async._convert import structure, unstructure, unstructure_response
+from twelvelabs_async._models.common import ALWAYS_SENT
+from twelvelabs_async.webhooks import WebhookEvent, WebhookTaskData
 
 SCHEMA = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
 
@@ -414,3 +418,55 @@ def test_full_task_round_trip() -> None:
     """A full task survives unstructure -> JSON -> structure unchanged."""
     task = structure(FULL_TASK, AnalyzeTask)
     assert structure(json.loads(json.dumps(unstructure(task))), AnalyzeTask) == task
+
+
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (AnalyzeTask(task_id="t", status="ready"), {"task_id": "t", "status": "ready"}),
+        (models.BatchItemRef(task_id="t"), {"task_id": "t"}),
+        (models.BatchResult(task_id="t", status="queued"), {"task_id": "t", "status": "queued"}),
+        (
+            WebhookTaskData(id="t", status="ready", created_at=CREATED),
+            {"id": "t", "status": "ready", "created_at": "2026-01-01T00:00:00Z"},
+        ),
+    ],
+)
+def test_response_preset_writes_always_sent_fields_as_null(
+    model: object, expected: dict[str, Any]
+) -> None:
+    """The response preset writes an unset `custom_id` as null; the default one leaves it out."""
+    assert unstructure(model) == expected
+    assert unstructure_response(model) == {**expected, "custom_id": None}
+
+
+def test_response_preset_writes_set_values_and_leaves_other_nones_out() -> None:
+    """A set `custom_id` is written as given, and other unset fields stay out of the response."""
+    task = AnalyzeTask(task_id="t", status="ready", custom_id="c-1")
+    assert unstructure_response(task) == {"task_id": "t", "status": "ready", "custom_id": "c-1"}
+    assert unstructure_response(TaskRef(task_id="t", status="queued")) == {
+        "task_id": "t",
+        "status": "queued",
+    }
+
+
+def test_always_sent_is_marked_on_the_response_models_that_echo_custom_id() -> None:
+    """The rule lives on the models: `custom_id` of each response that echoes it, nothing else."""
+    classes = [value for name, value in vars(models).items() if not name.startswith("_")]
+    classes += [WebhookEvent, WebhookTaskData]
+    marked = {
+        (cls.__name__, field.name)
+        for cls in classes
+        if isinstance(cls, type) and attrs.has(cls)
+        for field in attrs.fields(cls)
+        if field.metadata.get(ALWAYS_SENT)
+    }
+    assert marked == {
+        ("AnalyzeTask", "custom_id"),
+        ("BatchItemRef", "custom_id"),
+        ("BatchResult", "custom_id"),
+        ("WebhookTaskData", "custom_id"),
+    }

@@ -21,7 +21,8 @@ from twelvelabs_async import (
     UrlVideo,
 )
 from twelvelabs_async._validate import check_custom_id, path_id, video_input
-from twelvelabs_async.analyze._body import analysis_body
+from twelvelabs_async.analyze._body import request_body
+from twelvelabs_async.analyze._request import SYNC, TASK, AnalysisRequest
 
 VIDEO = "https://cdn.example.com/v.mp4"
 VIDEO_BODY = {"type": "url", "url": VIDEO}
@@ -30,13 +31,10 @@ IMG = {"name": "a", "url": "https://x/a.png"}
 TB = {"prompt": None, "analysis_mode": "time_based_metadata"}
 
 
-def build(**kwargs: Any) -> dict[str, Any]:
-    """analysis_body for an async general task with a URL video, overridden by kwargs."""
-    unset = ("image", "prompt_v2", "model_name", "temperature", "max_tokens", "response_format")
-    args: dict[str, Any] = dict.fromkeys((*unset, "start_time", "end_time"))
-    args.update(sync=False, video=VIDEO, prompt="Summarize")
-    args.update(kwargs)
-    return analysis_body(**args)
+def build(*, sync: bool = False, **kwargs: Any) -> dict[str, Any]:
+    """The body of an async (or `sync`) general request on a URL video, overridden by kwargs."""
+    request = AnalysisRequest(**{"video": VIDEO, "prompt": "Summarize", **kwargs})
+    return request_body(request, SYNC if sync else TASK)
 
 
 def segs(*definitions: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -154,7 +152,7 @@ def test_video_input_refused(video: object, message: str) -> None:
     assert message in str(info.value)
 
 
-# --- analysis_body: refusals ------------------------------------------------------------------
+# --- request_body: refusals ------------------------------------------------------------------
 
 MEDIA = {"name": "m", "url": "https://x/m.png"}
 OK_FIELD = {"name": "at", "type": "timestamp", "format": "seconds"}
@@ -328,7 +326,7 @@ def test_rejected_schema_keywords(keyword: str, template: str, path: str, sync: 
     )
 
 
-# --- analysis_body: bodies produced -----------------------------------------------------------
+# --- request_body: bodies produced -----------------------------------------------------------
 
 
 def test_minimal_body() -> None:

@@ -3,7 +3,9 @@
 Built by `make_converter()`: RFC 3339 datetimes (always timezone-aware), open enums (an unknown
 value is kept as its string), unknown keys ignored, `None` fields left out of request bodies.
 `structure()` uses a fast converter and, only when that fails, re-runs a detailed one to
-report the JSON path of the problem as a `DecodeError`.
+report the JSON path of the problem as a `DecodeError`. `unstructure_response()` uses the
+`keep_nulls` preset, which writes the fields a model marks `always_sent` even when null, as
+the API's responses do: the simulator renders with it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import cattrs
 import cattrs.cols
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from ._models.common import ALWAYS_SENT
 from .errors import DecodeError
 
 T = TypeVar("T")
@@ -132,11 +135,14 @@ def _array_hook(tp: Any, converter: cattrs.Converter) -> Any:
     return structure
 
 
-def make_converter(*, detailed: bool = False) -> cattrs.Converter:
+def make_converter(*, detailed: bool = False, keep_nulls: bool = False) -> cattrs.Converter:
     """Build a converter for the TwelveLabs wire format.
 
     Args:
         detailed: collect every error with its JSON path (slower; used to explain a failure).
+        keep_nulls: write the fields marked `always_sent` (e.g. `custom_id`) as null when
+            unset, as the API's responses do: the preset the simulator renders with. Other
+            unset fields are left out either way.
     """
     converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
     for kind in _PRIMITIVES:
@@ -153,20 +159,23 @@ def make_converter(*, detailed: bool = False) -> cattrs.Converter:
         _is_homogeneous_tuple, lambda tp: _array_hook(tp, converter)
     )
     converter.register_unstructure_hook_factory(
-        attrs.has, lambda cls: _omit_none_unstructure_fn(cls, converter)
+        attrs.has, lambda cls: _omit_none_unstructure_fn(cls, converter, keep_nulls)
     )
     converter.register_unstructure_hook(Enum, lambda member: member.value)
     return converter
 
 
-def _omit_none_unstructure_fn(cls: Any, converter: cattrs.Converter) -> Any:
+def _omit_none_unstructure_fn(cls: Any, converter: cattrs.Converter, keep_nulls: bool) -> Any:
     # Unset optional fields (None, or an empty collection) are left out of request bodies;
     # fixed tags (`init=False`, such as a video's `type`) and scalar defaults the API requires
-    # (`MediaSource.media_type = "image"`) are always written.
+    # (`MediaSource.media_type = "image"`) are always written, and with `keep_nulls` so are
+    # the fields the model marks `always_sent`.
     keep = {
         a.name: override(omit_if_default=False)
         for a in attrs.fields(cls)
-        if not a.init or isinstance(a.default, str | int | float)
+        if not a.init
+        or isinstance(a.default, str | int | float)
+        or (keep_nulls and a.metadata.get(ALWAYS_SENT, False))
     }
     return make_dict_unstructure_fn(
         cls,
@@ -185,6 +194,7 @@ def _expect_mapping(value: Any) -> Mapping[str, Any]:
 
 _FAST = make_converter()
 _DETAILED = make_converter(detailed=True)
+_RESPONSES = make_converter(keep_nulls=True)
 
 
 def structure(data: Any, cls: type[T], *, status_code: int | None = None) -> T:
@@ -227,3 +237,12 @@ def _json_kind(data: Any) -> str:
 def unstructure(value: Any) -> Any:
     """Encode a model (or a mapping/sequence of them) as JSON-ready data, leaving out Nones."""
     return _FAST.unstructure(value)
+
+
+def unstructure_response(value: Any) -> Any:
+    """Encode a model as the API's responses write it (the simulator renders with this).
+
+    As `unstructure`, but the fields the model marks `always_sent` are written, as null when
+    unset.
+    """
+    return _RESPONSES.unstructure(value)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
@@ -67,6 +68,17 @@ def check_custom_id(value: object) -> str:
             f"custom_id {value!r} is invalid: use 1-64 characters from A-Z, a-z, 0-9, '_' and '-'"
         )
     return value
+
+
+def idempotency_header(key: str | None) -> dict[str, str]:
+    """The `Idempotency-Key` header of a create: `key` (1-255 printable characters), else random.
+
+    Sent with every try of the same request, so that a retried POST cannot create twice.
+    """
+    value = key if key is not None else uuid.uuid4().hex
+    if not value or not value.isprintable() or len(value) > 255:
+        raise InvalidInputError("idempotency_key must be 1-255 printable characters")
+    return {"Idempotency-Key": value}
 
 
 def check_http_url(value: str, what: str, *, https_only: bool = False) -> str:
@@ -142,12 +154,15 @@ def check_images(images: Sequence[object], prompt: str | None) -> tuple[ImageInp
     return items
 
 
-def check_prompt_v2(value: object) -> PromptV2:
-    """`input_text` plus at most four media sources, each with exactly one source."""
-    prompt = as_model(value, PromptV2, "prompt_v2")
+def check_prompt_v2(value: object, what: str = "prompt_v2") -> PromptV2:
+    """`input_text` plus at most four media sources, each with exactly one source.
+
+    `what` is the name the caller knows the field by (a batch item calls it `prompt`).
+    """
+    prompt = as_model(value, PromptV2, what)
     if not prompt.input_text:
-        raise InvalidInputError("prompt_v2.input_text is empty")
-    _check_media_sources(prompt.media_sources, "prompt_v2.media_sources")
+        raise InvalidInputError(f"{what}.input_text is empty")
+    _check_media_sources(prompt.media_sources, f"{what}.media_sources")
     return prompt
 
 

@@ -37,6 +37,7 @@ import attrs
 from ._clock import WallClock
 from ._convert import structure
 from ._dedupe import DeliveryDeduplicator
+from ._models.common import always_sent
 from .errors import ConfigurationError, DecodeError, WebhookVerificationError
 from .models import TaskError, TaskStatus, VideoSource
 
@@ -99,7 +100,7 @@ class WebhookTaskData:
     id: str
     status: TaskStatus | str
     created_at: datetime
-    custom_id: str | None = None
+    custom_id: str | None = always_sent()
     video_source: VideoSource | None = None
     error: TaskError | None = None
 

@@ -11,7 +11,14 @@ from enum import StrEnum
 
 import attrs
 
-from .common import AnalysisMode, AnalyzeTaskResult, PageInfo, TaskError, WebhookDelivery
+from .common import (
+    AnalysisMode,
+    AnalyzeTaskResult,
+    PageInfo,
+    TaskError,
+    WebhookDelivery,
+    always_sent,
+)
 from .inputs import AssetVideo, PromptV2, ResponseFormat
 
 
@@ -107,7 +114,7 @@ class BatchItemRef:
     """One submitted item: the task the platform created for it and your `custom_id`."""
 
     task_id: str
-    custom_id: str | None = None
+    custom_id: str | None = always_sent()
 
 
 @attrs.frozen
@@ -168,7 +175,7 @@ class BatchResult:
 
     task_id: str
     status: BatchItemStatus | str
-    custom_id: str | None = None
+    custom_id: str | None = always_sent()
     data: AnalyzeTaskResult | None = None
     error: TaskError | None = None
 

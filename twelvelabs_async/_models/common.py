@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import attrs
+
+ALWAYS_SENT = "always_sent"
+"""Field metadata: the API's responses carry this field even when it is null."""
+
+
+def always_sent() -> Any:
+    """An optional field (None by default) that responses always carry, as null when unset.
+
+    Request bodies leave it out when None, like any unset field; the response preset of the
+    converter (`_convert.unstructure_response`, used by the simulator) writes the null.
+    """
+    return attrs.field(default=None, metadata={ALWAYS_SENT: True})
 
 
 class AnalysisMode(StrEnum):

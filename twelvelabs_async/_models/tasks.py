@@ -17,6 +17,7 @@ from .common import (
     TaskError,
     TokenUsage,
     WebhookDelivery,
+    always_sent,
 )
 from .inputs import ImageInput, PromptV2, ResponseFormat
 
@@ -85,7 +86,7 @@ class AnalyzeTask:
     task_id: str
     status: TaskStatus | str
     created_at: datetime | None = None
-    custom_id: str | None = None
+    custom_id: str | None = always_sent()
     batch_id: str | None = None
     completed_at: datetime | None = None
     video_source: VideoSource | None = None

@@ -9,7 +9,8 @@ from .._convert import structure
 from .._http import HTTPTransport, decode_json
 from ..models import AnalyzeResult, ImageInput, PromptV2, ResponseFormat, VideoInput
 from ._batch_results import BatchResults
-from ._body import analysis_body
+from ._body import request_body
+from ._request import SYNC, AnalysisRequest
 from ._stream import AnalyzeStream, parse_event
 from .batches import AnalyzeBatches, BatchList
 from .tasks import AnalyzeTasks, TaskList
@@ -73,13 +74,14 @@ class Analyze:
             start_time: analyze from this second on.
             end_time: analyze up to this second.
         """
-        body = self._body(
-            video, prompt, image, prompt_v2, model_name, temperature, max_tokens,
-            response_format, start_time, end_time,
+        request = AnalysisRequest(
+            video=video, prompt=prompt, image=image, prompt_v2=prompt_v2, model_name=model_name,
+            temperature=temperature, max_tokens=max_tokens, response_format=response_format,
+            start_time=start_time, end_time=end_time,
         )  # fmt: skip
-        body["stream"] = False
         # A sync analysis is paid work with no idempotency key, so not idempotent: a reset,
         # a timeout or a 2xx with a bad body is reported, not silently run again.
+        body = {**request_body(request, SYNC), "stream": False}
         return await self._http.request("POST", "analyze", _result, json_body=body)
 
     def stream(
@@ -108,36 +110,10 @@ class Analyze:
                     print(event.text, end="")
         ```
         """
-        body = self._body(
-            video, prompt, image, prompt_v2, model_name, temperature, max_tokens,
-            response_format, start_time, end_time,
+        request = AnalysisRequest(
+            video=video, prompt=prompt, image=image, prompt_v2=prompt_v2, model_name=model_name,
+            temperature=temperature, max_tokens=max_tokens, response_format=response_format,
+            start_time=start_time, end_time=end_time,
         )  # fmt: skip
-        body["stream"] = True
+        body = {**request_body(request, SYNC), "stream": True}
         return AnalyzeStream(lambda: self._http.stream("POST", "analyze", json_body=body))
-
-    @staticmethod
-    def _body(
-        video: str | VideoInput | None,
-        prompt: str | None,
-        image: Sequence[ImageInput | Mapping[str, Any]] | None,
-        prompt_v2: PromptV2 | Mapping[str, Any] | None,
-        model_name: str | None,
-        temperature: float | None,
-        max_tokens: int | None,
-        response_format: ResponseFormat | Mapping[str, Any] | None,
-        start_time: float | None,
-        end_time: float | None,
-    ) -> dict[str, Any]:
-        return analysis_body(
-            sync=True,
-            video=video,
-            image=image,
-            prompt=prompt,
-            prompt_v2=prompt_v2,
-            model_name=model_name,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            response_format=response_format,
-            start_time=start_time,
-            end_time=end_time,
-        )

@@ -1,9 +1,11 @@
 """Builds and validates the JSON body of `POST /analyze/batches`.
 
-Each item is checked as the single task it becomes: its *effective* fields (the item's own,
-else the batch defaults, object fields replaced whole) go through `analysis_body`, the same
-rules `tasks.create` applies. The body sent is the items and defaults as given; the server does
-the merge. Pure: the simulator validates batch bodies with the same function.
+Each item is checked as the single task it becomes: its effective request (the item's own
+fields, else the batch defaults, object fields replaced whole; the batch's model and mode)
+goes through `_body.validated` on the item's route, the same rules `tasks.create` applies,
+with the item's names for its fields (a batch `prompt` is a single task's `prompt_v2`) and
+`requests[i]` in front of each message. The body sent is the items and defaults as given; the
+server does the merge. Pure: the simulator validates batch bodies with the same function.
 """
 
 from __future__ import annotations
@@ -11,34 +13,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
-
 from .._convert import unstructure
-from .._validate import as_model, check_custom_id
+from .._validate import as_model
 from ..errors import InvalidInputError
 from ..models import AnalysisMode, AssetVideo, BatchDefaults, BatchRequest
-from ._body import analysis_body
+from ._body import validated
+from ._request import (
+    BATCH_DEFAULT_KEYS,
+    BATCH_ITEM_KEYS,
+    BATCH_ITEM_NAMES,
+    PER_BATCH_KEYS,
+    AnalysisRequest,
+    batch_item,
+)
 
 MAX_REQUESTS = 1000
 """The most requests one batch takes."""
-
-_PER_BATCH = frozenset({"model_name", "analysis_mode"})
-_ITEM_FIELDS = frozenset(a.name for a in attrs.fields(BatchRequest))
-_DEFAULT_FIELDS = frozenset(a.name for a in attrs.fields(BatchDefaults))
-_INHERITED = tuple(a.name for a in attrs.fields(BatchDefaults))
-_RENAMES = (
-    ("prompt or prompt_v2", "prompt"),
-    ("prompt (or prompt_v2)", "prompt"),
-    ("prompt_v2", "prompt"),
-)
-"""Single-task wording in `analysis_body` messages, as a batch item calls it."""
 
 
 def _check_keys(value: object, allowed: frozenset[str], what: str) -> None:
     """A mapping given for a model may hold only that model's wire fields."""
     if not isinstance(value, Mapping):
         return
-    per_batch = sorted(_PER_BATCH & set(value))
+    per_batch = sorted(PER_BATCH_KEYS & set(value))
     if per_batch:
         raise InvalidInputError(
             f"{what}: {', '.join(per_batch)} apply to the whole batch and cannot be set here"
@@ -50,7 +47,7 @@ def _check_keys(value: object, allowed: frozenset[str], what: str) -> None:
 
 def _as_item(value: object, index: int) -> BatchRequest:
     what = f"requests[{index}]"
-    _check_keys(value, _ITEM_FIELDS, what)
+    _check_keys(value, BATCH_ITEM_KEYS, what)
     if isinstance(value, Mapping):
         video = value.get("video")
         if isinstance(video, Mapping) and video.get("type") != "asset_id":
@@ -66,13 +63,17 @@ def _as_item(value: object, index: int) -> BatchRequest:
     return item
 
 
-def effective_fields(item: BatchRequest, defaults: BatchDefaults | None) -> dict[str, Any]:
-    """The fields the item's task is created with: its own, else the default (whole objects)."""
+def effective_request(
+    item: BatchRequest, defaults: BatchDefaults | None, *, model_name: str, analysis_mode: str
+) -> AnalysisRequest:
+    """The single task an item becomes: its own fields, else the default (whole objects)."""
     fields: dict[str, Any] = {}
-    for name in _INHERITED:
-        own = getattr(item, name)
-        fields[name] = own if own is not None or defaults is None else getattr(defaults, name)
-    return fields
+    for field, name in BATCH_ITEM_NAMES.items():
+        value = getattr(item, name)
+        if value is None and defaults is not None and name in BATCH_DEFAULT_KEYS:
+            value = getattr(defaults, name)
+        fields[field] = value
+    return AnalysisRequest(model_name=model_name, analysis_mode=analysis_mode, **fields)
 
 
 def batch_body(
@@ -100,12 +101,13 @@ def batch_body(
         raise InvalidInputError(
             f"a batch takes 1-{MAX_REQUESTS:,} requests, got {len(items):,}; split larger jobs"
         )
-    _check_keys(defaults, _DEFAULT_FIELDS, "defaults")
+    _check_keys(defaults, BATCH_DEFAULT_KEYS, "defaults")
     base = None if defaults is None else as_model(defaults, BatchDefaults, "defaults")
     mode = str(analysis_mode)
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        _check_item(item, i, base, mode, model_name)
+        request = effective_request(item, base, model_name=model_name, analysis_mode=mode)
+        validated(request, batch_item(i))
         if item.custom_id is not None:
             first = seen.setdefault(item.custom_id, i)
             if first != i:
@@ -121,39 +123,3 @@ def batch_body(
     if base is not None:
         body["defaults"] = unstructure(base)
     return body
-
-
-def _check_item(
-    item: BatchRequest, index: int, defaults: BatchDefaults | None, mode: str, model: str
-) -> None:
-    fields = effective_fields(item, defaults)
-    try:
-        if item.custom_id is not None:
-            check_custom_id(item.custom_id)
-        max_tokens = fields["max_tokens"]
-        if max_tokens is not None and (
-            isinstance(max_tokens, bool) or not isinstance(max_tokens, int)
-        ):
-            raise InvalidInputError(f"max_tokens must be an integer, got {max_tokens!r}")
-        # A batch `prompt` is the object single tasks call `prompt_v2`.
-        analysis_body(
-            sync=False,
-            video=item.video,
-            image=None,
-            prompt=None,
-            prompt_v2=fields["prompt"],
-            model_name=model,
-            analysis_mode=mode,
-            temperature=fields["temperature"],
-            max_tokens=max_tokens,
-            response_format=fields["response_format"],
-            start_time=fields["start_time"],
-            end_time=fields["end_time"],
-            min_segment_duration=fields["min_segment_duration"],
-            max_segment_duration=fields["max_segment_duration"],
-        )
-    except InvalidInputError as exc:
-        message = str(exc)
-        for single, batch in _RENAMES:
-            message = message.replace(single, batch)
-        raise type(exc)(f"requests[{index}]: {message}") from None  # the same kind of error

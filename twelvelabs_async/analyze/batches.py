@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._convert import structure
 from .._http import HTTPTransport, decode_json, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_range, path_id
+from .._validate import check_range, idempotency_header, path_id
 from ..errors import InvalidInputError
 from ..models import (
     AnalysisMode,
@@ -118,11 +117,9 @@ class AnalyzeBatches:
             model_name=model_name,
             defaults=defaults,
         )
-        key = idempotency_key if idempotency_key is not None else uuid.uuid4().hex
-        if not key or not key.isprintable() or len(key) > 255:
-            raise InvalidInputError("idempotency_key must be 1-255 printable characters")
+        headers = idempotency_header(idempotency_key)
         return await self._http.request(
-            "POST", "analyze/batches", _created, json_body=body, headers={"Idempotency-Key": key}
+            "POST", "analyze/batches", _created, json_body=body, headers=headers
         )
 
     async def retrieve(self, batch_id: str) -> Batch:

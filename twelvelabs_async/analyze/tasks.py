@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._convert import structure
 from .._http import HTTPTransport, decode_json, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_range, path_id
+from .._validate import check_range, idempotency_header, path_id
 from ..errors import (
     InvalidInputError,
 )
@@ -27,7 +26,8 @@ from ..models import (
     VideoInput,
 )
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
-from ._body import analysis_body
+from ._body import request_body
+from ._request import TASK, AnalysisRequest
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -171,28 +171,17 @@ class AnalyzeTasks:
             custom_id: your correlation id, 1-64 of `[A-Za-z0-9_-]` (not unique).
             idempotency_key: the `Idempotency-Key` header value to send.
         """
-        body = analysis_body(
-            sync=False,
-            video=video,
-            image=image,
-            prompt=prompt,
-            prompt_v2=prompt_v2,
-            model_name=model_name,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            response_format=response_format,
-            start_time=start_time,
-            end_time=end_time,
-            analysis_mode=analysis_mode,
-            min_segment_duration=min_segment_duration,
-            max_segment_duration=max_segment_duration,
+        request = AnalysisRequest(
+            video=video, prompt=prompt, image=image, prompt_v2=prompt_v2, model_name=model_name,
+            analysis_mode=analysis_mode, response_format=response_format, temperature=temperature,
+            max_tokens=max_tokens, min_segment_duration=min_segment_duration,
+            max_segment_duration=max_segment_duration, start_time=start_time, end_time=end_time,
             custom_id=custom_id,
-        )
-        key = idempotency_key if idempotency_key is not None else uuid.uuid4().hex
-        if not key or not key.isprintable() or len(key) > 255:
-            raise InvalidInputError("idempotency_key must be 1-255 printable characters")
+        )  # fmt: skip
+        body = request_body(request, TASK)
+        headers = idempotency_header(idempotency_key)
         return await self._http.request(
-            "POST", "analyze/tasks", _ref, json_body=body, headers={"Idempotency-Key": key}
+            "POST", "analyze/tasks", _ref, json_body=body, headers=headers
         )
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:

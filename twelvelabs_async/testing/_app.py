@@ -13,8 +13,9 @@ import attrs
 from aiohttp import web
 
 from .._clock import WallClock
-from .._convert import structure, unstructure
-from ..analyze._body import analysis_body
+from .._convert import structure, unstructure_response
+from ..analyze._body import validated
+from ..analyze._request import SYNC, SYNC_KEYS, TASK, TASK_KEYS, AnalysisRequest
 from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
 from ._batches import BatchRoutes
@@ -27,19 +28,6 @@ from ._webhooks import WebhookStats
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-_CREATE_KEYS = frozenset(
-    {
-        "model_name", "custom_id", "video", "image", "prompt", "prompt_v2", "analysis_mode",
-        "temperature", "max_tokens", "response_format", "min_segment_duration",
-        "max_segment_duration", "start_time", "end_time",
-    }
-)  # fmt: skip
-_SYNC_KEYS = frozenset(
-    {
-        "model_name", "video", "image", "prompt", "prompt_v2", "temperature", "max_tokens",
-        "response_format", "start_time", "end_time", "stream",
-    }
-)  # fmt: skip
 _LIST_FILTERS = ("status", "video_url", "asset_id", "analysis_mode")
 RESET = 0
 """The status recorded in the statistics for a connection reset without any response."""
@@ -96,24 +84,24 @@ def validate_body(body: Any, *, sync: bool) -> None:
     """Validate a request body as the API does; raises `InvalidInputError` saying why."""
     if not isinstance(body, Mapping):
         raise InvalidInputError("the request body must be a JSON object")
-    allowed = _SYNC_KEYS if sync else _CREATE_KEYS
+    route, allowed = (SYNC, SYNC_KEYS) if sync else (TASK, TASK_KEYS)
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise InvalidInputError(f"unknown parameter(s): {', '.join(unknown)}")
-    args = {k: v for k, v in body.items() if k != "stream"}
-    args["video"] = _video(body.get("video"))
-    analysis_body(sync=sync, **{k: args.get(k) for k in _arg_names(sync)})
+    fields = {k: v for k, v in body.items() if k in route.names}
+    validated(AnalysisRequest(**{**fields, "video": _video(body.get("video"))}), route)
 
 
-def _arg_names(sync: bool) -> tuple[str, ...]:
-    common = (
-        "video", "image", "prompt", "prompt_v2", "model_name", "temperature", "max_tokens",
-        "response_format", "start_time", "end_time",
-    )  # fmt: skip
-    if sync:
-        return common
-    extra = ("analysis_mode", "min_segment_duration", "max_segment_duration", "custom_id")
-    return (*common, *extra)
+async def _valid_body(
+    request: web.Request, *, sync: bool, shape: Callable[[int, str, str], web.Response]
+) -> Any:
+    """The request's JSON body if the API would take it, else the error `shape` answers with."""
+    try:
+        body = await request.json()
+        validate_body(body, sync=sync)
+    except (ValueError, InvalidInputError) as exc:
+        return refused_body(exc, shape)
+    return body
 
 
 class SimulatorApp:
@@ -203,11 +191,9 @@ class SimulatorApp:
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         """`POST /analyze/tasks`: validate, honour `Idempotency-Key`, answer 202."""
-        try:
-            body = await request.json()
-            validate_body(body, sync=False)
-        except (ValueError, InvalidInputError) as exc:
-            return refused_body(exc, nested_error)
+        body = await _valid_body(request, sync=False, shape=nested_error)
+        if isinstance(body, web.Response):
+            return body
         key = request.headers.get("Idempotency-Key")
         task = self.store.get(self._idempotency.get(key, "")) if key else None
         if task is None:
@@ -215,7 +201,7 @@ class SimulatorApp:
             if key:
                 self._idempotency[key] = task.task_id
         ref = TaskRef(task_id=task.task_id, status=task.status_at(self.clock.time()))
-        return json_reply(202, unstructure(ref))
+        return json_reply(202, unstructure_response(ref))
 
     async def list(self, request: web.Request) -> web.StreamResponse:
         """`GET /analyze/tasks`: newest first, paginated, filtered, items cut down."""
@@ -227,7 +213,7 @@ class SimulatorApp:
         now = self.clock.time()
         items, info = self.store.page(now, page, limit, filters)
         data = [self.store.render(t, now, list_item=True) for t in items]
-        return json_reply(200, {"data": data, "page_info": unstructure(info)})
+        return json_reply(200, {"data": data, "page_info": unstructure_response(info)})
 
     async def retrieve(self, request: web.Request) -> web.StreamResponse:
         """`GET /analyze/tasks/{task_id}`: the task now, rendered once per status it is seen in."""
@@ -260,15 +246,15 @@ class SimulatorApp:
             )
         if not self.store.cancel(task, self.clock.time()):
             return nested_error(409, "task_not_cancelable", "The task has already finished.")
-        return json_reply(200, unstructure(TaskRef(task_id=task.task_id, status="canceled")))
+        return json_reply(
+            200, unstructure_response(TaskRef(task_id=task.task_id, status="canceled"))
+        )
 
     async def analyze(self, request: web.Request) -> web.StreamResponse:
         """`POST /analyze`: JSON when `stream` is false, NDJSON events otherwise (the default)."""
-        try:
-            body = await request.json()
-            validate_body(body, sync=True)
-        except (ValueError, InvalidInputError) as exc:
-            return refused_body(exc, flat_error)
+        body = await _valid_body(request, sync=True, shape=flat_error)
+        if isinstance(body, web.Response):
+            return body
         rng = random.Random(self._fault_rng.random())
         fmt = body.get("response_format") or {}
         if fmt.get("type") == "json_schema":

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
-from .._convert import structure, unstructure
-from ..analyze._batch_body import batch_body, effective_fields
+from .._convert import structure, unstructure, unstructure_response
+from ..analyze._batch_body import batch_body, effective_request
 from ..errors import DecodeError, InvalidInputError
 from ..models import (
     Batch,
@@ -103,6 +103,17 @@ class SimBatch:
         started = any(self.item_status(t, now) != "queued" for t in self.items)
         return ("processing" if started else "pending"), None
 
+    def receipt(self, now: float) -> BatchCreated:
+        """What creating the batch answered: its id, expiry and one task per request."""
+        return BatchCreated(
+            batch_id=self.batch_id,
+            status=self.status_at(now)[0],
+            total_items=len(self.items),
+            created_at=_when(self.created),
+            expires_at=_when(self.expires),
+            items=tuple(BatchItemRef(t.task_id, t.body.get("custom_id")) for t in self.items),
+        )
+
     def model(self, now: float) -> Batch:
         """The batch as `GET /analyze/batches/{id}` shows it at `now`."""
         status, ended = self.status_at(now)
@@ -169,16 +180,8 @@ class BatchRoutes:
         items = []
         for wire in body["requests"]:
             item = structure(wire, BatchRequest)
-            fields = {k: v for k, v in effective_fields(item, defaults).items() if v is not None}
-            if "prompt" in fields:  # a batch prompt is what a single task calls `prompt_v2`
-                fields["prompt_v2"] = fields.pop("prompt")
-            task_body = {
-                "model_name": model,
-                "analysis_mode": mode,
-                "video": unstructure(item.video),
-                **({"custom_id": item.custom_id} if item.custom_id is not None else {}),
-                **unstructure(fields),
-            }
+            effective = effective_request(item, defaults, model_name=model, analysis_mode=mode)
+            task_body = unstructure(effective)
             items.append(
                 self.store.create(task_body, now, batch_id=batch_id, expires_at=now + EXPIRY)
             )
@@ -206,17 +209,7 @@ class BatchRoutes:
             batch = self.new_batch(body, now)
             if key:
                 self._idempotency[key] = batch.batch_id
-        created = BatchCreated(
-            batch_id=batch.batch_id,
-            status=batch.status_at(now)[0],
-            total_items=len(batch.items),
-            created_at=_when(batch.created),
-            expires_at=_when(batch.expires),
-            items=tuple(BatchItemRef(t.task_id, t.body.get("custom_id")) for t in batch.items),
-        )
-        data = unstructure(created)
-        data["items"] = [{"task_id": t.task_id, "custom_id": t.custom_id} for t in created.items]
-        return json_reply(201, data)
+        return json_reply(201, unstructure_response(batch.receipt(now)))
 
     # --- read -------------------------------------------------------------------------------
 
@@ -239,14 +232,14 @@ class BatchRoutes:
             if not statuses or str(model.status) in statuses:
                 models.append(model)
         total = len(models)
-        data = [unstructure(m) for m in models[(page - 1) * limit : page * limit]]
+        data = [unstructure_response(m) for m in models[(page - 1) * limit : page * limit]]
         info = PageInfo(
             limit_per_page=limit,
             page=page,
             total_page=max(1, -(-total // limit)),
             total_results=total,
         )
-        return json_reply(200, {"data": data, "page_info": unstructure(info)})
+        return json_reply(200, {"data": data, "page_info": unstructure_response(info)})
 
     def _found(self, request: web.Request) -> SimBatch | web.Response:
         batch_id = request.match_info["batch_id"]
@@ -264,7 +257,7 @@ class BatchRoutes:
         batch = self._found(request)
         if isinstance(batch, web.Response):
             return batch
-        return json_reply(200, unstructure(batch.model(self.clock.time())))
+        return json_reply(200, unstructure_response(batch.model(self.clock.time())))
 
     def result_line(self, batch: SimBatch, task: SimTask, now: float) -> bytes:
         """One item's results line (cached per item status, like a task's full render)."""
@@ -279,9 +272,8 @@ class BatchRoutes:
                 data=full.result if status == "ready" else None,
                 error=full.error if status == "failed" else None,
             )
-            data = unstructure(item)
-            data["custom_id"] = full.custom_id
-            cached = batch.lines[task.task_id] = (status, json.dumps(data).encode() + b"\n")
+            line = json.dumps(unstructure_response(item)).encode() + b"\n"
+            cached = batch.lines[task.task_id] = (status, line)
         return cached[1]
 
     async def results(self, request: web.Request) -> web.StreamResponse:
@@ -318,7 +310,7 @@ class BatchRoutes:
             for task in batch.items:
                 if batch.item_status(task, now) == "queued":
                     self.store.cancel(task, now, code="batch_canceled")
-        return json_reply(202, unstructure(batch.model(now)))
+        return json_reply(202, unstructure_response(batch.model(now)))
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
         """`DELETE /analyze/batches/{batch_id}`: the batch and its tasks; 409 while active."""

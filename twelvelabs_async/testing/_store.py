@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from .._convert import structure, unstructure
+from .._convert import structure, unstructure_response
 from ..models import (
     AnalyzeTask,
     AnalyzeTaskResult,
@@ -269,8 +269,7 @@ class TaskStore:
 
     def render(self, task: SimTask, now: float, *, list_item: bool = False) -> dict[str, Any]:
         """The task's JSON object (the `custom_id` key is always present, possibly null)."""
-        data: dict[str, Any] = unstructure(self.model(task, now, list_item=list_item))
-        data.setdefault("custom_id", None)
+        data: dict[str, Any] = unstructure_response(self.model(task, now, list_item=list_item))
         return data
 
     def render_json(self, task: SimTask, now: float) -> bytes:

@@ -22,7 +22,7 @@ import aiohttp
 import attrs
 
 from .._clock import WallClock
-from .._convert import unstructure
+from .._convert import unstructure_response
 from ..models import TaskError, WebhookDelivery
 from ..webhooks import SIGNATURE_HEADER, WebhookEvent, WebhookTaskData, sign
 from ._config import Webhooks
@@ -202,9 +202,7 @@ class WebhookDispatcher:
                 error=TaskError(message=_FAILURE) if status == "failed" else None,
             ),
         )
-        data = unstructure(event)
-        data["data"].setdefault("custom_id", None)  # the key is always present
-        return json.dumps(data).encode()
+        return json.dumps(unstructure_response(event)).encode()
 
     # --- sending ------------------------------------------------------------------------------
 
