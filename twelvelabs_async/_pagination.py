@@ -9,10 +9,12 @@ from .models import PageInfo
 
 T = TypeVar("T", covariant=True)
 ItemT = TypeVar("ItemT")
-PageT = TypeVar("PageT", bound="_Page[object]")
+PageT = TypeVar("PageT", bound="Page[object]")
 
 
-class _Page(Protocol[T]):
+class Page(Protocol[T]):
+    """One page of a list: its items and where it sits."""
+
     @property
     def data(self) -> Sequence[T]: ...
 

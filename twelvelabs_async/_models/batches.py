@@ -59,16 +59,11 @@ def _prompt(value: PromptV2 | str | None) -> PromptV2 | None:
 # --- inputs -------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class BatchRequest:
-    """One analysis in a batch: an uploaded video and what to do with it.
-
-    Every field but `video` is optional and, when set, replaces the same field of the batch's
-    `BatchDefaults` whole (a `prompt` or `response_format` is never merged field by field).
+@attrs.frozen(kw_only=True)
+class BatchDefaults:
+    """Values every item of a batch uses unless it sets its own (see `BatchRequest`).
 
     Attributes:
-        video: the video, uploaded as an asset (batches accept only `AssetVideo`).
-        custom_id: your id for this item, 1-64 of `[A-Za-z0-9_-]`, unique within the batch.
         prompt: the instructions (general mode); a string is shorthand for
             `PromptV2(input_text=...)`, which may also reference up to four images.
         response_format: `ResponseFormat.schema(...)` or `ResponseFormat.segments(...)`.
@@ -80,8 +75,6 @@ class BatchRequest:
         end_time: analyze up to this second (the window is 1 s to 2 h).
     """
 
-    video: AssetVideo
-    custom_id: str | None = None
     prompt: PromptV2 | None = attrs.field(default=None, converter=_prompt)
     response_format: ResponseFormat | None = None
     temperature: float | None = None
@@ -93,17 +86,21 @@ class BatchRequest:
 
 
 @attrs.frozen
-class BatchDefaults:
-    """Values every item of a batch uses unless it sets its own (see `BatchRequest`)."""
+class BatchRequest(BatchDefaults):
+    """One analysis in a batch: an uploaded video and what to do with it.
 
-    prompt: PromptV2 | None = attrs.field(default=None, converter=_prompt)
-    response_format: ResponseFormat | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    min_segment_duration: float | None = None
-    max_segment_duration: float | None = None
-    start_time: float | None = None
-    end_time: float | None = None
+    `BatchRequest(AssetVideo(asset_id), custom_id=..., prompt=...)`. Besides `video` and
+    `custom_id`, it has the fields of `BatchDefaults` (keyword-only); each one set replaces
+    the same field of the batch's defaults whole (a `prompt` or `response_format` is never
+    merged field by field).
+
+    Attributes:
+        video: the video, uploaded as an asset (batches accept only `AssetVideo`).
+        custom_id: your id for this item, 1-64 of `[A-Za-z0-9_-]`, unique within the batch.
+    """
+
+    video: AssetVideo
+    custom_id: str | None = None
 
 
 # --- outputs ------------------------------------------------------------------------------

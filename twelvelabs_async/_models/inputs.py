@@ -48,13 +48,12 @@ class ImageInput:
 
 
 @attrs.frozen
-class MediaSource:
-    """A reference image used by `prompt_v2` or a segment definition: a name and one source."""
+class MediaSource(ImageInput):
+    """A reference image used by `prompt_v2` or a segment definition: a name and one source.
 
-    name: str
-    url: str | None = None
-    asset_id: str | None = None
-    base64_string: str | None = attrs.field(default=None, repr=False)
+    The same fields as `ImageInput`; `media_type` is always sent, `image` unless set.
+    """
+
     media_type: str = "image"
 
 

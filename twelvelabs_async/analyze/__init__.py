@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._convert import structure
-from .._http import HTTPTransport, decode_json
+from .._http import HTTPTransport
 from ..models import AnalyzeResult, ImageInput, PromptV2, ResponseFormat, VideoInput
 from ._batch_results import BatchResults
 from ._body import request_body
 from ._request import SYNC, AnalysisRequest
 from ._stream import AnalyzeStream, parse_event
+from ._wire import json_as
 from .batches import AnalyzeBatches, BatchList
 from .tasks import AnalyzeTasks, TaskList
 
@@ -27,8 +27,7 @@ __all__ = [
 ]
 
 
-def _result(body: bytes, status: int) -> AnalyzeResult:
-    return structure(decode_json(body, status), AnalyzeResult, status_code=status)
+_result = json_as(AnalyzeResult)
 
 
 class Analyze:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._convert import structure
-from .._http import HTTPTransport, decode_json, no_body
+from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_range, idempotency_header, path_id
+from .._validate import check_range, path_id
 from ..errors import InvalidInputError
 from ..models import (
     AnalysisMode,
@@ -22,21 +21,15 @@ from ..models import (
 from ..tracking import BatchTracker
 from ._batch_body import batch_body
 from ._batch_results import JSONL_ACCEPT, BatchResults
+from ._wire import json_as, paginate, post_once
 
 BatchList = AsyncPaginator[Batch, BatchPage]
 """What `batches.list()` returns: iterate batches with `async for`, or pages with `.pages()`."""
 
 
-def _batch(body: bytes, status: int) -> Batch:
-    return structure(decode_json(body, status), Batch, status_code=status)
-
-
-def _created(body: bytes, status: int) -> BatchCreated:
-    return structure(decode_json(body, status), BatchCreated, status_code=status)
-
-
-def _page(body: bytes, status: int) -> BatchPage:
-    return structure(decode_json(body, status), BatchPage, status_code=status)
+_batch = json_as(Batch)
+_created = json_as(BatchCreated)
+_page = json_as(BatchPage)
 
 
 async def _retrieve(http: HTTPTransport, batch_id: str, *, retries: int | None = None) -> Batch:
@@ -117,10 +110,7 @@ class AnalyzeBatches:
             model_name=model_name,
             defaults=defaults,
         )
-        headers = idempotency_header(idempotency_key)
-        return await self._http.request(
-            "POST", "analyze/batches", _created, json_body=body, headers=headers
-        )
+        return await post_once(self._http, "analyze/batches", _created, body, idempotency_key)
 
     async def retrieve(self, batch_id: str) -> Batch:
         """Get a batch's status and item counts (`NotFoundError` if unknown)."""
@@ -143,16 +133,10 @@ class AnalyzeBatches:
             analysis_mode: only batches of this mode, or of any of several.
             page_limit: batches per page, 1-50.
         """
-        if isinstance(page_limit, bool) or not isinstance(page_limit, int):
-            raise InvalidInputError("page_limit must be an integer between 1 and 50")
-        check_range(page_limit, "page_limit", 1, 50)
         filters = _filter("status", status) + _filter("analysis_mode", analysis_mode)
-
-        async def fetch(number: int) -> BatchPage:
-            params = [("page", str(number)), ("page_limit", str(page_limit)), *filters]
-            return await self._http.request("GET", "analyze/batches", _page, params=params)
-
-        return AsyncPaginator(fetch, limit=page_limit)
+        return paginate(
+            self._http, "analyze/batches", _page, page_limit=page_limit, filters=filters
+        )
 
     def results(self, batch_id: str) -> BatchResults:
         """The batch's results, one `BatchResult` per item, streamed (JSON Lines).

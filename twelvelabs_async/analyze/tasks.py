@@ -6,13 +6,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .._convert import structure
-from .._http import HTTPTransport, decode_json, no_body
+from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_range, idempotency_header, path_id
-from ..errors import (
-    InvalidInputError,
-)
+from .._validate import check_range, path_id
 from ..models import (
     TERMINAL_STATUSES,
     AnalysisMode,
@@ -28,6 +24,7 @@ from ..models import (
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
 from ._body import request_body
 from ._request import TASK, AnalysisRequest
+from ._wire import MAX_PAGE_LIMIT, json_as, page_params, paginate, post_once
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -35,19 +32,12 @@ TaskList = AsyncPaginator[AnalyzeTask, TaskPage]
 """What `tasks.list()` returns: iterate tasks with `async for`, or pages with `.pages()`."""
 
 
-def _task(body: bytes, status: int) -> AnalyzeTask:
-    return structure(decode_json(body, status), AnalyzeTask, status_code=status)
+_task = json_as(AnalyzeTask)
+_ref = json_as(TaskRef)
+_page = json_as(TaskPage)
 
 
-def _ref(body: bytes, status: int) -> TaskRef:
-    return structure(decode_json(body, status), TaskRef, status_code=status)
-
-
-def _page(body: bytes, status: int) -> TaskPage:
-    return structure(decode_json(body, status), TaskPage, status_code=status)
-
-
-PAGE_LIMIT = 50
+PAGE_LIMIT = MAX_PAGE_LIMIT
 """Tasks per list page read by a tracker's sweeps (the API's maximum)."""
 
 
@@ -117,7 +107,7 @@ class TaskSource:
 
     async def page(self, number: int, status: str) -> TaskPage:
         """One page of `GET /analyze/tasks?status=...`, one attempt."""
-        params = [("page", str(number)), ("page_limit", str(PAGE_LIMIT)), ("status", status)]
+        params = page_params(number, PAGE_LIMIT, [("status", status)])
         return await self._http.request("GET", "analyze/tasks", _page, params=params, retries=0)
 
 
@@ -179,10 +169,7 @@ class AnalyzeTasks:
             custom_id=custom_id,
         )  # fmt: skip
         body = request_body(request, TASK)
-        headers = idempotency_header(idempotency_key)
-        return await self._http.request(
-            "POST", "analyze/tasks", _ref, json_body=body, headers=headers
-        )
+        return await post_once(self._http, "analyze/tasks", _ref, body, idempotency_key)
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:
         """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown)."""
@@ -212,9 +199,6 @@ class AnalyzeTasks:
             analysis_mode: only `general` or only `time_based_metadata` tasks.
             page_limit: tasks per page, 1-50.
         """
-        if isinstance(page_limit, bool) or not isinstance(page_limit, int):
-            raise InvalidInputError("page_limit must be an integer between 1 and 50")
-        check_range(page_limit, "page_limit", 1, 50)
         filters: list[tuple[str, str]] = [
             (key, str(value))
             for key, value in (
@@ -225,12 +209,7 @@ class AnalyzeTasks:
             )
             if value is not None
         ]
-
-        async def fetch(number: int) -> TaskPage:
-            params = [("page", str(number)), ("page_limit", str(page_limit)), *filters]
-            return await self._http.request("GET", "analyze/tasks", _page, params=params)
-
-        return AsyncPaginator(fetch, limit=page_limit)
+        return paginate(self._http, "analyze/tasks", _page, page_limit=page_limit, filters=filters)
 
     async def cancel(self, task_id: str) -> TaskRef:
         """Cancel a `queued`, `pending` or `processing` task; canceling twice is harmless.

@@ -27,6 +27,7 @@ from typing import Any, Generic, Self, TypeVar
 
 import anyio
 import anyio.abc
+import attrs
 
 from .._clock import Clock
 from ..errors import TrackingTimeout
@@ -34,57 +35,50 @@ from ..errors import TrackingTimeout
 T = TypeVar("T")
 
 
+@attrs.define(eq=False)
 class Engine(Generic[T]):
     """The shared life of a tracker (see the module docstring).
 
-    Args:
+    Attributes:
         clock: where time is read and the deadline waited for.
         timeout: seconds from entry to the deadline, or None.
         buffer: finished objects held for the consumer before the driver should pause.
         timeout_error: builds the `TrackingTimeout` raised past the deadline.
         exhausted: whether nothing more can come (iteration ends once the outbox is empty);
-            by default, once the driver has returned.
+            None for "once the driver has returned".
         on_yield: called with each object as it is handed to the consumer.
+        outbox: finished objects not yet taken by the consumer, in order.
+        fatal: the error that stopped everything, if any.
+        timed_out: the deadline passed with work left.
+        finished: the driver returned: everything it had to deliver is in the outbox.
+        closed: the block was left.
     """
 
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        timeout: float | None,
-        buffer: int,
-        timeout_error: Callable[[], TrackingTimeout],
-        exhausted: Callable[[], bool] | None = None,
-        on_yield: Callable[[T], None] | None = None,
-    ) -> None:
-        self.clock = clock
-        self._timeout = timeout
-        self._buffer = buffer
-        self._timeout_error = timeout_error
-        self.finished = False
-        """The driver returned: everything it had to deliver is in the outbox."""
-        self._exhausted = exhausted if exhausted is not None else (lambda: self.finished)
-        self._on_yield = on_yield
-        self.outbox: deque[T] = deque()
-        """Finished objects not yet taken by the consumer, in order."""
-        self.fatal: BaseException | None = None
-        """The error that stopped everything, if any."""
-        self._fatal_raised = False
-        self.timed_out = False
-        self.closed = False
-        self._group: anyio.abc.TaskGroup | None = None
-        self._work: anyio.abc.TaskGroup | None = None
-        self._work_scope: anyio.CancelScope | None = None
-        self._deadline_scope: anyio.CancelScope | None = None
-        self._consumer_wake = anyio.Event()
-        self._room_wake = anyio.Event()
+    clock: Clock
+    timeout: float | None = attrs.field(kw_only=True)
+    buffer: int = attrs.field(kw_only=True)
+    timeout_error: Callable[[], TrackingTimeout] = attrs.field(kw_only=True)
+    exhausted: Callable[[], bool] | None = attrs.field(default=None, kw_only=True)
+    on_yield: Callable[[T], None] | None = attrs.field(default=None, kw_only=True)
+    outbox: deque[T] = attrs.field(factory=deque, init=False)
+    fatal: BaseException | None = attrs.field(default=None, init=False)
+    timed_out: bool = attrs.field(default=False, init=False)
+    finished: bool = attrs.field(default=False, init=False)
+    closed: bool = attrs.field(default=False, init=False)
+    _fatal_raised: bool = attrs.field(default=False, init=False)
+    _group: anyio.abc.TaskGroup | None = attrs.field(default=None, init=False)
+    _work: anyio.abc.TaskGroup | None = attrs.field(default=None, init=False)
+    _work_scope: anyio.CancelScope | None = attrs.field(default=None, init=False)
+    _deadline_scope: anyio.CancelScope | None = attrs.field(default=None, init=False)
+    _consumer_wake: anyio.Event = attrs.field(factory=anyio.Event, init=False)
+    _room_wake: anyio.Event = attrs.field(factory=anyio.Event, init=False)
 
     # --- the producer's side -----------------------------------------------------------
 
     @property
     def room(self) -> bool:
         """The outbox holds fewer than `buffer` objects."""
-        return len(self.outbox) < self._buffer
+        return len(self.outbox) < self.buffer
 
     def stopped(self) -> bool:
         """An error or the deadline stopped the work: start nothing more."""
@@ -139,8 +133,8 @@ class Engine(Generic[T]):
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
         self._group.start_soon(self._run, driver)
-        if self._timeout is not None:
-            self._group.start_soon(self._deadline, self.clock.monotonic() + self._timeout)
+        if self.timeout is not None:
+            self._group.start_soon(self._deadline, self.clock.monotonic() + self.timeout)
 
     async def exit(self) -> None:
         """Cancel and await everything the tracker started."""
@@ -196,16 +190,16 @@ class Engine(Generic[T]):
             if self.outbox:
                 item = self.outbox.popleft()
                 self._room_wake.set()
-                if self._on_yield is not None:
-                    self._on_yield(item)
+                if self.on_yield is not None:
+                    self.on_yield(item)
                 return item
             if self.fatal is not None:
                 self._fatal_raised = True
                 raise self.fatal
-            if self._exhausted():
+            if self.finished if self.exhausted is None else self.exhausted():
                 raise StopAsyncIteration
             if self.timed_out:
-                raise self._timeout_error()
+                raise self.timeout_error()
             self._consumer_wake = anyio.Event()
             await self._consumer_wake.wait()
 

@@ -52,38 +52,32 @@ class Finding(Generic[T]):
     created: float | None
 
 
+@attrs.define(eq=False)
 class Sweeps:
     """When the tracker sweeps, and what a finished sweep changes in the `Schedule`.
 
-    Args:
+    Attributes:
         schedule: the state sweeps read and change.
         active: the statuses of running objects (the lists of an active sweep).
         final: the terminal statuses (the lists of a final sweep; the first is the most
             common, and stands for every object already yielded in cost estimates).
         page_limit: items per list page.
         yield_list_items: a final sweep finishes objects from their list items.
+        running: a sweep is under way.
+        next: when the next sweep is due (on the clock's `monotonic()`).
     """
 
-    def __init__(
-        self,
-        schedule: Schedule,
-        *,
-        active: tuple[str, ...],
-        final: tuple[str, ...],
-        page_limit: int,
-        yield_list_items: bool,
-    ) -> None:
-        self.schedule = schedule
-        self.active = active
-        self.final = final
-        self.page_limit = page_limit
-        self.yield_list_items = yield_list_items
-        self.running = False
-        self.next = float("-inf")
-        self._decided_at = float("-inf")
-        self._list_sizes: Counter[str] = Counter()
-        self._untracked: Counter[str] = Counter()
-        """Objects on each active list that are not tracked here, as of its last full read."""
+    schedule: Schedule
+    active: tuple[str, ...] = attrs.field(kw_only=True)
+    final: tuple[str, ...] = attrs.field(kw_only=True)
+    page_limit: int = attrs.field(kw_only=True)
+    yield_list_items: bool = attrs.field(kw_only=True)
+    running: bool = attrs.field(default=False, init=False)
+    next: float = attrs.field(default=float("-inf"), init=False)
+    _decided_at: float = attrs.field(default=float("-inf"), init=False)
+    _list_sizes: Counter[str] = attrs.field(factory=Counter, init=False)
+    _untracked: Counter[str] = attrs.field(factory=Counter, init=False)
+    """Objects on each active list that are not tracked here, as of its last full read."""
 
     @property
     def policy(self) -> PollPolicy:
