@@ -19,8 +19,8 @@ from twelvelabs_async import (
     RateLimitError,
     ServerError,
 )
-from twelvelabs_async.tracking import PollPolicy, StatusChange
-from twelvelabs_async.tracking._schedule import Schedule, Strategy, classify, names_object
+from twelvelabs_async.tracking import PollPolicy, StatusChange, Strategy
+from twelvelabs_async.tracking._schedule import Schedule, classify, names_object
 from twelvelabs_async.tracking._sweeps import Finding, Sweeps
 
 TERMINAL = frozenset({"done", "broken"})

@@ -8,11 +8,11 @@ pure `Schedule`, and learn about a kind of object only through its `Source`
 """
 
 from ._batches import BatchTracker, BatchTrackerStats
+from ._options import OnError, OnExit, Strategy
 from ._policy import PollPolicy
-from ._schedule import OnError, Strategy
 from ._source import BatchSource, Runtime, Source, StatusLists
 from ._state import StatusChange, TrackerStats
-from ._tracker import ObjectTracker, OnExit, Tracker
+from ._tracker import ObjectTracker, Tracker
 
 __all__ = [
     "BatchSource",

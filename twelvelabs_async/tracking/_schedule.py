@@ -23,11 +23,10 @@ import attrs
 from .._backoff import exponential
 from .._retry import is_transient, server_requested_delay
 from ..errors import APIError, AuthenticationError, PermissionDeniedError, TwelveLabsError
+from ._options import OnError, Strategy
 from ._policy import DurationModel, PollPolicy, failure_delay, poll_interval
 from ._state import DueQueue, Entry, StatusChange, TrackerStats
 
-Strategy = Literal["auto", "per_task", "sweep"]
-OnError = Literal["raise", "collect"]
 Verdict = Literal["transient", "drop", "fatal"]
 """What an error means: try again later, drop the one id (collected), or stop everything."""
 

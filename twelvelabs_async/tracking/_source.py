@@ -58,6 +58,28 @@ class Runtime(Protocol):
         ...
 
 
+class _EventData(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+class Event(Protocol):
+    """What `notify` reads of a verified webhook event (`WebhookEvent` is one)."""
+
+    @property
+    def id(self) -> str:
+        """The event's id (repeats are ignored)."""
+        ...
+
+    @property
+    def data(self) -> _EventData:
+        """The object the event is about: its `id` and `status`."""
+        ...
+
+
 class Page(Protocol[T_co]):
     """One page of a list: its items and where it sits (`TaskPage` is one)."""
 

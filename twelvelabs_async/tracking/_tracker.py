@@ -13,7 +13,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Literal, Protocol, TypeVar
+from typing import TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -23,9 +23,10 @@ from ..errors import InvalidInputError, TrackingTimeout, TwelveLabsError
 from ..models import AnalyzeTask
 from ._budget import Budget
 from ._engine import Engine, Tracking
+from ._options import OnError, OnExit, Strategy, check_options
 from ._policy import PollPolicy
-from ._schedule import OnError, Schedule, Strategy, classify, names_object
-from ._source import Runtime, Source
+from ._schedule import Schedule, classify, names_object
+from ._source import Event, Runtime, Source
 from ._state import Entry, StatusChange, TrackerStats
 from ._sweep import Sweeper
 from ._sweeps import Finding, SweepPlan, Sweeps
@@ -33,53 +34,6 @@ from ._sweeps import Finding, SweepPlan, Sweeps
 logger = logging.getLogger("twelvelabs_async")
 
 T = TypeVar("T")
-OnExit = Literal["leave", "cancel_remote"]
-
-
-class _EventData(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-
-class Event(Protocol):
-    """What `notify` reads of a verified webhook event (`WebhookEvent` is one)."""
-
-    @property
-    def id(self) -> str:
-        """The event's id (repeats are ignored)."""
-        ...
-
-    @property
-    def data(self) -> _EventData:
-        """The object the event is about: its `id` and `status`."""
-        ...
-
-
-def _check_options(
-    on_error: str,
-    strategy: str,
-    on_exit: str,
-    timeout: float | None,
-    cancel_timeout: float,
-    buffer: int,
-) -> None:
-    for name, value, allowed in (
-        ("on_error", on_error, ("raise", "collect")),
-        ("strategy", strategy, ("auto", "per_task", "sweep")),
-        ("on_exit", on_exit, ("leave", "cancel_remote")),
-    ):
-        if value not in allowed:
-            choices = " or ".join(repr(a) for a in allowed)
-            raise InvalidInputError(f"{name} must be {choices}, got {value!r}")
-    if timeout is not None and not timeout >= 0:
-        raise InvalidInputError(f"timeout must be >= 0 seconds, got {timeout!r}")
-    if not cancel_timeout >= 0:
-        raise InvalidInputError(f"cancel_timeout must be >= 0 seconds, got {cancel_timeout!r}")
-    if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
-        raise InvalidInputError(f"buffer must be an integer >= 1, got {buffer!r}")
 
 
 class ObjectTracker(Tracking[T]):
@@ -107,7 +61,7 @@ class ObjectTracker(Tracking[T]):
         buffer: int,
         expect_webhooks: bool = False,
     ) -> None:
-        _check_options(on_error, strategy, on_exit, timeout, cancel_timeout, buffer)
+        check_options(on_error, strategy, on_exit, timeout, cancel_timeout, buffer)
         lists = source.lists
         if lists is None and strategy == "sweep":
             raise InvalidInputError(f"{source.noun}s cannot be swept: use strategy='per_task'")
