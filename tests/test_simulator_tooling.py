@@ -205,16 +205,24 @@ async def test_simulate_command_prints_settings_serves_and_exits_0_on_sigint(
             await proc.communicate()
 
 
-async def test_simulate_command_rejects_a_bad_probability() -> None:
-    """An out-of-range fault probability is a usage error (exit code 2)."""
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fault-5xx", "1.5"], b"not a probability"),
+        (["--duration", "5", "1"], b"--duration MIN MAX: MAX (1) is below MIN (5)"),
+        (["--webhook-delay", "2", "0"], b"--webhook-delay MIN MAX: MAX (0) is below MIN (2)"),
+    ],
+)
+async def test_simulate_command_rejects_bad_settings(args: list[str], message: bytes) -> None:
+    """An out-of-range probability or an upside-down range is a usage error (exit code 2)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "twelvelabs_async", "simulate", "--fault-5xx", "1.5",
+        sys.executable, "-m", "twelvelabs_async", "simulate", *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
     assert proc.returncode == 2
-    assert b"not a probability" in err
+    assert message in err
 
 
 async def test_simulate_command_writes_the_timeline_and_its_request_stats(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from twelvelabs_async import (
     RateLimitError,
     ServerError,
 )
-from twelvelabs_async.tracking import PollPolicy, StatusChange, Strategy
+from twelvelabs_async.tracking import BatchPolicy, PollPolicy, StatusChange, Strategy
 from twelvelabs_async.tracking._schedule import Schedule, classify, names_object
 from twelvelabs_async.tracking._sweeps import Finding, Sweeps
 
@@ -484,3 +484,57 @@ def test_sweeps_keep_a_beat_but_rest_as_long_as_they_ran() -> None:
     assert plan.due() is False
     now.advance(10.0)
     assert plan.due() is True
+
+
+# --- the batch tracker's policy ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("interval", "found_new", "after"),
+    [(5.0, True, 5.0), (20.0, True, 5.0), (5.0, False, 7.5), (50.0, False, 60.0)],
+)
+def test_a_batch_is_looked_at_sooner_after_news_and_later_without(
+    interval: float, found_new: bool, after: float
+) -> None:
+    """Items found: back to poll_interval; nothing new: half as long again, up to the max."""
+    assert BatchPolicy().next_interval(interval, found_new=found_new) == after
+
+
+@pytest.mark.parametrize(
+    ("failures", "error", "low", "high"),
+    [
+        (1, api(ServerError, 503), 2.5, 5.0),  # equal jitter on poll_interval
+        (3, api(ServerError, 503), 10.0, 20.0),
+        (5, APIConnectionError("reset"), 30.0, 60.0),  # capped at max_poll_interval
+        (6, api(ServerError, 503), None, None),  # max_retries (5) used up
+        (1, api(NotFoundError, 404), None, None),  # not transient
+    ],
+)
+def test_batch_retries_back_off_until_the_budget_is_spent(
+    failures: int, error: Exception, low: float | None, high: float | None
+) -> None:
+    """A transient failure waits an equal-jittered backoff; past max_retries, none."""
+    delay = BatchPolicy().retry_delay(failures, error, now=0.0, rng=random.Random(3))
+    if low is None:
+        assert delay is None
+    else:
+        assert delay is not None
+        assert low <= delay <= high
+
+
+def test_a_batch_retry_honours_the_servers_delay() -> None:
+    """A 429 with Retry-After: 12 waits 12 s plus at most 1 s of jitter."""
+    error = RateLimitError("429", status_code=429, headers={"Retry-After": "12"})
+    delay = BatchPolicy().retry_delay(1, error, now=0.0, rng=random.Random(3))
+    assert delay is not None
+    assert 12.0 <= delay <= 13.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"poll_interval": 0}, {"poll_interval": 10, "max_poll_interval": 5}, {"max_retries": -1}],
+)
+def test_a_batch_policy_out_of_range_is_an_invalid_input_error(kwargs: dict[str, float]) -> None:
+    """BatchPolicy refuses bounds that cannot work, naming the option."""
+    with pytest.raises(InvalidInputError, match=next(iter(kwargs))):
+        BatchPolicy(**kwargs)  # type: ignore[arg-type]

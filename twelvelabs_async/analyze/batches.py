@@ -7,7 +7,7 @@ from typing import Any
 
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_range, path_id
+from .._validate import path_id
 from ..errors import InvalidInputError
 from ..models import (
     AnalysisMode,
@@ -18,7 +18,7 @@ from ..models import (
     BatchRequest,
     BatchStatus,
 )
-from ..tracking import BatchTracker
+from ..tracking import BatchPolicy, BatchTracker
 from ._batch_body import batch_body
 from ._batch_results import JSONL_ACCEPT, BatchResults
 from ._wire import json_as, paginate, post_once
@@ -211,22 +211,13 @@ class AnalyzeBatches:
             buffer: finished items held for a slow consumer before polling pauses.
         """
         path_id(batch_id, "batch_id")
-        check_range(poll_interval, "poll_interval", 0.01, 3600)
-        check_range(max_poll_interval, "max_poll_interval", poll_interval, 86_400)
-        if timeout is not None:
-            check_range(timeout, "timeout", 0, float("inf"))
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidInputError("max_retries must be an integer >= 0")
-        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
-            raise InvalidInputError("buffer must be an integer >= 1")
+        policy = BatchPolicy(poll_interval, max_poll_interval, max_retries)
         return BatchTracker(
             _Source(self._http),
             batch_id,
             clock=self._http.clock,
             rng=self._http.rng,
             timeout=timeout,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            max_retries=max_retries,
+            policy=policy,
             buffer=buffer,
         )

@@ -32,13 +32,8 @@ def add_simulate_parser(commands: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of every random choice")
     p.add_argument("--rpm", type=int, default=None, help="requests per minute (default: none)")
     p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
-    p.add_argument(
-        "--duration",
-        type=float,
-        nargs=2,
-        metavar=("MIN", "MAX"),
-        default=(5.0, 30.0),
-        help="seconds from creation to a terminal status (default: 5 30)",
+    _seconds_range(
+        p, "--duration", (5.0, 30.0), "seconds from creation to a terminal status (default: 5 30)"
     )
     p.add_argument("--failure-rate", type=_probability, default=0.0, help="share of tasks failing")
     for name, what in (
@@ -57,13 +52,8 @@ def add_simulate_parser(commands: Any) -> None:
     secret = attrs.fields(Webhooks).secret.default
     hooks.add_argument("--webhook-secret", default=secret, metavar="SECRET",
                        help="the signing secret (default: %(default)s)")  # fmt: skip
-    hooks.add_argument(
-        "--webhook-delay",
-        type=float,
-        nargs=2,
-        metavar=("MIN", "MAX"),
-        default=(0.0, 0.0),
-        help="seconds from a task's end to the first try",
+    _seconds_range(
+        hooks, "--webhook-delay", (0.0, 0.0), "seconds from a task's end to the first try"
     )
     hooks.add_argument("--webhook-drop", type=_probability, default=0.0, metavar="P",
                        help="probability that an event is lost")  # fmt: skip
@@ -83,6 +73,29 @@ def add_simulate_parser(commands: Any) -> None:
         help="on exit, write the requests received by route and status here (JSON list)",
     )
     p.set_defaults(run=run_simulate)
+
+
+class _Range(argparse.Action):
+    """Stores `MIN MAX` as a pair of floats, refusing MAX < MIN."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        low, high = values
+        if high < low:
+            parser.error(f"{option_string} MIN MAX: MAX ({high:g}) is below MIN ({low:g})")
+        setattr(namespace, self.dest, (low, high))
+
+
+def _seconds_range(parser: Any, flag: str, default: tuple[float, float], help: str) -> None:
+    """Add `flag MIN MAX`: a range of seconds (MIN may be negative: already past)."""
+    parser.add_argument(
+        flag, type=float, nargs=2, metavar=("MIN", "MAX"), default=default, help=help, action=_Range
+    )
 
 
 def _probability(text: str) -> float:

@@ -7,7 +7,7 @@ pure `Schedule`, and learn about a kind of object only through its `Source`
 (`docs/architecture.md`). This package imports nothing from the resources.
 """
 
-from ._batches import BatchTracker, BatchTrackerStats
+from ._batches import BatchPolicy, BatchTracker, BatchTrackerStats
 from ._options import OnError, OnExit, Strategy
 from ._policy import PollPolicy
 from ._source import BatchSource, Runtime, Source, StatusLists
@@ -15,6 +15,7 @@ from ._state import StatusChange, TrackerStats
 from ._tracker import ObjectTracker, Tracker
 
 __all__ = [
+    "BatchPolicy",
     "BatchSource",
     "BatchTracker",
     "BatchTrackerStats",

@@ -19,9 +19,11 @@ import attrs
 from .._backoff import after_server_delay, equal_jitter, exponential, spread
 from .._clock import Clock
 from .._retry import is_transient, server_requested_delay
-from ..errors import APIError, TrackingTimeout
+from .._validate import check_range
+from ..errors import APIError, InvalidInputError, TrackingTimeout
 from ..models import Batch, BatchResult
 from ._engine import Engine, Tracking
+from ._options import check_engine_options
 from ._source import BatchSource
 
 logger = logging.getLogger("twelvelabs_async")
@@ -56,6 +58,52 @@ class BatchTrackerStats:
         return sum(self.requests.values())
 
 
+@attrs.frozen
+class BatchPolicy:
+    """How a batch tracker paces its looks at a batch and its retries: pure decisions.
+
+    Attributes:
+        poll_interval: the first (and shortest) interval between two looks, in seconds.
+        max_poll_interval: the longest interval, in seconds.
+        max_retries: transient failures in a row retried before giving up.
+    """
+
+    poll_interval: float = 5.0
+    max_poll_interval: float = 60.0
+    max_retries: int = 5
+
+    def __attrs_post_init__(self) -> None:
+        check_range(self.poll_interval, "poll_interval", 0.01, 3600)
+        check_range(self.max_poll_interval, "max_poll_interval", self.poll_interval, 86_400)
+        retries = self.max_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidInputError(f"max_retries must be an integer >= 0, got {retries!r}")
+
+    def next_interval(self, interval: float, *, found_new: bool) -> float:
+        """Back to `poll_interval` after a look that found items, else half as long again."""
+        if found_new:
+            return self.poll_interval
+        return min(self.max_poll_interval, interval * GROWTH)
+
+    def retry_delay(
+        self, failures: int, exc: Exception, *, now: float, rng: random.Random
+    ) -> float | None:
+        """The wait before retrying after the `failures`-th transient failure in a row.
+
+        None when `exc` is not transient or the retries are used up. The server's requested
+        delay when it gave one, else a jittered exponential backoff from `poll_interval`.
+        """
+        if not is_transient(exc) or failures > self.max_retries:
+            return None
+        if isinstance(exc, APIError):
+            hint = server_requested_delay(exc.status_code, exc.headers, now)
+            hint = hint if hint is not None else getattr(exc, "retry_after", None)
+            if hint is not None:
+                return after_server_delay(hint, rng)
+        cap = exponential(failures - 1, self.poll_interval, self.max_poll_interval)
+        return equal_jitter(cap, rng)
+
+
 class BatchTracker(Tracking[BatchResult]):
     """Follows one batch and yields each of its items (`BatchResult`) once, when terminal.
 
@@ -76,20 +124,16 @@ class BatchTracker(Tracking[BatchResult]):
         clock: Clock,
         rng: random.Random,
         timeout: float | None,
-        poll_interval: float,
-        max_poll_interval: float,
-        max_retries: int,
+        policy: BatchPolicy,
         buffer: int,
     ) -> None:
+        check_engine_options(timeout, buffer)
         self._source = source
         self._clock = clock
         self._rng = random.Random(rng.random())
+        self._policy = policy
         self.batch_id = batch_id
         """The batch being followed."""
-        self._timeout = timeout
-        self._poll_interval = poll_interval
-        self._max_interval = max_poll_interval
-        self._max_retries = max_retries
         self.batch: Batch | None = None
         """The batch as last retrieved (None before the first look)."""
         self.stats = BatchTrackerStats()
@@ -126,7 +170,7 @@ class BatchTracker(Tracking[BatchResult]):
     def _timeout_error(self) -> TrackingTimeout:
         pending = sorted(self.pending)
         message = (
-            f"batch {self.batch_id} did not finish within {self._timeout:g}s; "
+            f"batch {self.batch_id} did not finish within {self._engine.timeout:g}s; "
             f"{len(pending)} item(s) not yielded"
         )
         if self.batch is not None:
@@ -136,7 +180,7 @@ class BatchTracker(Tracking[BatchResult]):
     # --- the driver -------------------------------------------------------------------------
 
     async def _drive(self) -> None:
-        interval = self._poll_interval
+        interval = self._policy.poll_interval
         first = True
         while True:
             batch = await self._retrying("retrieve", lambda: self._source.fetch(self.batch_id))
@@ -150,7 +194,7 @@ class BatchTracker(Tracking[BatchResult]):
                 first = False
             if batch.is_terminal and self._all_sent(batch):
                 return
-            interval = self._poll_interval if new else min(self._max_interval, interval * GROWTH)
+            interval = self._policy.next_interval(interval, found_new=new > 0)
             await self._clock.sleep(spread(interval, JITTER, self._rng))
 
     def _all_sent(self, batch: Batch) -> bool:
@@ -189,23 +233,14 @@ class BatchTracker(Tracking[BatchResult]):
             try:
                 return await call()
             except Exception as exc:
-                if not is_transient(exc) or failures >= self._max_retries:
-                    raise
                 failures += 1
+                now = self._clock.time()
+                delay = self._policy.retry_delay(failures, exc, now=now, rng=self._rng)
+                if delay is None:
+                    raise
                 self.stats.retries += 1
-                delay = self._retry_delay(failures, exc)
                 logger.info(
                     "batch tracker: %s of %s failed (%s); retry %d of %d in %.2fs",
-                    kind, self.batch_id, exc, failures, self._max_retries, delay,
+                    kind, self.batch_id, exc, failures, self._policy.max_retries, delay,
                 )  # fmt: skip
                 await self._clock.sleep(delay)
-
-    def _retry_delay(self, failures: int, exc: Exception) -> float:
-        """The server's requested delay when it gave one, else a jittered exponential backoff."""
-        if isinstance(exc, APIError):
-            hint = server_requested_delay(exc.status_code, exc.headers, self._clock.time())
-            hint = hint if hint is not None else getattr(exc, "retry_after", None)
-            if hint is not None:
-                return after_server_delay(hint, self._rng)
-        cap = exponential(failures - 1, self._poll_interval, self._max_interval)
-        return equal_jitter(cap, self._rng)

@@ -35,9 +35,14 @@ def check_options(
         if value not in allowed:
             choices = " or ".join(repr(a) for a in allowed)
             raise InvalidInputError(f"{name} must be {choices}, got {value!r}")
-    if timeout is not None and not timeout >= 0:
-        raise InvalidInputError(f"timeout must be >= 0 seconds, got {timeout!r}")
+    check_engine_options(timeout, buffer)
     if not cancel_timeout >= 0:
         raise InvalidInputError(f"cancel_timeout must be >= 0 seconds, got {cancel_timeout!r}")
+
+
+def check_engine_options(timeout: float | None, buffer: int) -> None:
+    """The options of every tracker: a deadline (>= 0 s, or None) and an outbox size (>= 1)."""
+    if timeout is not None and not timeout >= 0:
+        raise InvalidInputError(f"timeout must be >= 0 seconds, got {timeout!r}")
     if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
         raise InvalidInputError(f"buffer must be an integer >= 1, got {buffer!r}")
