@@ -348,6 +348,37 @@ async def test_empty_429_raised_with_retry_after(make: Factory, clock: FakeClock
     assert info.value.headers["X-Ratelimit-Reset"] == reset_at
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "-5"},
+        {"Retry-After": "0"},
+        {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"},  # the fake clock is 11 days on
+        {"Retry-After": "nan"},
+        {"Retry-After": "1e1"},
+        {"retry-after-ms": "-100"},
+        {"X-Ratelimit-Reset": "1000"},
+        {"X-Ratelimit-Reset": "1_000"},
+        {"X-Ratelimit-Reset": "1_000_005"},
+    ],
+    ids=lambda headers: repr(headers),
+)
+async def test_unusable_delay_hints_back_off_as_if_there_were_none(
+    make: Factory, clock: FakeClock, headers: dict[str, str]
+) -> None:
+    """A wait asked for that is negative, past or not a plain number: the usual backoff."""
+    with pytest.raises(RateLimitError) as info:
+        await make(Script(Response(429, headers))).analyze.tasks.retrieve("t1")
+    assert info.value.retry_after is None
+    hinted = list(clock.sleeps)
+    clock.sleeps.clear()
+    with pytest.raises(RateLimitError):
+        await make(Script(Response(429))).analyze.tasks.retrieve("t1")
+    assert hinted == clock.sleeps  # the same seeded backoff as with no hint at all
+    assert len(hinted) == 3
+    assert min(hinted) > 0
+
+
 # --- streams ----------------------------------------------------------------------------------
 
 EVENTS = [

@@ -108,10 +108,10 @@ def test_backoff_is_reproducible_with_same_seed() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("5", 5.0), ("0", 0.0), (" 2.5 ", 2.5), ("120", 120.0), ("-3", 0.0)],
+    [("5", 5.0), ("0", None), (" 2.5 ", 2.5), ("120", 120.0), ("-3", None)],
 )
-def test_retry_after_seconds(value: str, expected: float) -> None:
-    """Retry-After in seconds is read as is; a negative value becomes 0."""
+def test_retry_after_seconds(value: str, expected: float | None) -> None:
+    """Retry-After in seconds is read as is; zero or a negative value asks for no wait (None)."""
     assert server_requested_delay(503, {"Retry-After": value}, NOW) == expected
 
 
@@ -121,16 +121,16 @@ def test_retry_after_http_date_is_relative_to_now() -> None:
     assert server_requested_delay(429, {"Retry-After": when}, NOW) == pytest.approx(30.0)
 
 
-def test_retry_after_date_in_past_is_zero() -> None:
-    """An HTTP date already in the past means no wait (0), never a negative delay."""
+def test_retry_after_date_in_past_is_ignored() -> None:
+    """An HTTP date already in the past asks for no wait (None), never a zero or negative one."""
     when = format_datetime(datetime.fromtimestamp(NOW - 600, tz=UTC), usegmt=True)
-    assert server_requested_delay(429, {"Retry-After": when}, NOW) == 0.0
+    assert server_requested_delay(429, {"Retry-After": when}, NOW) is None
 
 
 def test_retry_after_ms() -> None:
     """retry-after-ms is read in milliseconds."""
     assert server_requested_delay(429, {"retry-after-ms": "1500"}, NOW) == 1.5
-    assert server_requested_delay(429, {"retry-after-ms": "-10"}, NOW) == 0.0
+    assert server_requested_delay(429, {"retry-after-ms": "-10"}, NOW) is None
 
 
 def test_retry_after_wins_over_ms_and_reset() -> None:
@@ -161,6 +161,16 @@ def test_garbage_values_are_ignored(headers: dict[str, str]) -> None:
     assert server_requested_delay(429, headers, NOW) is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["1_000", "+5", "-5", "5e1", "nan", "inf", "Infinity", "0x10", "\u0663", "5.", ".5", "9" * 400],
+)
+@pytest.mark.parametrize("name", ["Retry-After", "retry-after-ms", "X-Ratelimit-Reset"])
+def test_header_numbers_are_read_strictly(name: str, value: str) -> None:
+    """Only digits with an optional decimal part are a number: no sign, exponent, _, nan, inf."""
+    assert server_requested_delay(429, {name: value, "X-Ratelimit-Remaining": "0"}, 0.0) is None
+
+
 def test_ratelimit_reset_used_on_429() -> None:
     """On a 429, X-Ratelimit-Reset (epoch seconds) gives the wait until that time."""
     assert server_requested_delay(429, {"X-Ratelimit-Reset": str(NOW + 42)}, NOW) == 42.0
@@ -183,9 +193,9 @@ def test_ratelimit_reset_ignored_otherwise(status: int | None, remaining: str | 
     assert server_requested_delay(status, headers, NOW) is None
 
 
-def test_ratelimit_reset_in_past_is_zero() -> None:
-    """A reset time already passed means no wait (0)."""
-    assert server_requested_delay(429, {"X-Ratelimit-Reset": str(NOW - 5)}, NOW) == 0.0
+def test_ratelimit_reset_in_past_is_ignored() -> None:
+    """A reset time already passed asks for no wait (None)."""
+    assert server_requested_delay(429, {"X-Ratelimit-Reset": str(NOW - 5)}, NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -372,7 +382,8 @@ TOP = "top"  # the backoff cap of the attempt (the rng draws its upper bound)
         ),
         (status(503, X_Ratelimit_Reset=str(NOW + 5)), 0, True, None, 0.5),
         (status(429, Retry_After="30"), 2, True, None, 31.0),
-        (status(429, Retry_After="0"), 0, True, None, 0.0),
+        # ... but a wait of zero is no request: the usual backoff
+        (status(429, Retry_After="0"), 0, True, None, 0.5),
         # ... beyond max_server_delay: raised at once
         (status(429, Retry_After="61"), 0, True, None, None),
         (status(429, Retry_After="120"), 0, True, None, None),

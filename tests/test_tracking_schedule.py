@@ -310,6 +310,11 @@ def test_drop_records_the_error_and_forgets_the_id() -> None:
         ([(0, 429, {"Retry-After": "10"}), (5, 429, {"Retry-After": "8"})], [10.0, 8.0], 13.0),
         # a reset already past is no pause at all: back off instead
         ([(0, 429, {"X-Ratelimit-Reset": "1600000000"})], [0.5], 0.5),
+        # ... as after a wait asked for that is negative or not a plain number
+        ([(0, 429, {"Retry-After": "-5"})], [0.5], 0.5),
+        ([(0, 429, {"X-Ratelimit-Reset": "1_700_000_010"})], [0.5], 0.5),
+        # ... and after an exhausted budget whose reset is past: never a pause of nothing
+        ([(0, 200, {"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "1600000000"})], [0.5], 0.5),
         # an exhausted budget pauses until its reset, even on a 200
         ([(0, 200, {"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": "1700000004"})], [4.0], 4),
         ([(0, 200, {"X-Ratelimit-Remaining": "7", "X-Ratelimit-Reset": "1700000004"})], [0.0], 0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import math
 import random
+import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
@@ -76,6 +77,11 @@ def server_requested_delay(
 
     Reads `Retry-After` (seconds or an HTTP date), then `retry-after-ms`, then, when the
     response is a 429 or `X-Ratelimit-Remaining` is 0, `X-Ratelimit-Reset` (UTC epoch seconds).
+    A header that says nothing usable is passed over for the next: one that is not a plain
+    number (digits with an optional decimal part: no sign, exponent, underscore, `nan` or
+    `inf`) or an HTTP date, and one that asks for no wait at all (zero, a negative number, a
+    date or a reset time already past). So a server's hint never makes a retry go at once:
+    without a usable one, the caller backs off as usual.
 
     Args:
         status: the response status, or None for a transport failure.
@@ -88,38 +94,41 @@ def server_requested_delay(
         delay = _parse_retry_after(retry_after, now)
         if delay is not None:
             return delay
-    millis = lower.get("retry-after-ms")
-    if millis is not None:
-        try:
-            seconds = float(millis) / 1000.0
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(seconds):
-                return max(0.0, seconds)
+    millis = _number(lower.get("retry-after-ms", ""))
+    if millis is not None and millis > 0:
+        return millis / 1000.0
     reset = lower.get("x-ratelimit-reset")
     if reset is not None and (status == 429 or lower.get("x-ratelimit-remaining") == "0"):
-        try:
-            seconds = float(reset) - now
-        except ValueError:
-            return None
-        return max(0.0, seconds) if math.isfinite(seconds) else None
+        at = _number(reset)
+        if at is not None and at > now:
+            return at - now
     return None
 
 
-def _parse_retry_after(value: str, now: float) -> float | None:
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+"""A number in a header: digits, with an optional decimal part."""
+
+
+def _number(value: str) -> float | None:
+    """The header value as a number when it is digits with an optional decimal part, else None.
+
+    Stricter than `float()`, which also takes signs, exponents, underscores, `nan` and `inf`.
+    """
+    value = value.strip(" \t")
+    if not _NUMBER.fullmatch(value):
         return None
-    return max(0.0, when.timestamp() - now)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _parse_retry_after(value: str, now: float) -> float | None:
+    seconds = _number(value)
+    if seconds is None:
+        try:
+            seconds = parsedate_to_datetime(value.strip(" \t")).timestamp() - now
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return seconds if seconds > 0 else None
 
 
 def retry_delay(
