@@ -232,6 +232,23 @@ def test_rate_limit_error_carries_retry_after() -> None:
     assert plain.code == "too_many_requests"
 
 
+def test_error_body_nested_too_deeply_is_kept_as_text() -> None:
+    """An error body too deeply nested to decode is still the status's error, with its text."""
+    err = error_from_response(400, {}, b"[" * 200_000, context="GET /x")
+    assert isinstance(err, BadRequestError)
+    assert err.body == "[" * 200_000
+    assert err.message.startswith("GET /x: [[[")
+    assert err.code is None
+
+
+@pytest.mark.parametrize("value", [{"text": "x"}, ["x"], True, None])
+def test_message_that_is_not_text_or_a_number_is_no_message(value: object) -> None:
+    """A message (or code) given as an object, list, boolean or null is not used as one."""
+    err = error_from_response(409, {}, _body({"code": value, "message": value}))
+    assert err.message == "the resource is in a state that does not allow this"
+    assert err.code is None
+
+
 def test_headers_kept_as_given_case_insensitive() -> None:
     """The response headers object is kept as given, so case-insensitive lookups still work."""
     headers = CIMultiDictProxy(CIMultiDict({"X-Ratelimit-Remaining": "0", "Retry-After": "3"}))

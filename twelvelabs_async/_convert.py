@@ -198,7 +198,11 @@ _RESPONSES = make_converter(keep_nulls=True)
 
 
 def structure(data: Any, cls: type[T], *, status_code: int | None = None) -> T:
-    """Decode JSON data into `cls`, or raise `DecodeError` naming the JSON path at fault."""
+    """Decode JSON data into `cls`, or raise `DecodeError` naming the JSON path at fault.
+
+    Nothing else escapes: whatever goes wrong inside cattrs, while structuring or while
+    explaining why structuring failed (a `RecursionError`, say), is a `DecodeError`.
+    """
     if attrs.has(cls) and not isinstance(data, Mapping):
         raise DecodeError(
             f"unexpected response body for {cls.__name__}: expected a JSON object, "
@@ -209,24 +213,28 @@ def structure(data: Any, cls: type[T], *, status_code: int | None = None) -> T:
         return _FAST.structure(data, cls)
     except Exception:  # any failure is re-run below to find its path
         pass
+    problem, path = _explain(data, cls)
+    raise DecodeError(
+        f"unexpected response body for {cls.__name__}: {problem}",
+        path=path,
+        status_code=status_code,
+    )
+
+
+def _explain(data: Any, cls: type[Any]) -> tuple[str, str]:
+    """What is wrong with `data` as a `cls`, and the JSON path of it (`$` when unknown)."""
     try:
         _DETAILED.structure(data, cls)
     except cattrs.BaseValidationError as exc:
-        messages = cattrs.transform_error(exc, path="$")
+        try:
+            messages = cattrs.transform_error(exc, path="$")
+        except Exception as failure:  # explaining failed as well: say what is known
+            return f"{exc} ({type(failure).__name__} while locating the problem)", "$"
         first = messages[0] if messages else str(exc)
-        path = first.rsplit(" @ ", 1)[-1] if " @ " in first else "$"
-        raise DecodeError(
-            f"unexpected response body for {cls.__name__}: {first}",
-            path=path,
-            status_code=status_code,
-        ) from None
-    except Exception as exc:  # pragma: no cover - defensive: cattrs raised something else
-        raise DecodeError(
-            f"unexpected response body for {cls.__name__}: {exc}", status_code=status_code
-        ) from None
-    raise DecodeError(  # pragma: no cover - the fast and detailed converters disagree
-        f"unexpected response body for {cls.__name__}", status_code=status_code
-    )
+        return first, first.rsplit(" @ ", 1)[-1] if " @ " in first else "$"
+    except Exception as exc:  # not a validation error: a RecursionError, say
+        return f"{type(exc).__name__}: {exc}", "$"
+    return "it does not fit", "$"  # pragma: no cover - the fast and detailed converters disagree
 
 
 def _json_kind(data: Any) -> str:

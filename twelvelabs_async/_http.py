@@ -9,7 +9,6 @@ is the pure `_retry.decide`. Both `request()` and `stream()` run through `_retry
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -21,6 +20,7 @@ import attrs
 from ._clock import Clock
 from ._retry import RetryPolicy, decide, failure_of, is_idempotent, server_requested_delay
 from ._transport import AiohttpTransport, Request, StreamedResponse, Transport
+from ._untrusted import loads
 from .errors import (
     APIConnectionError,
     APIError,
@@ -43,9 +43,12 @@ Listener = Callable[[int, Mapping[str, str]], None]
 
 
 def decode_json(body: bytes, status: int) -> Any:
-    """Parse a JSON body, or raise `DecodeError` when it is empty, cut off or not JSON."""
+    """Parse a JSON body, or raise `DecodeError` when it is empty, cut off or not JSON.
+
+    Any failure to decode it is a `DecodeError`, a document nested too deeply included.
+    """
     try:
-        return json.loads(body)
+        return loads(body)
     except ValueError as exc:
         snippet = body[:80].decode("utf-8", errors="replace")
         raise DecodeError(

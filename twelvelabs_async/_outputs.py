@@ -5,10 +5,10 @@ The API returns both as a JSON *string* in `result.data`; these functions parse 
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar, overload
 
 from ._convert import structure
+from ._untrusted import loads
 from .errors import DecodeError, InvalidInputError
 from .models import AnalyzeResult, AnalyzeTask, AnalyzeTaskResult, Segment
 
@@ -48,7 +48,7 @@ def parse_json(source: Source, into: type[T] | None = None) -> Any:
     """
     text, finish_reason = _data(source)
     try:
-        data = json.loads(text)
+        data = loads(text)
     except ValueError as exc:
         hint = (
             " (the output was cut off: finish_reason is 'length')"

@@ -32,9 +32,10 @@ cannot leak through them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from ._untrusted import loads
 
 
 class TwelveLabsError(Exception):
@@ -233,13 +234,15 @@ def parse_error_body(body: bytes) -> tuple[Any, str | None, str | None]:
     """Decode an error body of either shape: `(decoded body, code, message)`.
 
     Handles the flat `{"code", "message"}` shape, the nested `{"error": {"code", "message"}}`
-    shape, empty bodies (None, None, None) and bodies that are not JSON (the text, None, None).
+    shape, empty bodies (None, None, None) and bodies that are not JSON, or JSON that cannot be
+    decoded (nested too deeply, say): the text, None, None. A code or message that is not a
+    string or a number is not one (None).
     """
     text = body.decode("utf-8", errors="replace").strip()
     if not text:
         return None, None, None
     try:
-        decoded: Any = json.loads(text)
+        decoded: Any = loads(text)
     except ValueError:
         return text, None, None
     source = decoded
@@ -249,13 +252,16 @@ def parse_error_body(body: bytes) -> tuple[Any, str | None, str | None]:
         return decoded, None, decoded["error"]
     if not isinstance(source, dict):
         return decoded, None, None
-    code = source.get("code")
-    message = source.get("message")
-    return (
-        decoded,
-        str(code) if code is not None else None,
-        str(message) if message is not None else None,
-    )
+    return decoded, _scalar(source.get("code")), _scalar(source.get("message"))
+
+
+def _scalar(value: Any) -> str | None:
+    """A string, or a number as a string; None for anything else (an object, a list, null)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def error_from_response(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
-import json
 import logging
 import math
 import re
@@ -38,6 +37,7 @@ from ._clock import WallClock
 from ._convert import structure
 from ._dedupe import DeliveryDeduplicator
 from ._models.common import always_sent
+from ._untrusted import loads
 from .errors import ConfigurationError, DecodeError, WebhookVerificationError
 from .models import TaskError, TaskStatus, VideoSource
 
@@ -257,8 +257,8 @@ def _check_timestamp(signed_at: int, now: float, tolerance: float) -> None:
 
 def _decode(payload: bytes) -> WebhookEvent:
     try:
-        data: Any = json.loads(payload)
-    except ValueError:  # includes UnicodeDecodeError
+        data: Any = loads(payload)
+    except ValueError:  # includes UnicodeDecodeError, and JSON nested too deeply
         raise WebhookVerificationError(
             "the body is not JSON", reason="malformed_body", path="$"
         ) from None

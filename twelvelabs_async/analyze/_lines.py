@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Self, TypeVar
 
+from .._untrusted import loads
 from ..errors import DecodeError
 
 T = TypeVar("T")
@@ -18,11 +18,11 @@ def json_line(text: bytes, what: str) -> Any:
     """One stripped, non-blank line decoded as JSON.
 
     Raises:
-        DecodeError: the line is not JSON; the message starts with `what` ("a streamed
-            line") and shows the line's first 80 bytes.
+        DecodeError: the line is not JSON (or is nested too deeply to decode); the message
+            starts with `what` ("a streamed line") and shows the line's first 80 bytes.
     """
     try:
-        return json.loads(text)
+        return loads(text)
     except ValueError:
         shown = text[:80].decode("utf-8", "replace")
         raise DecodeError(f"{what} is not JSON: {shown!r}") from None
