@@ -1,12 +1,17 @@
-"""Hostile servers: JSON nested too deeply, on every path that decodes it.
+"""Hostile servers: deep nesting, lines split across many chunks.
 
-The answers come from `MockTransport`: no socket is needed to send 200 KB of brackets.
+The answers come from `MockTransport`; the CPU that splitting a long line costs is measured in
+a process of its own (`tests/_hostile.py`).
 """
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,9 +28,11 @@ from twelvelabs_async import (
     webhooks,
 )
 from twelvelabs_async import _convert as convert
+from twelvelabs_async._http import _iter_lines
 from twelvelabs_async.models import AnalyzeTask, Segment
 from twelvelabs_async.testing import MockTransport
 
+ROOT = Path(__file__).resolve().parent.parent
 TASK = {"task_id": "t1", "status": "ready"}
 VIDEO = "https://cdn.example/v.mp4"
 DEEP = b"[" * 200_000
@@ -129,3 +136,65 @@ def test_a_failure_outside_cattrs_validation_is_a_decode_error() -> None:
     with pytest.raises(DecodeError, match="TypeError: expected an array, got a string") as info:
         convert.structure("not a list", tuple[Segment, ...])
     assert info.value.path == "$"
+
+
+# --- splitting lines --------------------------------------------------------------------------
+
+BODY = b'{"a": 1}\n\n{"b": "two"}\nlast line, no newline'
+LINES = [b'{"a": 1}', b"", b'{"b": "two"}', b"last line, no newline"]
+
+
+async def lines_of(chunks: list[bytes]) -> list[bytes]:
+    """The lines `_iter_lines` makes of `chunks`."""
+
+    async def source() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    return [line async for line in _iter_lines(source(), "GET /x")]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 11, len(BODY)])
+async def test_lines_are_the_same_however_the_body_is_chunked(size: int) -> None:
+    """Lines split across chunks of any size are reassembled; blank lines are kept as b""."""
+    chunks = [BODY[i : i + size] for i in range(0, len(BODY), size)]
+    assert await lines_of(chunks) == LINES
+    assert await lines_of([b"", *chunks, b""]) == LINES
+    assert await lines_of([BODY + b"\n"]) == LINES
+
+
+# --- memory and CPU, each measured in a fresh process -------------------------------------------
+
+PROCESSES = (("long-line-in-chunks",),)
+"""The scenarios of `tests/_hostile.py`, by process."""
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, dict[str, Any]]:
+    """The scenarios of `tests/_hostile.py` run in processes of their own, all at once."""
+    procs = [
+        (
+            names,
+            subprocess.Popen(
+                [sys.executable, "-m", "tests._hostile", *names],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
+        for names in PROCESSES
+    ]
+    results = {}
+    for names, proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        results.update(zip(names, map(json.loads, out.splitlines()), strict=True))
+    return results
+
+
+def test_splitting_a_long_line_takes_linear_time(measured: dict[str, dict[str, Any]]) -> None:
+    """A 32 MiB line in 4 KiB chunks is split in < 1.5 s of CPU (searched from the start: ~6 s)."""
+    result = measured["long-line-in-chunks"]
+    assert result["error"] is None
+    assert result["cpu"] < 1.5

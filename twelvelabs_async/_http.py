@@ -322,16 +322,28 @@ def _in_context(exc: APIConnectionError, context: str) -> APIConnectionError:
 
 
 async def _iter_lines(chunks: AsyncIterator[bytes], context: str) -> AsyncIterator[bytes]:
-    """Yield the body's lines (without the newline), reassembling lines split across chunks."""
-    buffer = bytearray()
+    """Yield the body's lines (without the newline), reassembling lines split across chunks.
+
+    Linear in the body's length: each chunk is searched for newlines once, from where the last
+    line ended, and the start of a line split across chunks is kept as a list of pieces,
+    joined once when its newline comes.
+    """
+    pieces: list[bytes] = []  # the start of the current line, from earlier chunks
     try:
         async for chunk in chunks:
-            buffer.extend(chunk)
-            while (end := buffer.find(b"\n")) >= 0:
-                line = bytes(buffer[:end])
-                del buffer[: end + 1]
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                if pieces:
+                    pieces.append(chunk[start:end])
+                    line = b"".join(pieces)
+                    pieces = []
+                else:
+                    line = chunk[start:end]
                 yield line
+                start = end + 1
+            if start < len(chunk):
+                pieces.append(chunk[start:] if start else chunk)
     except APIConnectionError as exc:  # the stream stalled or broke
         raise _in_context(exc, context) from None
-    if buffer:
-        yield bytes(buffer)
+    if pieces:
+        yield b"".join(pieces)
