@@ -4,6 +4,10 @@ Each route gets a queue of replies: each request takes the next one and the last
 Every request is recorded (method, path, query, headers, body) so that tests can count
 attempts and inspect exactly what the client sent. Handlers are cancelled when the client
 disconnects, so a handler that hangs never outlives its test.
+
+The hostile replies (`lazy`, `gzip_bomb`, `long_line`) write huge bodies a block at a time, as
+the client reads them: the server holds one block, however large the body it pretends to send,
+and stops when the client closes the connection.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -190,3 +196,82 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+# --- hostile replies -------------------------------------------------------------------------
+
+MIB = 1024 * 1024
+BLOCK = b"x" * MIB
+"""What the lazy replies repeat: one MiB of `x`."""
+
+
+def lazy(
+    status: int,
+    head: bytes,
+    size: int,
+    *,
+    tail: bytes = b"",
+    content_type: str = "application/json",
+    sent: asyncio.Queue[int] | None = None,
+) -> Handler:
+    """`head`, then `x` up to `size` bytes in all, then `tail`, written a MiB at a time.
+
+    When the handler ends (the body sent, or the client gone), the number of bytes it wrote is
+    put in `sent`.
+    """
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=status, headers={"Content-Type": content_type})
+        resp.content_length = size + len(tail)
+        written = 0
+        try:
+            await resp.prepare(request)
+            await resp.write(head)
+            written = len(head)
+            while written < size:
+                await resp.write(BLOCK[: min(size - written, MIB)])
+                written = min(size, written + MIB)
+            await resp.write(tail)
+            await resp.write_eof()
+        finally:
+            if sent is not None:
+                sent.put_nowait(written)
+        return resp
+
+    return handler
+
+
+def long_line(size: int, *, sent: asyncio.Queue[int] | None = None) -> Handler:
+    """A streamed 200 whose first NDJSON line (a text_generation event) is `size` bytes long."""
+    head = b'{"event_type": "text_generation", "text": "'
+    return lazy(200, head, size - 2, tail=b'"}\n', content_type="application/x-ndjson", sent=sent)
+
+
+def gzip_bomb(mebibytes: int, *, status: int = 200) -> Handler:
+    """A `Content-Encoding: gzip` body of about 1 KiB a MiB that inflates to `mebibytes` MiB.
+
+    The zeros are compressed once; the stream repeats that block (each ends in a full flush,
+    so that it stands alone) and ends with a valid gzip trailer.
+    """
+    zeros = bytes(MIB)
+    compress = zlib.compressobj(9, zlib.DEFLATED, 31)
+    first = compress.compress(zeros) + compress.flush(zlib.Z_FULL_FLUSH)
+    block = compress.compress(zeros) + compress.flush(zlib.Z_FULL_FLUSH)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(
+            status=status,
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
+        await resp.prepare(request)
+        await resp.write(first)
+        crc = zlib.crc32(zeros)
+        for _ in range(mebibytes - 1):
+            await resp.write(block)
+            crc = zlib.crc32(zeros, crc)
+        # The last block (final, empty), then the CRC-32 and the size of what it inflates to.
+        await resp.write(b"\x03\x00" + struct.pack("<II", crc, (mebibytes * MIB) & 0xFFFFFFFF))
+        await resp.write_eof()
+        return resp
+
+    return handler

@@ -26,6 +26,10 @@ BASE_URL_ENV = "TWELVELABS_BASE_URL"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_MAX_CONNECTIONS = 64
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""32 MiB: a thousand times the largest answer the API documents, and bounded memory."""
+DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+"""16 MiB: a batch result line holds one whole analysis, its text a few hundred KiB at most."""
 
 
 class AsyncTwelveLabs:
@@ -55,6 +59,13 @@ class AsyncTwelveLabs:
         max_connections: the size of the connection pool the client creates, sized for
             fan-out (ignored with a borrowed `session`, whose connector decides, and with a
             `transport`).
+        max_response_bytes: the most bytes of one response body (counted after
+            decompression) the client reads; a larger body raises `ResponseTooLargeError`
+            without being read further (retried like any malformed body). Error bodies are
+            read up to 64 KiB. Default 32 MiB.
+        max_line_bytes: the most bytes of one line of a streamed response (a streamed
+            analysis, a batch's results); a longer line raises `ResponseTooLargeError`.
+            Default 16 MiB.
         clock: where time is read and sleeps happen (inject a fake in tests).
         rng: the source of jitter (seed one for reproducible delays).
     """
@@ -69,6 +80,8 @@ class AsyncTwelveLabs:
         timeout: float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -91,6 +104,8 @@ class AsyncTwelveLabs:
         _check_number("timeout", timeout, minimum=0.001)
         _check_number("max_retries", max_retries, minimum=0, integer=True)
         _check_number("max_connections", max_connections, minimum=1, integer=True)
+        _check_number("max_response_bytes", max_response_bytes, minimum=1, integer=True)
+        _check_number("max_line_bytes", max_line_bytes, minimum=1, integer=True)
         if transport is not None:
             if session is not None:
                 raise ConfigurationError(
@@ -106,6 +121,8 @@ class AsyncTwelveLabs:
             user_agent=f"twelvelabs-async/{__version__}",
             timeout=float(timeout),
             max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+            max_line_bytes=max_line_bytes,
             retry=RetryPolicy(max_retries=max_retries),
             clock=clock or SystemClock(),
             session=session,

@@ -5,6 +5,9 @@ Resources call `HTTPTransport.request()` / `.stream()` and never touch a transpo
 wraps every failure to get a response in `APIConnectionError` / `APITimeoutError`. Status codes
 become typed errors through the pure `errors.error_from_response`; whether and when to try again
 is the pure `_retry.decide`. Both `request()` and `stream()` run through `_retrying`.
+
+Nothing a server sends is trusted: a body is read only up to a limit (a smaller one for an error
+status), and a streamed line only up to another.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .errors import (
     APITimeoutError,
     ClientClosedError,
     DecodeError,
+    ResponseTooLargeError,
     error_from_response,
 )
 
@@ -40,6 +44,10 @@ Params = Sequence[tuple[str, str]]
 Headers = Mapping[str, str]
 Decoder = Callable[[bytes, int], T]
 Listener = Callable[[int, Mapping[str, str]], None]
+
+MAX_ERROR_BODY_BYTES = 64 * 1024
+"""The most bytes of an error status's body read: enough for any error the API writes (a few
+hundred bytes) or a proxy's error page, of which a message shows a few hundred characters."""
 
 
 def decode_json(body: bytes, status: int) -> Any:
@@ -74,6 +82,11 @@ class HTTPTransport:
         user_agent: the `User-Agent` header.
         timeout: the per-request timeout (for a stream: of connecting and of each read).
         max_connections: the pool size of the aiohttp transport created here.
+        max_response_bytes: the most bytes of a response body read, after decompression
+            (of an error status's body: at most `MAX_ERROR_BODY_BYTES`); a 2xx body over it
+            raises `ResponseTooLargeError`.
+        max_line_bytes: the most bytes of one line of a streamed response; a longer line
+            raises `ResponseTooLargeError`.
         retry: the retry policy.
         clock: where time is read and retries sleep.
         session: an aiohttp session for the transport created here to borrow.
@@ -90,6 +103,8 @@ class HTTPTransport:
         user_agent: str,
         timeout: float,
         max_connections: int,
+        max_response_bytes: int,
+        max_line_bytes: int,
         retry: RetryPolicy,
         clock: Clock,
         session: aiohttp.ClientSession | None = None,
@@ -104,6 +119,9 @@ class HTTPTransport:
         self.base_url = base_url
         self.timeout = timeout
         self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
+        self.max_error_body_bytes = min(max_response_bytes, MAX_ERROR_BODY_BYTES)
+        self.max_line_bytes = max_line_bytes
         self.retry = retry
         self.clock = clock
         self.rng = rng or random.Random()
@@ -165,6 +183,8 @@ class HTTPTransport:
             params=params,
             json=body,
             headers={**self._headers, **extra} if extra else self._headers,
+            max_body_bytes=self.max_response_bytes,
+            max_error_body_bytes=self.max_error_body_bytes,
         )
 
     async def request(
@@ -211,6 +231,14 @@ class HTTPTransport:
                 raise self._error(response.status, response.headers, response.body, context)
             if decode is no_body:
                 return decode(response.body, response.status)
+            if len(response.body) > self.max_response_bytes:
+                raise ResponseTooLargeError(
+                    f"{context}: the response body is larger than the limit of "
+                    f"{self.max_response_bytes:,} bytes (max_response_bytes); it was not "
+                    "read further",
+                    limit=self.max_response_bytes,
+                    status_code=response.status,
+                )
             if response.incomplete is not None:
                 raise DecodeError(
                     f"{context}: the response body was cut off: {response.incomplete}",
@@ -254,13 +282,13 @@ class HTTPTransport:
                 self._notify(response.status, response.headers)
                 if 200 <= response.status < 300:
                     return stack.pop_all(), response  # the caller releases it
-                body = b"".join([chunk async for chunk in response.chunks])
+                body = await _head(response.chunks, self.max_error_body_bytes)
             raise self._error(response.status, response.headers, body, context)
 
         idempotent = is_idempotent(method, request.headers)
         opened, response = await self._retrying(attempt, context, idempotent, None, retries)
         async with opened:
-            yield _iter_lines(response.chunks, context)
+            yield _iter_lines(response.chunks, context, self.max_line_bytes)
 
     async def _retrying(
         self,
@@ -312,7 +340,13 @@ class HTTPTransport:
         self, status: int, headers: Mapping[str, str], body: bytes, context: str
     ) -> APIError:
         hint = server_requested_delay(status, headers, self.clock.time())
-        return error_from_response(status, headers, body, retry_after=hint, context=context)
+        return error_from_response(
+            status,
+            headers,
+            body[: self.max_error_body_bytes],  # what a transport read past the limit is unused
+            retry_after=hint,
+            context=context,
+        )
 
 
 def _in_context(exc: APIConnectionError, context: str) -> APIConnectionError:
@@ -321,29 +355,56 @@ def _in_context(exc: APIConnectionError, context: str) -> APIConnectionError:
     return cls(f"{context}: {exc}", request_sent=exc.request_sent)
 
 
-async def _iter_lines(chunks: AsyncIterator[bytes], context: str) -> AsyncIterator[bytes]:
+async def _head(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The first `limit` bytes of a streamed body; the rest is never read."""
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
+
+
+async def _iter_lines(
+    chunks: AsyncIterator[bytes], context: str, limit: int
+) -> AsyncIterator[bytes]:
     """Yield the body's lines (without the newline), reassembling lines split across chunks.
 
     Linear in the body's length: each chunk is searched for newlines once, from where the last
     line ended, and the start of a line split across chunks is kept as a list of pieces,
-    joined once when its newline comes.
+    joined once when its newline comes. A line longer than `limit` bytes raises
+    `ResponseTooLargeError` as soon as that many bytes of it have arrived.
     """
     pieces: list[bytes] = []  # the start of the current line, from earlier chunks
+    size = 0  # its length
     try:
         async for chunk in chunks:
             start = 0
             while (end := chunk.find(b"\n", start)) >= 0:
+                if size + end - start > limit:
+                    raise _line_too_long(context, limit)
                 if pieces:
                     pieces.append(chunk[start:end])
                     line = b"".join(pieces)
-                    pieces = []
+                    pieces, size = [], 0
                 else:
                     line = chunk[start:end]
                 yield line
                 start = end + 1
             if start < len(chunk):
+                size += len(chunk) - start
+                if size > limit:
+                    raise _line_too_long(context, limit)
                 pieces.append(chunk[start:] if start else chunk)
     except APIConnectionError as exc:  # the stream stalled or broke
         raise _in_context(exc, context) from None
     if pieces:
         yield b"".join(pieces)
+
+
+def _line_too_long(context: str, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"{context}: a line of the streamed response is longer than the limit of {limit:,} "
+        "bytes (max_line_bytes); the stream was not read further",
+        limit=limit,
+    )

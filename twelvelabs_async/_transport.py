@@ -55,6 +55,11 @@ class Request:
         params: query parameters, in order (a key repeats for a list), or None.
         json: the JSON body, or None for no body.
         headers: the request headers (a case-insensitive mapping).
+        max_body_bytes: for `Transport.send`, the most bytes of a 2xx body (counted after
+            decompression) the client will take, or None for no limit. A transport may stop
+            reading a longer body there: it then closes the connection and returns the first
+            `max_body_bytes + 1` bytes, so that the client sees the body is too large.
+        max_error_body_bytes: the same, for the body of any other status.
     """
 
     method: str
@@ -63,6 +68,8 @@ class Request:
     params: tuple[tuple[str, str], ...] | None = attrs.field(default=None, converter=_params)
     json: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers, repr=_hidden)
+    max_body_bytes: int | None = None
+    max_error_body_bytes: int | None = None
 
 
 @attrs.frozen
@@ -78,7 +85,8 @@ class Response:
     Attributes:
         status: the HTTP status.
         headers: the response headers (a case-insensitive mapping).
-        body: the body bytes (what arrived, when it was cut off).
+        body: the body bytes (what arrived, when it was cut off; the first `limit + 1`, when
+            the transport stopped reading at the request's limit).
         incomplete: why a 2xx body stops short of what was announced (the connection
             closed early), or None when it was read whole. A transport raises
             `APIConnectionError` instead for an error status whose body was cut off.
@@ -123,6 +131,8 @@ class Transport(Protocol):
     `request_sent=False` only when the request certainly never reached the server) or
     `APITimeoutError`; use after close raises `ClientClosedError`; any other exception is a bug
     and escapes as is. Redirects are never followed (they would carry the API key elsewhere).
+    `send` may stop reading a body at the request's limit (`Request.max_body_bytes`); the
+    client holds every response to its limits, whatever the transport returns.
     """
 
     async def send(self, request: Request) -> Response:
@@ -147,6 +157,9 @@ class AiohttpTransport:
     Without a session, it creates one on first use (inside the running event loop), with a
     connection pool of `max_connections`, and closes it in `close()`. A session you pass is
     borrowed: used as is (its connector decides the pool) and never closed.
+
+    `send` reads a body only up to the request's `max_body_bytes` (or `max_error_body_bytes`),
+    counted after decompression, and closes the connection past it rather than read the rest.
 
     Args:
         session: an `aiohttp.ClientSession` to borrow, or None to create one.
@@ -199,9 +212,10 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: Request) -> Response:
-        """Send the request and read the whole body, all within `request.timeout` seconds.
+        """Send the request and read the body, all within `request.timeout` seconds.
 
-        A 2xx whose body is cut off is returned with `incomplete` saying so.
+        A 2xx whose body is cut off is returned with `incomplete` saying so. A body longer
+        than the request's limit is read no further: its first `limit + 1` bytes are returned.
         """
         session = self._get_session()
         try:
@@ -214,10 +228,12 @@ class AiohttpTransport:
                 timeout=aiohttp.ClientTimeout(total=request.timeout),
                 allow_redirects=False,  # a redirect elsewhere would carry the x-api-key header
             ) as resp:
+                success = 200 <= resp.status < 300
+                limit = request.max_body_bytes if success else request.max_error_body_bytes
                 try:
-                    body = await resp.read()
+                    body = await _read(resp, limit)
                 except aiohttp.ClientPayloadError as exc:
-                    if not 200 <= resp.status < 300:
+                    if not success:
                         raise
                     return Response(resp.status, resp.headers, incomplete=_describe(exc))
                 return Response(resp.status, resp.headers, body)
@@ -247,7 +263,21 @@ class AiohttpTransport:
         try:
             yield StreamedResponse(resp.status, resp.headers, _chunks(resp, request.timeout))
         finally:
-            resp.release()
+            resp.release()  # a body not read to its end closes the connection: never drained
+
+
+async def _read(resp: aiohttp.ClientResponse, limit: int | None) -> bytes:
+    """The body, read up to `limit + 1` bytes at most: past the limit the connection is closed."""
+    if limit is None:
+        return await resp.read()
+    body = bytearray()
+    async for chunk in resp.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            resp.close()  # stop reading: closing the connection costs less than draining it
+            del body[limit + 1 :]
+            break
+    return bytes(body)
 
 
 async def _chunks(resp: aiohttp.ClientResponse, stall_after: float) -> AsyncIterator[bytes]:

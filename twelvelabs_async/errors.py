@@ -10,6 +10,7 @@ TwelveLabsError
 ├── InvalidInputError         refused before any request, saying what to do (also ValueError)
 ├── ClientClosedError         the client, or the session it borrowed, is closed
 ├── DecodeError               a 2xx body cut off or not the promised JSON; `.path`
+│   └── ResponseTooLargeError a body, or a streamed line, over the size limit; `.limit`
 ├── TrackingTimeout           a wait passed its deadline; `.pending` (also TimeoutError)
 ├── WebhookVerificationError  a webhook delivery that is unsigned, forged, stale or malformed
 ├── APIConnectionError        no usable response: refused, reset, DNS, TLS
@@ -68,6 +69,24 @@ class DecodeError(TwelveLabsError):
         self.message = message
         self.path = path
         self.status_code = status_code
+
+
+class ResponseTooLargeError(DecodeError):
+    """A response body, or one line of a streamed response, is larger than the client allows.
+
+    The client stops reading there and closes the connection, so memory stays bounded. Raise
+    the limits with `AsyncTwelveLabs(max_response_bytes=..., max_line_bytes=...)`. Like any
+    malformed 2xx body, it is retried for requests safe to repeat.
+
+    Attributes:
+        limit: the limit that was passed, in bytes.
+    """
+
+    def __init__(
+        self, message: str, *, limit: int, path: str = "$", status_code: int | None = None
+    ) -> None:
+        super().__init__(message, path=path, status_code=status_code)
+        self.limit = limit
 
 
 class TrackingTimeout(TwelveLabsError, TimeoutError):
