@@ -7,6 +7,7 @@ import json
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from tests.conftest import API_KEY
 from twelvelabs_async import errors
 from twelvelabs_async.errors import (
     APIConnectionError,
@@ -175,13 +176,12 @@ def test_empty_body_gets_default_message(status: int, expected: str) -> None:
 
 
 def test_non_json_body_text_becomes_message() -> None:
-    """A non-JSON body is kept as text in .body and used (cut to 500 chars) as the message."""
+    """A non-JSON body is kept as text in .body and its first 300 chars are the message."""
     text = "upstream exploded " * 50
     err = error_from_response(502, {}, text.encode())
     assert isinstance(err, ServerError)
     assert err.body == text.strip()
-    assert err.message == text.strip()[:500]
-    assert len(err.message) == 500
+    assert err.message == text.strip()[:300] + "... [599 more characters]"
 
 
 def test_json_array_body_gets_default_message() -> None:
@@ -232,12 +232,49 @@ def test_rate_limit_error_carries_retry_after() -> None:
     assert plain.code == "too_many_requests"
 
 
+def test_server_message_is_cut_and_escaped() -> None:
+    """A long message with newlines and escape codes is cut to 300 characters and escaped."""
+    message = "bad\nFAKE INFO twelvelabs_async: forged\x1b[2J" + "y" * 10_000
+    err = error_from_response(400, {}, _body({"code": "c\nd", "message": message}))
+    assert err.message.startswith("bad\\nFAKE INFO twelvelabs_async: forged\\x1b[2Jyyy")
+    assert err.message.endswith("y... [9,742 more characters]")
+    assert err.code == "c\\nd"
+    assert "\n" not in str(err)
+    assert "\x1b" not in str(err)
+    assert err.body["message"] == message  # the body is the server's, as sent
+
+
+def test_long_code_is_cut() -> None:
+    """An error code longer than 100 characters is cut like a message."""
+    err = error_from_response(400, {}, _body({"code": "c" * 5000, "message": "m"}))
+    assert err.code == "c" * 100 + "... [4,900 more characters]"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _body({"code": "bad_request", "message": f"invalid header x-api-key: {API_KEY[:12]}"}),
+        _body({"error": {"message": f"echo: x-api-key={API_KEY}", "headers": [API_KEY]}}),
+        f"<html>400 Bad Request<pre>x-api-key: {API_KEY}</pre></html>".encode(),
+    ],
+    ids=["flat", "nested", "text"],
+)
+def test_api_key_echo_is_redacted_in_message_and_body(body: bytes) -> None:
+    """An echo of the key (or of its first 8+ characters) is [redacted] in message and body."""
+    err = error_from_response(400, {}, body, context="GET /x", secret=API_KEY)
+    assert isinstance(err, BadRequestError)
+    assert "[redacted]" in err.message
+    assert API_KEY[:8] not in err.message
+    assert API_KEY[:8] not in json.dumps(err.body)
+    assert "[redacted]" in json.dumps(err.body)
+
+
 def test_error_body_nested_too_deeply_is_kept_as_text() -> None:
     """An error body too deeply nested to decode is still the status's error, with its text."""
     err = error_from_response(400, {}, b"[" * 200_000, context="GET /x")
     assert isinstance(err, BadRequestError)
     assert err.body == "[" * 200_000
-    assert err.message.startswith("GET /x: [[[")
+    assert err.message == "GET /x: " + "[" * 300 + "... [199,700 more characters]"
     assert err.code is None
 
 

@@ -1,4 +1,4 @@
-"""Hostile servers: huge and bombed bodies, endless lines, deep nesting.
+"""Hostile servers: huge and bombed bodies, endless lines, deep nesting, echoed keys, forged logs.
 
 Where a real socket matters (a body read only up to its limit, a gzip bomb, a server that must
 notice the client leave), a loopback server sends the body lazily; memory and CPU are measured
@@ -22,6 +22,7 @@ import pytest
 from tests._server import MIB, LoopbackServer, gzip_bomb, lazy, long_line, reply
 from tests.conftest import API_KEY, BASE_URL, FakeClock
 from twelvelabs_async import (
+    APIConnectionError,
     AsyncTwelveLabs,
     BadRequestError,
     ConfigurationError,
@@ -30,6 +31,7 @@ from twelvelabs_async import (
     Response,
     ResponseTooLargeError,
     ServerError,
+    TwelveLabsError,
     WebhookVerificationError,
     parse_json,
     webhooks,
@@ -169,7 +171,7 @@ async def lines_of(chunks: list[bytes], limit: int = 100) -> list[bytes]:
         for chunk in chunks:
             yield chunk
 
-    return [line async for line in _iter_lines(source(), "GET /x", limit)]
+    return [line async for line in _iter_lines(source(), "GET /x", limit, API_KEY)]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 11, len(BODY)])
@@ -309,10 +311,10 @@ async def test_any_transport_reply_over_the_limit_is_too_large(make: Factory) ->
         await client.analyze.tasks.retrieve("t1")
 
 
-async def test_error_body_is_read_to_64_kib(
+async def test_error_body_is_read_to_64_kib_and_shown_short(
     server: LoopbackServer, make: Factory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A 500 with a 200 MB message: 64 KiB read, a message of 500 characters, still retried."""
+    """A 500 with a 200 MB message: 64 KiB read, a short message and log lines, still retried."""
     caplog.set_level(logging.INFO, logger="twelvelabs_async")
     sent: asyncio.Queue[int] = asyncio.Queue()
     head = b'{"error": {"code": "boom", "message": "'
@@ -323,9 +325,10 @@ async def test_error_body_is_read_to_64_kib(
     assert isinstance(error.body, str)  # cut short, it is no longer JSON: kept as text
     assert error.body.startswith('{"error": {"code": "boom", "message": "xxx')
     assert len(error.body) == 64 * 1024
-    assert len(error.message) == len("GET /analyze/tasks/t1: ") + 500
+    assert error.message.endswith("... [65,236 more characters]")
+    assert len(str(error)) < 400
     assert len(server.seen("GET", TASK_PATH)) == 3
-    assert all(len(r.getMessage()) < 800 for r in caplog.records)
+    assert all(len(r.getMessage()) < 600 for r in caplog.records)
     assert all(n < 16 * MIB for n in await ended(sent, 3))
 
 
@@ -336,7 +339,7 @@ async def test_stream_error_body_is_read_to_64_kib(server: LoopbackServer, make:
     with pytest.raises(BadRequestError) as info:
         await make().analyze.stream(video=VIDEO, prompt="Hi").text()
     assert len(info.value.body) == 64 * 1024
-    assert len(str(info.value)) < 600
+    assert len(str(info.value)) < 400
     assert (await ended(sent))[0] < 16 * MIB
 
 
@@ -394,3 +397,82 @@ def test_limits_must_be_positive_integers(option: str, value: Any) -> None:
     """A limit that is not an integer >= 1 is refused with ConfigurationError."""
     with pytest.raises(ConfigurationError, match=option):
         AsyncTwelveLabs(API_KEY, **{option: value})
+
+
+# --- server text in errors and logs -------------------------------------------------------------
+
+
+async def test_proxy_echo_of_the_api_key_is_redacted(server: LoopbackServer, make: Factory) -> None:
+    """A proxy's 400 that echoes the request's headers shows [redacted] instead of the key."""
+    from aiohttp import web
+
+    async def echo(request: web.Request) -> web.StreamResponse:
+        key = request.headers["x-api-key"]
+        headers = dict(request.headers)
+        return web.json_response(
+            {"message": f"bad request; x-api-key: {key[:12]}...", "headers": headers},
+            status=400,
+        )
+
+    server.on("GET", TASK_PATH, echo)
+    with pytest.raises(BadRequestError) as info:
+        await make().analyze.tasks.retrieve("t1")
+    error = info.value
+    assert error.message == "GET /analyze/tasks/t1: bad request; x-api-key: [redacted]..."
+    assert error.body["headers"]["x-api-key"] == "[redacted]"
+    for shown in (str(error), repr(error), json.dumps(error.body)):
+        assert API_KEY[:8] not in shown
+
+
+async def test_server_text_cannot_forge_log_lines(
+    server: LoopbackServer, make: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 503 message with newlines and escape codes is logged on one escaped line."""
+    caplog.set_level(logging.INFO, logger="twelvelabs_async")
+    forged = "down\n2025-01-01 ERROR twelvelabs_async: fake line\x1b[2K"
+    server.on("GET", TASK_PATH, reply(503, {"message": forged}), reply(200, TASK))
+    await make().analyze.tasks.retrieve("t1")
+    [record] = [r for r in caplog.records if r.name == "twelvelabs_async"]
+    line = record.getMessage()
+    assert "\n" not in line
+    assert "\x1b" not in line
+    assert "down\\n2025-01-01 ERROR twelvelabs_async: fake line\\x1b[2K" in line
+
+
+async def test_malformed_reply_snippet_is_redacted(make: Factory) -> None:
+    """A 2xx that is not JSON and starts with the key shows [redacted] in the DecodeError."""
+    client = make(lambda request: Response(200, body=f"{API_KEY} oops".encode()), max_retries=0)
+    with pytest.raises(DecodeError) as info:
+        await client.analyze.tasks.retrieve("t1")
+    assert "[redacted]" in str(info.value)
+    assert API_KEY[:8] not in str(info.value)
+
+
+async def test_transport_failure_text_is_escaped_and_redacted(make: Factory) -> None:
+    """A transport's failure quoting the server is shown escaped, short and without the key."""
+
+    def fail(request: Request) -> Response:
+        raise APIConnectionError(f"BadStatusLine: '{API_KEY}\r\nX-Fake: 1' " + "z" * 5000)
+
+    with pytest.raises(APIConnectionError) as info:
+        await make(fail, max_retries=0).analyze.tasks.retrieve("t1")
+    text = str(info.value)
+    assert text.startswith("GET /analyze/tasks/t1: BadStatusLine: '[redacted]\\r\\nX-Fake: 1' zz")
+    assert text.endswith("z... [4,739 more characters]")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Response(200, body=DEEP),
+        Response(400, body=DEEP),
+        Response(200, body=b" " * 5000),
+        Response(500, body=b"\xff" * 100_000),
+    ],
+    ids=["deep-200", "deep-400", "over-limit", "not-utf8"],
+)
+async def test_nothing_but_library_errors_escape(make: Factory, answer: Response) -> None:
+    """Whatever the hostile answer, only a TwelveLabsError reaches the caller."""
+    client = make(lambda request: answer, max_response_bytes=1000, max_retries=1)
+    with pytest.raises(TwelveLabsError):
+        await client.analyze.tasks.retrieve("t1")

@@ -23,6 +23,7 @@ import cattrs.cols
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._models.common import ALWAYS_SENT
+from ._untrusted import shown
 from .errors import DecodeError
 
 T = TypeVar("T")
@@ -201,7 +202,8 @@ def structure(data: Any, cls: type[T], *, status_code: int | None = None) -> T:
     """Decode JSON data into `cls`, or raise `DecodeError` naming the JSON path at fault.
 
     Nothing else escapes: whatever goes wrong inside cattrs, while structuring or while
-    explaining why structuring failed (a `RecursionError`, say), is a `DecodeError`.
+    explaining why structuring failed (a `RecursionError`, say), is a `DecodeError`, whose
+    message quotes the data only cut short and escaped.
     """
     if attrs.has(cls) and not isinstance(data, Mapping):
         raise DecodeError(
@@ -215,7 +217,7 @@ def structure(data: Any, cls: type[T], *, status_code: int | None = None) -> T:
         pass
     problem, path = _explain(data, cls)
     raise DecodeError(
-        f"unexpected response body for {cls.__name__}: {problem}",
+        f"unexpected response body for {cls.__name__}: {shown(problem)}",
         path=path,
         status_code=status_code,
     )

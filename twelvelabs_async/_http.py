@@ -7,7 +7,8 @@ become typed errors through the pure `errors.error_from_response`; whether and w
 is the pure `_retry.decide`. Both `request()` and `stream()` run through `_retrying`.
 
 Nothing a server sends is trusted: a body is read only up to a limit (a smaller one for an error
-status), and a streamed line only up to another.
+status), a streamed line only up to another, and server text reaches an exception or a log line
+only through `_untrusted.shown` (cut short, escaped, the API key redacted).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import attrs
 from ._clock import Clock
 from ._retry import RetryPolicy, decide, failure_of, is_idempotent, server_requested_delay
 from ._transport import AiohttpTransport, Request, StreamedResponse, Transport
-from ._untrusted import loads
+from ._untrusted import loads, shown
 from .errors import (
     APIConnectionError,
     APIError,
@@ -248,7 +249,9 @@ class HTTPTransport:
                 return decode(response.body, response.status)
             except DecodeError as exc:
                 raise DecodeError(
-                    f"{context}: {exc.message}", path=exc.path, status_code=exc.status_code
+                    f"{context}: {shown(exc.message, self._key)}",
+                    path=exc.path,
+                    status_code=exc.status_code,
                 ) from None
 
         if idempotent is None:
@@ -288,7 +291,7 @@ class HTTPTransport:
         idempotent = is_idempotent(method, request.headers)
         opened, response = await self._retrying(attempt, context, idempotent, None, retries)
         async with opened:
-            yield _iter_lines(response.chunks, context, self.max_line_bytes)
+            yield _iter_lines(response.chunks, context, self.max_line_bytes, self._key)
 
     async def _retrying(
         self,
@@ -309,7 +312,9 @@ class HTTPTransport:
             try:
                 return await attempt()
             except APIConnectionError as exc:
-                error: APIError | APIConnectionError | DecodeError = _in_context(exc, context)
+                error: APIError | APIConnectionError | DecodeError = _in_context(
+                    exc, context, self._key
+                )
             except (APIError, DecodeError) as exc:
                 error = exc
             time_left = None if deadline is None else deadline - self.clock.monotonic()
@@ -346,13 +351,21 @@ class HTTPTransport:
             body[: self.max_error_body_bytes],  # what a transport read past the limit is unused
             retry_after=hint,
             context=context,
+            secret=self._key,
         )
 
+    @property
+    def _key(self) -> str:
+        return self._headers["x-api-key"]
 
-def _in_context(exc: APIConnectionError, context: str) -> APIConnectionError:
-    """The transport's failure, its message prefixed with the request (`GET /path: ...`)."""
+
+def _in_context(exc: APIConnectionError, context: str, secret: str) -> APIConnectionError:
+    """The transport's failure, its message prefixed with the request (`GET /path: ...`).
+
+    The message may quote the server (a malformed status line, say): it is shown safely.
+    """
     cls = APITimeoutError if isinstance(exc, APITimeoutError) else APIConnectionError
-    return cls(f"{context}: {exc}", request_sent=exc.request_sent)
+    return cls(f"{context}: {shown(str(exc), secret)}", request_sent=exc.request_sent)
 
 
 async def _head(chunks: AsyncIterator[bytes], limit: int) -> bytes:
@@ -366,7 +379,7 @@ async def _head(chunks: AsyncIterator[bytes], limit: int) -> bytes:
 
 
 async def _iter_lines(
-    chunks: AsyncIterator[bytes], context: str, limit: int
+    chunks: AsyncIterator[bytes], context: str, limit: int, secret: str
 ) -> AsyncIterator[bytes]:
     """Yield the body's lines (without the newline), reassembling lines split across chunks.
 
@@ -397,7 +410,7 @@ async def _iter_lines(
                     raise _line_too_long(context, limit)
                 pieces.append(chunk[start:] if start else chunk)
     except APIConnectionError as exc:  # the stream stalled or broke
-        raise _in_context(exc, context) from None
+        raise _in_context(exc, context, secret) from None
     if pieces:
         yield b"".join(pieces)
 

@@ -28,7 +28,10 @@ TwelveLabsError
 
 Any other error status (408, 410, 413, ...) is raised as a plain `APIError`. Errors carry the
 response headers (including `X-Ratelimit-*`) but never the request headers, so the API key
-cannot leak through them.
+cannot leak through them; and where a server echoes the key back (a proxy that repeats the
+request in its error page), the echo is replaced by `[redacted]` in the message and the body.
+Text from the server is shown in a message cut to a few hundred characters, with newlines and
+other control characters escaped.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._untrusted import loads
+from ._untrusted import loads, redact_json, shown
 
 
 class TwelveLabsError(Exception):
@@ -242,6 +245,10 @@ _DEFAULT_MESSAGES: dict[int, str] = {
 }
 
 
+_CODE_CHARS = 100
+"""The most characters of an error code shown: codes are short identifiers."""
+
+
 def error_class_for(status: int) -> type[APIError]:
     """The `APIError` subclass for an HTTP status (plain `APIError` when none is specific)."""
     if status >= 500:
@@ -249,13 +256,20 @@ def error_class_for(status: int) -> type[APIError]:
     return _BY_STATUS.get(status, APIError)
 
 
-def parse_error_body(body: bytes) -> tuple[Any, str | None, str | None]:
+def parse_error_body(
+    body: bytes, *, secret: str | None = None
+) -> tuple[Any, str | None, str | None]:
     """Decode an error body of either shape: `(decoded body, code, message)`.
 
     Handles the flat `{"code", "message"}` shape, the nested `{"error": {"code", "message"}}`
     shape, empty bodies (None, None, None) and bodies that are not JSON, or JSON that cannot be
     decoded (nested too deeply, say): the text, None, None. A code or message that is not a
-    string or a number is not one (None).
+    string or a number is not one (None). Pure: the code and message are as sent; only an echo
+    of `secret` is replaced by `[redacted]`, anywhere in the decoded body or the text.
+
+    Args:
+        body: the raw body bytes.
+        secret: the API key (never shown), or None.
     """
     text = body.decode("utf-8", errors="replace").strip()
     if not text:
@@ -263,7 +277,8 @@ def parse_error_body(body: bytes) -> tuple[Any, str | None, str | None]:
     try:
         decoded: Any = loads(text)
     except ValueError:
-        return text, None, None
+        decoded = text
+    decoded = redact_json(decoded, secret)
     source = decoded
     if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
         source = decoded["error"]
@@ -290,8 +305,12 @@ def error_from_response(
     *,
     retry_after: float | None = None,
     context: str = "",
+    secret: str | None = None,
 ) -> APIError:
     """Turn an error response into the matching exception. Pure: no I/O.
+
+    The server's code and message are shown cut to a few hundred characters, with control
+    characters and newlines escaped; an echo of `secret` is redacted in them and in `body`.
 
     Args:
         status: the HTTP status (>= 400).
@@ -299,15 +318,19 @@ def error_from_response(
         body: the raw body bytes (may be empty or not JSON).
         retry_after: the server's requested delay in seconds, for 429.
         context: what was being done, e.g. `GET /analyze/tasks/abc`, prefixed to the message.
+        secret: the API key, which no part of the error may show; None when there is none.
     """
-    decoded, code, message = parse_error_body(body)
-    if not message:
-        if isinstance(decoded, str):
-            message = decoded[:500]
-        else:
-            message = _DEFAULT_MESSAGES.get(status) or (
-                "the server failed" if status >= 500 else f"HTTP {status}"
-            )
+    decoded, code, message = parse_error_body(body, secret=secret)
+    if not message and isinstance(decoded, str):
+        message = decoded
+    if message:
+        message = shown(message)
+    else:
+        message = _DEFAULT_MESSAGES.get(status) or (
+            "the server failed" if status >= 500 else f"HTTP {status}"
+        )
+    if code is not None:
+        code = shown(code, limit=_CODE_CHARS)
     if context:
         message = f"{context}: {message}"
     cls = error_class_for(status)
