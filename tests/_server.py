@@ -16,9 +16,10 @@ import asyncio
 import json
 import socket
 import struct
+import threading
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -111,6 +112,33 @@ class LoopbackServer:
     ) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+@contextmanager
+def in_a_thread() -> Iterator[tuple[LoopbackServer, asyncio.AbstractEventLoop]]:
+    """A `LoopbackServer` on an event loop of its own, run by a thread: it outlives any
+    `asyncio.run()` of the test. Yields the server and its loop (to run a client there too).
+    """
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = LoopbackServer()
+
+    def run(coro: Awaitable[Any]) -> Any:
+        async def main() -> Any:
+            return await coro
+
+        return asyncio.run_coroutine_threadsafe(main(), loop).result(timeout=10)
+
+    run(server.__aenter__())
+    try:
+        yield server, loop
+    finally:
+        run(server.__aexit__(None, None, None))
+        run(loop.shutdown_asyncgens())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
 
 
 # --- replies --------------------------------------------------------------------------------

@@ -40,6 +40,12 @@ class AsyncTwelveLabs:
         task = await client.analyze.tasks.retrieve(task_id)
     ```
 
+    Create the client inside the event loop that uses it. A client used from another loop
+    later (a second `asyncio.run()`, another thread's loop) creates its own session anew
+    there, one loop at a time; its session is also closed when its loop shuts down, as
+    `asyncio.run()` ends. A borrowed `session` belongs to the loop it was made in: used from
+    another loop it raises `ClientClosedError`.
+
     Args:
         api_key: your API key; defaults to the `TWELVELABS_API_KEY` environment variable.
             It is sent as `x-api-key` and never shown in `repr()`, logs or exceptions.

@@ -10,8 +10,10 @@ tests and users can put an in-process transport in its place
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json as jsonlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, runtime_checkable
 
@@ -155,8 +157,16 @@ class AiohttpTransport:
     """The transport over aiohttp that `AsyncTwelveLabs` uses unless given another.
 
     Without a session, it creates one on first use (inside the running event loop), with a
-    connection pool of `max_connections`, and closes it in `close()`. A session you pass is
-    borrowed: used as is (its connector decides the pool) and never closed.
+    connection pool of `max_connections`, and closes it in `close()`. An aiohttp session
+    belongs to the event loop it was created in, so used from another loop (a second
+    `asyncio.run()`, another thread's loop) the transport creates a new session there and
+    closes the old one in its own loop. A session it created is also closed when its loop
+    shuts down (as `asyncio.run()` ends), so that none is left open. One loop at a time:
+    requests still running in the old loop when another loop takes over are broken off.
+
+    A session you pass is borrowed: used as is (its connector decides the pool) and never
+    closed. Used from an event loop other than its own, it raises `ClientClosedError`:
+    create the session, and the client, inside the loop that uses them.
 
     `send` reads a body only up to the request's `max_body_bytes` (or `max_error_body_bytes`),
     counted after decompression, and closes the connection past it rather than read the rest.
@@ -175,6 +185,10 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop of the session it created."""
+        self._closer: AsyncGenerator[None, None] | None = None
+        """Closes the session it created: on `close()`, or when the session's loop shuts down."""
 
     @property
     def owns_session(self) -> bool:
@@ -187,29 +201,50 @@ class AiohttpTransport:
         return self._session
 
     async def close(self) -> None:
-        """Close the session it created; a borrowed session is left open."""
+        """Close the session it created (in its own event loop); a borrowed one is left open."""
         if self._closed:
             return
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session:
-            await session.close()
+        closer, loop = self._closer, self._loop
+        self._session = self._closer = self._loop = None
+        if closer is not None and loop is not None:
+            await _finish(closer, loop)
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    async def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("this transport is closed; create a new one")
-        if self._session is None:
-            # Created lazily, inside the running event loop, on the first request.
-            connector = aiohttp.TCPConnector(
-                limit=self.max_connections, limit_per_host=self.max_connections
-            )
-            self._session = aiohttp.ClientSession(connector=connector)
-        elif self._session.closed:
-            raise ClientClosedError(
-                "the aiohttp session passed to AsyncTwelveLabs(session=...) was closed by its "
-                "owner; pass an open session or let the client create its own"
-            )
-        return self._session
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if not self._owns_session:
+            assert session is not None
+            if session.closed:
+                raise ClientClosedError(
+                    "the aiohttp session passed to AsyncTwelveLabs(session=...) was closed by "
+                    "its owner; pass an open session or let the client create its own"
+                )
+            if _loop_of(session) not in (loop, None):
+                raise ClientClosedError(
+                    "the aiohttp session passed to AsyncTwelveLabs(session=...) belongs to "
+                    "another event loop than the one running; create the session and the "
+                    "client inside the event loop that uses them, or let the client create "
+                    "its own session"
+                )
+            return session
+        if session is not None and self._loop is loop and not session.closed:
+            return session
+        # First use, or use from another loop: a session of this loop (created lazily, inside
+        # the running loop), whose closer this loop finalizes when it shuts down.
+        old_closer, old_loop = self._closer, self._loop
+        connector = aiohttp.TCPConnector(
+            limit=self.max_connections, limit_per_host=self.max_connections
+        )
+        self._session = session = aiohttp.ClientSession(connector=connector)
+        self._loop = loop
+        self._closer = _closes_with_its_loop(session)
+        await anext(self._closer)
+        if old_closer is not None and old_loop is not None:
+            await _finish(old_closer, old_loop)
+        return session
 
     async def send(self, request: Request) -> Response:
         """Send the request and read the body, all within `request.timeout` seconds.
@@ -217,7 +252,7 @@ class AiohttpTransport:
         A 2xx whose body is cut off is returned with `incomplete` saying so. A body longer
         than the request's limit is read no further: its first `limit + 1` bytes are returned.
         """
-        session = self._get_session()
+        session = await self._get_session()
         try:
             async with session.request(
                 request.method,
@@ -243,7 +278,7 @@ class AiohttpTransport:
     @asynccontextmanager
     async def stream(self, request: Request) -> AsyncIterator[StreamedResponse]:
         """Open a streamed response: connecting and each read are bounded by the timeout."""
-        session = self._get_session()
+        session = await self._get_session()
         # A stream may last long: the timeout bounds connecting and each read, not the total.
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=request.timeout, sock_read=request.timeout
@@ -264,6 +299,37 @@ class AiohttpTransport:
             yield StreamedResponse(resp.status, resp.headers, _chunks(resp, request.timeout))
         finally:
             resp.release()  # a body not read to its end closes the connection: never drained
+
+
+def _loop_of(session: aiohttp.ClientSession) -> asyncio.AbstractEventLoop | None:
+    """The event loop a session was created in (aiohttp keeps it; `session.loop` is deprecated)."""
+    loop = getattr(session, "_loop", None)
+    return loop if isinstance(loop, asyncio.AbstractEventLoop) else None
+
+
+async def _closes_with_its_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Suspended while `session` is in use; closes it when finished.
+
+    It is started inside the session's loop, so that loop finalizes it when it shuts down
+    (`asyncio.run()` and `asyncio.Runner` close every async generator still suspended, while
+    the loop still runs): the session is closed there, cleanly, even if the transport never
+    was.
+    """
+    try:
+        yield
+    finally:
+        await session.close()
+
+
+async def _finish(closer: AsyncGenerator[None, None], loop: asyncio.AbstractEventLoop) -> None:
+    """Close a session through its closer, in the session's own loop when that still runs."""
+    if loop is asyncio.get_running_loop() or loop.is_closed():
+        await closer.aclose()  # here; a closed loop has already finalized it, or never will
+        return
+    # Another loop, maybe another thread's: as asyncio itself finalizes a generator. Nothing
+    # is left to do if that loop closed meanwhile.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(loop.create_task, closer.aclose())
 
 
 async def _read(resp: aiohttp.ClientResponse, limit: int | None) -> bytes:
