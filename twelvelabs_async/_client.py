@@ -10,7 +10,7 @@ from ._clock import Clock, SystemClock
 from ._http import HTTPTransport
 from ._retry import RetryPolicy
 from ._transport import Transport
-from ._validate import check_http_url
+from ._validate import check_http_url, check_number
 from ._version import __version__
 from .analyze import Analyze
 from .errors import ClientClosedError, ConfigurationError, InvalidInputError
@@ -47,8 +47,8 @@ class AsyncTwelveLabs:
             `twelvelabs_async.testing.MockTransport` to run the whole client without
             sockets. The client adds its headers, retries and error mapping on top, and never
             closes it. Not together with `session`.
-        timeout: the per-request timeout in seconds (connect + response). It bounds one HTTP
-            request, never how long a `wait()` may last.
+        timeout: the per-request timeout in seconds (connect + response), a finite number
+            >= 0.001. It bounds one HTTP request, never how long a `wait()` may last.
         max_retries: retries of a failed request (408, 429, 5xx, a connection that could not
             be made; and, for requests safe to repeat, resets, timeouts and cut-off or
             malformed 2xx bodies) with exponential backoff and full jitter; 0 disables.
@@ -88,9 +88,11 @@ class AsyncTwelveLabs:
             check_http_url(url, "base_url")
         except InvalidInputError as exc:
             raise ConfigurationError(str(exc)) from None
-        _check_number("timeout", timeout, minimum=0.001)
-        _check_number("max_retries", max_retries, minimum=0, integer=True)
-        _check_number("max_connections", max_connections, minimum=1, integer=True)
+        check_number(timeout, "timeout", low=0.001, error=ConfigurationError)
+        check_number(max_retries, "max_retries", low=0, integer=True, error=ConfigurationError)
+        check_number(
+            max_connections, "max_connections", low=1, integer=True, error=ConfigurationError
+        )
         if transport is not None:
             if session is not None:
                 raise ConfigurationError(
@@ -153,10 +155,3 @@ class AsyncTwelveLabs:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<AsyncTwelveLabs base_url={self.base_url!r} api_key=<hidden> {state}>"
-
-
-def _check_number(name: str, value: float, *, minimum: float, integer: bool = False) -> None:
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
-        kind = "an integer" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind} >= {minimum:g}, got {value!r}")

@@ -1,10 +1,12 @@
-"""Checks done before any request: safe ids, and bodies the API documents as invalid.
+"""Checks done before any request: safe ids, numbers, and bodies the API documents as invalid.
 
-Pure functions; each failure is an `InvalidInputError` that says what was wrong and what to do.
+Pure functions; each failure is an `InvalidInputError` (a `ConfigurationError` for the client's
+and the simulator's settings) that says what was wrong and what to do.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 import uuid
@@ -13,7 +15,7 @@ from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from ._convert import structure
-from .errors import DecodeError, InvalidInputError
+from .errors import DecodeError, InvalidInputError, TwelveLabsError
 from .models import (
     AssetVideo,
     Base64Video,
@@ -255,6 +257,9 @@ def _check_definition(definition: SegmentDefinition, what: str) -> None:
     for j, field in enumerate(definition.fields):
         _check_field(field, f"{what}.fields[{j}]")
     _check_media_sources(definition.media_sources, f"{what}.media_sources")
+    for k, time_range in enumerate(definition.time_ranges):
+        check_number(time_range.start_time, f"{what}.time_ranges[{k}].start_time")
+        check_number(time_range.end_time, f"{what}.time_ranges[{k}].end_time")
     ranges = sorted(definition.time_ranges, key=lambda r: r.start_time)
     for k, time_range in enumerate(ranges):
         if time_range.start_time < 0 or time_range.end_time < time_range.start_time + 2:
@@ -288,14 +293,90 @@ def _check_field(field: SegmentField, what: str) -> None:
             raise InvalidInputError(f"{what}.items cannot contain another time_array")
 
 
+def shown(value: object, limit: int = 64) -> str:
+    """`value` as a message may show it: escaped to ASCII (`ascii()`), cut to about `limit`.
+
+    A long string is cut before it is escaped, and its length is given instead of the rest.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!a}... ({len(value)} characters)"
+    try:
+        text = ascii(value)
+    except ValueError:  # an int past Python's limit of digits for str()
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def is_number(value: object, *, integer: bool = False) -> bool:
+    """A finite `int` or `float` (only an `int` when `integer`); a bool is not a number.
+
+    NaN, the infinities and an int too large for a float are not finite numbers.
+    """
+    if isinstance(value, bool) or not isinstance(value, int if integer else int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def check_number(
+    value: object,
+    what: str,
+    *,
+    low: float | None = None,
+    above: float | None = None,
+    high: float | None = None,
+    below: float | None = None,
+    integer: bool = False,
+    unit: str = "",
+    hint: str = "",
+    error: type[TwelveLabsError] = InvalidInputError,
+) -> None:
+    """`value` is a finite number (an int when `integer`) within the bounds given.
+
+    `low` and `high` are inclusive bounds, `above` and `below` exclusive ones. NaN and the
+    infinities are refused everywhere: an option that can mean "no limit" takes None for it.
+    A failure raises `error` (`InvalidInputError` unless given) saying what was expected:
+    `timeout must be a finite number of seconds >= 0, got nan; pass None for no deadline`
+    (`unit` "seconds", `hint` the part after the semicolon).
+    """
+    if is_number(value, integer=integer):
+        number: float = value  # type: ignore[assignment]
+        if (
+            (low is None or number >= low)
+            and (above is None or number > above)
+            and (high is None or number <= high)
+            and (below is None or number < below)
+        ):
+            return
+    kind = "an integer" if integer else "a number"
+    if not integer and isinstance(value, float) and not math.isfinite(value):
+        kind = "a finite number"
+    if unit:
+        kind += f" of {unit}"
+    if low is not None and high is not None:
+        bounds = [f"between {low:g} and {high:g}"]
+    else:
+        bounds = [
+            f"{sign} {bound:g}"
+            for sign, bound in ((">=", low), (">", above), ("<=", high), ("<", below))
+            if bound is not None
+        ]
+    expected = f"{kind} {' and '.join(bounds)}".rstrip()
+    raise error(f"{what} must be {expected}, got {shown(value)}" + (f"; {hint}" if hint else ""))
+
+
 def check_range(value: float | None, what: str, low: float, high: float) -> None:
-    """`value` is None or a number within [low, high]."""
+    """`value` is None or a finite number within [low, high] (`high` may be infinite)."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError(f"{what} must be a number, got {type(value).__name__}")
+    if not is_number(value) and low <= value <= high:
+        raise InvalidInputError(f"{what} must be a finite number, got {shown(value)}")
     if not low <= value <= high:
-        raise InvalidInputError(f"{what} must be between {low:g} and {high:g}, got {value!r}")
+        raise InvalidInputError(f"{what} must be between {low:g} and {high:g}, got {shown(value)}")
 
 
 def check_window(start: float | None, end: float | None, *, max_window: float | None) -> None:

@@ -324,7 +324,7 @@ class AnalyzeTasks:
 
         Args:
             task_id: the task to wait for.
-            timeout: the overall deadline in seconds (None waits forever); past it,
+            timeout: the overall deadline in seconds (None or `math.inf` waits forever); past it,
                 `TrackingTimeout` is raised naming the task. This is not the per-request
                 timeout, which the client's `timeout` sets.
             poll_interval: the first interval between polls, in seconds.
@@ -333,8 +333,6 @@ class AnalyzeTasks:
         path_id(task_id)
         check_range(poll_interval, "poll_interval", 0.01, 3600)
         check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
-        if timeout is not None:
-            check_range(timeout, "timeout", 0, float("inf"))
         policy = PollPolicy(min_interval=poll_interval, max_interval=max_poll_interval)
         async with self.track(
             [task_id], timeout=timeout, strategy="per_task", poll_policy=policy, max_in_flight=1
