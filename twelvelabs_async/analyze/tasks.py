@@ -78,7 +78,7 @@ class TaskSource:
         return self
 
     def check_id(self, object_id: object) -> None:
-        """Refuse an id that is empty or could change the request path."""
+        """Refuse anything but 1-128 characters of `A-Z a-z 0-9 _ -` (see `path_id`)."""
         path_id(object_id)
 
     def id_of(self, item: AnalyzeTask) -> str:

@@ -149,7 +149,8 @@ class ObjectTracker(Tracking[T]):
     def add(self, *ids: str) -> None:
         """Track more ids, even while iterating; ids already tracked or yielded are ignored.
 
-        An id that is empty or could change the request path raises `InvalidInputError`.
+        An id the source refuses (for tasks: not 1-128 characters of `A-Z a-z 0-9 _ -`)
+        raises `InvalidInputError`, and no id of the call is tracked.
         """
         if self._engine.closed:
             raise RuntimeError("this tracker has exited; start a new one to track more ids")
