@@ -10,10 +10,10 @@ from ._clock import Clock, SystemClock
 from ._http import HTTPTransport
 from ._retry import RetryPolicy
 from ._transport import Transport
-from ._validate import check_http_url, check_number
+from ._validate import check_base_url, check_number
 from ._version import __version__
 from .analyze import Analyze
-from .errors import ClientClosedError, ConfigurationError, InvalidInputError
+from .errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
     import aiohttp
@@ -40,7 +40,9 @@ class AsyncTwelveLabs:
         api_key: your API key; defaults to the `TWELVELABS_API_KEY` environment variable.
             It is sent as `x-api-key` and never shown in `repr()`, logs or exceptions.
         base_url: the API root; defaults to `TWELVELABS_BASE_URL`, then
-            `https://api.twelvelabs.io/v1.3`. Must be http(s).
+            `https://api.twelvelabs.io/v1.3`. An http(s) URL with a host and at most a path:
+            a query, a fragment, a user name or password, or a port outside 1-65535 raise
+            `ConfigurationError`.
         session: an `aiohttp.ClientSession` to borrow. It is never closed by the client;
             without one, the client creates its own on first use and closes it in `close()`.
         transport: what sends the requests instead of aiohttp: a `Transport`, such as
@@ -81,13 +83,12 @@ class AsyncTwelveLabs:
             raise ConfigurationError(
                 "the API key contains whitespace or control characters; check how it was read"
             )
-        if base_url is None:
-            base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        url = base_url.rstrip("/")
-        try:
-            check_http_url(url, "base_url")
-        except InvalidInputError as exc:
-            raise ConfigurationError(str(exc)) from None
+        if base_url is not None:
+            url = check_base_url(base_url)
+        elif os.environ.get(BASE_URL_ENV):
+            url = check_base_url(os.environ[BASE_URL_ENV], BASE_URL_ENV)
+        else:
+            url = DEFAULT_BASE_URL
         check_number(timeout, "timeout", low=0.001, error=ConfigurationError)
         check_number(max_retries, "max_retries", low=0, integer=True, error=ConfigurationError)
         check_number(

@@ -12,10 +12,10 @@ import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ._convert import structure
-from .errors import DecodeError, InvalidInputError, TwelveLabsError
+from .errors import ConfigurationError, DecodeError, InvalidInputError, TwelveLabsError
 from .models import (
     AssetVideo,
     Base64Video,
@@ -99,6 +99,52 @@ def check_http_url(value: str, what: str, *, https_only: bool = False) -> str:
         wanted = "an https://" if https_only else "an http:// or https://"
         raise InvalidInputError(f"{what} {value!r} is not {wanted} URL")
     return value
+
+
+def check_base_url(value: object, what: str = "base_url") -> str:
+    """The client's API root: an http(s) URL with a host, a path at most; no trailing `/`.
+
+    Every request URL is the root plus `/` and a path, so the root may hold nothing that would
+    swallow that path or change where it goes: no query (`?`) and no fragment (`#`), no user
+    name or password (sent as Basic auth, and printed by `repr`), a port from 1 to 65535 if
+    any, and no whitespace or control characters. The message never shows a password.
+
+    Raises:
+        ConfigurationError: naming `what` (`base_url`, or the environment variable).
+    """
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{what} must be a string, got {type(value).__name__}")
+    url = value.rstrip("/")
+    # Everything from `//` to the last `@` may be user info: hidden, even if unparseable.
+    safe = shown(re.sub(r"(?<=//)[\s\S]*@", "***@", url), limit=200)
+    if not url.isprintable() or any(c.isspace() for c in url):
+        problem = "it contains whitespace or control characters"
+    else:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:  # `http://[::1`, `http://h:99999`; its text may show a password
+            problem = (
+                "it is not a valid URL: check the host (an IPv6 address in [brackets]) and "
+                "the port (1-65535)"
+            )
+        else:
+            problem = _base_url_problem(url, parts, port)
+    if problem:
+        raise ConfigurationError(f"{what} {safe} is refused: {problem}")
+    return url
+
+
+def _base_url_problem(url: str, parts: SplitResult, port: int | None) -> str:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it is not an http:// or https:// URL with a host"
+    if parts.username is not None or parts.password is not None:
+        return "it contains a user name or password; pass the API key as api_key= instead"
+    if "?" in url or "#" in url:
+        return "it contains a query (?) or a fragment (#), which would swallow the request path"
+    if port == 0 or (parts.port is None and parts.netloc.endswith(":")):
+        return "its port must be a number from 1 to 65535"
+    return ""
 
 
 def video_input(video: object) -> UrlVideo | AssetVideo | Base64Video:
