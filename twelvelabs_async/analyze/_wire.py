@@ -63,6 +63,9 @@ def paginate(
 ) -> AsyncPaginator[ItemT, PageT]:
     """Every item of every page of `GET path`, fetched as iteration reaches it.
 
+    The server's paging is checked as `AsyncPaginator` does: a page that does not move the list
+    on, or a list that never ends, raises `DecodeError` instead of requesting forever.
+
     Raises:
         InvalidInputError: `page_limit` is not an integer from 1 to 50 (before any request).
     """
@@ -74,4 +77,4 @@ def paginate(
         params = page_params(number, page_limit, filters)
         return await http.request("GET", path, decode, params=params)
 
-    return AsyncPaginator(fetch, limit=page_limit)
+    return AsyncPaginator(fetch, limit=page_limit, context=f"GET /{path}")
