@@ -24,7 +24,7 @@ from ..models import (
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
 from ._body import request_body
 from ._request import TASK, AnalysisRequest
-from ._wire import MAX_PAGE_LIMIT, json_as, page_params, paginate, post_once
+from ._wire import MAX_PAGE_LIMIT, json_about, json_as, page_params, paginate, post_once
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -32,7 +32,6 @@ TaskList = AsyncPaginator[AnalyzeTask, TaskPage]
 """What `tasks.list()` returns: iterate tasks with `async for`, or pages with `.pages()`."""
 
 
-_task = json_as(AnalyzeTask)
 _ref = json_as(TaskRef)
 _page = json_as(TaskPage)
 
@@ -44,7 +43,10 @@ PAGE_LIMIT = MAX_PAGE_LIMIT
 async def _retrieve(
     http: HTTPTransport, task_id: str, *, retries: int | None = None
 ) -> AnalyzeTask:
-    return await http.request("GET", f"analyze/tasks/{path_id(task_id)}", _task, retries=retries)
+    path = f"analyze/tasks/{path_id(task_id)}"
+    return await http.request(
+        "GET", path, json_about(AnalyzeTask, "task_id", task_id), retries=retries
+    )
 
 
 async def _cancel(http: HTTPTransport, task_id: str) -> TaskRef:
@@ -172,7 +174,11 @@ class AnalyzeTasks:
         return await post_once(self._http, "analyze/tasks", _ref, body, idempotency_key)
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:
-        """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown)."""
+        """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown).
+
+        A reply about another task than `task_id` is malformed: retried like a cut-off body,
+        then raised as `DecodeError`.
+        """
         return await _retrieve(self._http, task_id)
 
     def list(
