@@ -161,47 +161,38 @@ async def invoke(call: Call, client: AsyncTwelveLabs) -> None:
         await result
 
 
+def listing(kind: str) -> Callable[..., Call]:
+    """`tasks.list(**kwargs)` or `batches.list(**kwargs)`."""
+    return lambda **kwargs: lambda c: getattr(c.analyze, kind).list(**kwargs)
+
+
+REFUSED: list[tuple[Callable[..., Call], dict[str, tuple[object, ...]]]] = [
+    (track, {"timeout": (NAN, -INF, "60"), "cancel_timeout": (0, INF, "10"), "buffer": (NAN,)}),
+    (track, {"max_rate": (INF, "5"), "max_in_flight": (INF,)}),
+    (wait, {"timeout": (NAN, "60"), "poll_interval": (NAN, INF), "max_poll_interval": (INF,)}),
+    (policy, {"growth": (NAN, "2"), "jitter": (NAN,), "sweep_interval": (NAN,)}),
+    (policy, {"unseen_grace": (NAN,), "min_interval": (INF,), "max_interval": (INF,)}),
+    (batch, {"timeout": (NAN, "60"), "poll_interval": (NAN,), "max_poll_interval": (INF,)}),
+    (batch, {"max_retries": (NAN,), "buffer": (INF,)}),
+    (listing("tasks"), {"page_limit": (NAN,)}),
+    (listing("batches"), {"page_limit": (INF,)}),
+    (segments, {"max_segment_duration": (INF,)}),
+]
+"""Calls, and the values each of their numeric options must refuse."""
+
+
 @pytest.mark.parametrize(
     ("name", "call"),
     [
-        ("timeout", track(timeout=NAN)),
-        ("timeout", track(timeout=-INF)),
-        ("timeout", track(timeout="60")),
-        ("cancel_timeout", track(cancel_timeout=0)),
-        ("cancel_timeout", track(cancel_timeout=INF)),
-        ("cancel_timeout", track(cancel_timeout="10")),
-        ("max_rate", track(max_rate=INF)),
-        ("max_rate", track(max_rate="5")),
-        ("max_in_flight", track(max_in_flight=INF)),
-        ("buffer", track(buffer=NAN)),
-        ("timeout", wait(timeout=NAN)),
-        ("timeout", wait(timeout="60")),
-        ("poll_interval", wait(poll_interval=NAN)),
-        ("poll_interval", wait(poll_interval=INF)),
-        ("max_poll_interval", wait(max_poll_interval=INF)),
-        ("growth", policy(growth=NAN)),
-        ("growth", policy(growth="2")),
-        ("jitter", policy(jitter=NAN)),
-        ("sweep_interval", policy(sweep_interval=NAN)),
-        ("unseen_grace", policy(unseen_grace=NAN)),
-        ("min_interval", policy(min_interval=INF)),
-        ("max_interval", policy(max_interval=INF)),
-        ("timeout", batch(timeout=NAN)),
-        ("timeout", batch(timeout="60")),
-        ("poll_interval", batch(poll_interval=NAN)),
-        ("max_poll_interval", batch(max_poll_interval=INF)),
-        ("max_retries", batch(max_retries=NAN)),
-        ("buffer", batch(buffer=INF)),
-        ("page_limit", lambda c: c.analyze.tasks.list(page_limit=NAN)),  # type: ignore[arg-type]
-        ("page_limit", lambda c: c.analyze.batches.list(page_limit=INF)),  # type: ignore[arg-type]
+        *((name, make(**{name: value})) for make, options in REFUSED
+          for name, values in options.items() for value in values),
         ("start_time", create(prompt="p", start_time=INF)),
         ("end_time", create(prompt="p", start_time=0, end_time=INF)),
         ("temperature", create(prompt="p", temperature=NAN)),
-        ("max_segment_duration", segments(max_segment_duration=INF)),
         ("time_ranges[0].start_time", segments(NAN, 5)),
         ("time_ranges[0].end_time", segments(0, INF)),
     ],
-)
+)  # fmt: skip
 async def test_call_arguments_must_be_finite_numbers(
     poller: AsyncTwelveLabs, mock_api: aioresponses, name: str, call: Call
 ) -> None:

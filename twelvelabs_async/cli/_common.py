@@ -42,7 +42,7 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=None, help=f"API root (default: ${BASE_URL_ENV})")
 
 
-def finite_float(text: str) -> float:
+def finite(text: str) -> float:
     """An argparse `type`: a finite number (`nan` and `inf` are usage errors)."""
     try:
         value = float(text)

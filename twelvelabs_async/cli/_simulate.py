@@ -15,7 +15,7 @@ import attrs
 
 from ..errors import ConfigurationError, InvalidInputError
 from ..testing import Faults, Simulator, SimulatorConfig, Webhooks, simulate
-from ._common import EXIT_USAGE, error, finite_float
+from ._common import EXIT_USAGE, error, finite
 
 
 def add_simulate_parser(commands: Any) -> None:
@@ -97,7 +97,7 @@ def _seconds_range(parser: Any, flag: str, default: tuple[float, float], help: s
     """Add `flag MIN MAX`: a range of seconds (MIN may be negative: already past)."""
     parser.add_argument(
         flag,
-        type=finite_float,
+        type=finite,
         nargs=2,
         metavar=("MIN", "MAX"),
         default=default,
