@@ -72,7 +72,8 @@ def test_a_number_is_finite_and_never_a_bool(value: object, integer: bool, numbe
         (2, {"low": 0, "high": 1}, "x must be a number between 0 and 1, got 2"),
         (1.5, {"integer": True, "low": 1}, "x must be an integer >= 1, got 1.5"),
         (-1, {"low": 0, "hint": "pass None for no limit"}, "got -1; pass None for no limit"),
-        (HUGE, {"high": 5}, "x must be a number <= 5, got 1000000000"),
+        (HUGE, {"high": 5}, "x must be a number <= 5 and that fits a float, got 1000000000"),
+        (HUGE, {"integer": True}, "x must be an integer that fits a float, got 1000000000"),
     ],
 )
 def test_check_number_says_what_was_expected(
@@ -100,7 +101,7 @@ def test_check_number_accepts_finite_numbers_in_bounds(value: float) -> None:
         ({"timeout": NAN}, "timeout must be a finite number >= 0.001, got nan"),
         ({"timeout": INF}, "timeout must be a finite number >= 0.001, got inf"),
         ({"timeout": -INF}, "timeout must be a finite number >= 0.001, got -inf"),
-        ({"timeout": HUGE}, "timeout must be a number >= 0.001, got 1000"),
+        ({"timeout": HUGE}, "timeout must be a number >= 0.001 and that fits a float, got 1000"),
         ({"max_retries": NAN}, "max_retries must be an integer >= 0, got nan"),
         ({"max_retries": INF}, "max_retries must be an integer >= 0, got inf"),
         ({"max_connections": INF}, "max_connections must be an integer >= 1, got inf"),

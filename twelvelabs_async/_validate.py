@@ -417,6 +417,8 @@ def check_number(
             for sign, bound in ((">=", low), (">", above), ("<=", high), ("<", below))
             if bound is not None
         ]
+    if isinstance(value, int) and not isinstance(value, bool) and not is_number(value):
+        bounds.append("that fits a float")  # an int past 1.8e308: no time or rate is that long
     expected = f"{kind} {' and '.join(bounds)}".rstrip()
     raise error(f"{what} must be {expected}, got {shown(value)}" + (f"; {hint}" if hint else ""))
 

@@ -206,8 +206,9 @@ class AnalyzeBatches:
 
         Args:
             batch_id: the batch to follow.
-            timeout: overall deadline in seconds; past it `TrackingTimeout` is raised with the
-                task ids of the items not yet yielded in `.pending`.
+            timeout: overall deadline in seconds (None or `math.inf` for none); past it
+                `TrackingTimeout` is raised with the task ids of the items not yet yielded in
+                `.pending`.
             poll_interval: the first (and shortest) interval between two looks, in seconds.
             max_poll_interval: the longest interval, in seconds.
             max_retries: transient failures in a row retried before giving up.

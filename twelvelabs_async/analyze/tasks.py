@@ -262,8 +262,9 @@ class AnalyzeTasks:
         the tracker sweeps `GET /analyze/tasks` to learn many statuses at once and retrieves
         only the tasks that finished; per-task polls stay as the safety net.
 
-        A `failed` or `canceled` task is yielded like a `ready` one. Transient failures are
-        retried within the budget and never yielded. A permanent error about one task (404,
+        A `failed` or `canceled` task is yielded like a `ready` one. Transient failures
+        (including a reply about another task than the one asked for) are retried within the
+        budget and never yielded. A permanent error about one task (404,
         400, ...) stops everything and is raised (`on_error="raise"`), naming the task in the
         error's `task_id`, or is recorded in `tracker.errors` (`on_error="collect"`). 401 and
         403 always stop everything. Leaving the block (by `break`, an error or cancellation)
@@ -271,8 +272,9 @@ class AnalyzeTasks:
 
         Args:
             task_ids: the ids to follow (duplicates collapse).
-            timeout: overall deadline in seconds; past it `TrackingTimeout` is raised with
-                the ids still `pending`. Not the per-request timeout.
+            timeout: overall deadline in seconds (None or `math.inf` for none); past it
+                `TrackingTimeout` is raised with the ids still `pending`. Not the per-request
+                timeout.
             on_error: `"raise"` or `"collect"` for per-task permanent errors.
             strategy: `"auto"` (sweep when it saves requests), `"per_task"` or `"sweep"`.
             max_in_flight: the most requests in flight at once.
@@ -280,7 +282,7 @@ class AnalyzeTasks:
             poll_policy: the bounds of poll intervals and sweeps (`PollPolicy`).
             on_exit: `"cancel_remote"` also cancels the still-pending tasks on the server
                 when the block is left early (shielded, within `cancel_timeout` seconds).
-            cancel_timeout: the time box of `on_exit="cancel_remote"`.
+            cancel_timeout: the time box of `on_exit="cancel_remote"`, in seconds (> 0).
             yield_list_items: yield a task straight from a sweep's list item instead of
                 retrieving it, saving a request per task. List items are cut down by the API:
                 `request_params.prompt` keeps 30 characters, `response_format.json_schema` is
@@ -330,9 +332,9 @@ class AnalyzeTasks:
 
         Args:
             task_id: the task to wait for.
-            timeout: the overall deadline in seconds (None or `math.inf` waits forever); past it,
-                `TrackingTimeout` is raised naming the task. This is not the per-request
-                timeout, which the client's `timeout` sets.
+            timeout: the overall deadline in seconds (None or `math.inf` waits forever);
+                past it, `TrackingTimeout` is raised naming the task. This is not the
+                per-request timeout, which the client's `timeout` sets.
             poll_interval: the first interval between polls, in seconds.
             max_poll_interval: the largest interval between polls, in seconds.
         """
