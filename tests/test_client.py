@@ -166,6 +166,12 @@ def test_a_base_url_that_would_misroute_requests_is_refused(
     assert "s3cret" not in message
 
 
+def test_a_base_url_that_is_not_a_string_is_refused(no_env: pytest.MonkeyPatch) -> None:
+    """base_url=b"..." (or any non-string) is a ConfigurationError, not an AttributeError."""
+    with pytest.raises(ConfigurationError, match="base_url must be a string, got bytes"):
+        AsyncTwelveLabs(API_KEY, base_url=b"https://api.example/v1.3")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("url", "base"),
     [

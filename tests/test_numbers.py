@@ -74,6 +74,12 @@ def test_a_number_is_finite_and_never_a_bool(value: object, integer: bool, numbe
         (-1, {"low": 0, "hint": "pass None for no limit"}, "got -1; pass None for no limit"),
         (HUGE, {"high": 5}, "x must be a number <= 5 and that fits a float, got 1000000000"),
         (HUGE, {"integer": True}, "x must be an integer that fits a float, got 1000000000"),
+        pytest.param(
+            10**5000,
+            {},
+            "a number that fits a float, got <int too large to show>",
+            id="5000-digits",
+        ),
     ],
 )
 def test_check_number_says_what_was_expected(
