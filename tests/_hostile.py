@@ -101,7 +101,7 @@ async def main(scenario: str) -> dict[str, Any]:
             return await measure(client, stream_text)
     method, path, handler, call = SERVED[scenario]
     async with LoopbackServer() as server:
-        server.on("GET", "analyze/tasks/warm", reply(200, TASK))
+        server.on("GET", "analyze/tasks/warm", reply(200, {**TASK, "task_id": "warm"}))
         server.on(method, path, handler)
         async with AsyncTwelveLabs(API_KEY, base_url=server.base_url, max_retries=0) as client:
             await client.analyze.tasks.retrieve("warm")

@@ -431,7 +431,7 @@ async def test_delete_returns_none_and_a_409_raises(client: Client, mock_api: Mo
         await client.analyze.batches.delete("b1")
 
 
-@pytest.mark.parametrize("bad", ["", "a/b", "..", " b1", "b\n1"])
+@pytest.mark.parametrize("bad", ["", "a/b", "..", " b1", "b\n1", "..;", ".;x", "b" * 129])
 async def test_every_endpoint_refuses_an_unsafe_batch_id(
     client: Client, mock_api: Mock, bad: str
 ) -> None:

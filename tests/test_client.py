@@ -126,6 +126,68 @@ def test_non_http_base_url_from_environment_is_refused(no_env: pytest.MonkeyPatc
         AsyncTwelveLabs(API_KEY)
 
 
+SECRET = "hunter2-s3cret"
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://api.example/v1.3#fragment", "a query (?) or a fragment (#)"),
+        ("https://api.example/v1.3?region=eu", "a query (?) or a fragment (#)"),
+        ("https://api.example/v1.3?", "a query (?) or a fragment (#)"),
+        (f"https://user:{SECRET}@api.example/v1.3", "a user name or password"),
+        (f"https://{SECRET}@api.example/v1.3", "a user name or password"),
+        (f"https://user:{SECRET}/x@api.example/v1.3", "not a valid URL"),
+        (f"http://user:{SECRET}@[::1", "not a valid URL"),
+        ("http://[::1", "not a valid URL"),
+        ("http://api.example:99999/v1.3", "not a valid URL"),
+        ("http://api.example:port/v1.3", "not a valid URL"),
+        ("http://api.example:0/v1.3", "port must be a number from 1 to 65535"),
+        ("http://api.example:/v1.3", "port must be a number from 1 to 65535"),
+        ("https://api.example/v1.3\n", "whitespace or control characters"),
+        ("https://api example/v1.3", "whitespace or control characters"),
+    ],
+)
+@pytest.mark.parametrize("source", ["argument", "environment"])
+def test_a_base_url_that_would_misroute_requests_is_refused(
+    no_env: pytest.MonkeyPatch, url: str, problem: str, source: str
+) -> None:
+    """Query, fragment, user info, a bad port or an unparseable URL: ConfigurationError, for
+    base_url= and TWELVELABS_BASE_URL alike, and the message never shows a password.
+    """
+    if source == "environment":
+        no_env.setenv("TWELVELABS_BASE_URL", url)
+    with pytest.raises(ConfigurationError) as info:
+        AsyncTwelveLabs(API_KEY, base_url=url if source == "argument" else None)
+    message = str(info.value)
+    assert problem in message
+    assert message.startswith("base_url" if source == "argument" else "TWELVELABS_BASE_URL")
+    assert SECRET not in message
+    assert "s3cret" not in message
+
+
+def test_a_base_url_that_is_not_a_string_is_refused(no_env: pytest.MonkeyPatch) -> None:
+    """base_url=b"..." (or any non-string) is a ConfigurationError, not an AttributeError."""
+    with pytest.raises(ConfigurationError, match="base_url must be a string, got bytes"):
+        AsyncTwelveLabs(API_KEY, base_url=b"https://api.example/v1.3")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("http://[::1]:8080/v1.3/", "http://[::1]:8080/v1.3"),
+        ("https://proxy.example:8443/tl/v1.3", "https://proxy.example:8443/tl/v1.3"),
+        ("http://localhost:65535", "http://localhost:65535"),
+    ],
+)
+async def test_a_base_url_with_host_port_and_path_is_kept(url: str, base: str) -> None:
+    """An http(s) root with an IPv6 host, a port from 1 to 65535 and a path is accepted."""
+    client = AsyncTwelveLabs(API_KEY, base_url=url)
+    assert client.base_url == base
+    assert client._http.url("analyze/tasks/t1") == f"{base}/analyze/tasks/t1"
+    await client.close()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

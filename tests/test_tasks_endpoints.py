@@ -131,14 +131,20 @@ async def test_delete_accepts_an_empty_body(client: Client, mock_api: Mock, stat
     assert len(calls(mock_api, "DELETE", T1)) == 1
 
 
-async def test_ids_are_quoted_into_one_path_segment(client: Client, mock_api: Mock) -> None:
-    """An id with URL-special characters is percent-quoted, never changing the path."""
-    mock_api.get(f"{TASKS}/a%3Fb%23c", payload=task("a?b#c"))
-    got = await client.analyze.tasks.retrieve("a?b#c")
-    assert got.task_id == "a?b#c"
+async def test_an_id_goes_on_the_wire_exactly_as_checked(client: Client, mock_api: Mock) -> None:
+    """A valid id is the path segment as it is: nothing quoted, nothing for a URL parser to undo.
+
+    Changed by design: this test sent `a?b#c` percent-quoted; such an id is now refused.
+    """
+    task_id = "6650f1a3e4b0c2d1a9f3e7b2"
+    mock_api.get(f"{TASKS}/{task_id}", payload=task(task_id))
+    await client.analyze.tasks.retrieve(task_id)
+    ((method, url),) = mock_api.requests
+    assert (method, url.raw_path) == ("GET", f"/v1.3/analyze/tasks/{task_id}")
 
 
 BAD_IDS = ["", "a/b", "..", ".", "a b", "a\nb", "a\\b", "\u200bx", 42, None]
+BAD_IDS += ["..;", "..;jsessionid=1", ".;x", "a?b#c", "%2e%2e", "x" * 10_000]
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)

@@ -231,7 +231,7 @@ async def test_iterating_outside_the_block_is_refused(client: Client, mock_api: 
 # --- invalid ids ----------------------------------------------------------------------------------
 
 
-BAD_IDS = ["", "a/b", "..", "a b", "a\nb", "a\\b", "\u200bx", 42, None]
+BAD_IDS = ["", "a/b", "..", "a b", "a\nb", "a\\b", "\u200bx", 42, None, "..;", "a;b", "t" * 129]
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)

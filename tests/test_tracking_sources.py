@@ -309,3 +309,33 @@ async def test_put_waits_for_room_and_a_driver_error_reaches_the_consumer(
     await eng.exit()
     assert got == [0, 1, 2, 3]
     eng.raise_unreported()  # already raised to the consumer: nothing more
+
+
+class LyingJobSource(JobSource):
+    """A toy source whose first `lies` fetches of an id answer with `job-0` instead."""
+
+    def __init__(self, clock: FakeClock, lies: int) -> None:
+        super().__init__(clock, listable=False)
+        self.lies = lies
+        self.lied: dict[str, int] = {}
+
+    async def fetch(self, object_id: str) -> Job:
+        job = await super().fetch(object_id)
+        if object_id != "job-0" and self.lied.get(object_id, 0) < self.lies:
+            self.lied[object_id] = self.lied.get(object_id, 0) + 1
+            return self.view("job-0")
+        return job
+
+
+async def test_the_engine_never_yields_an_object_it_did_not_ask_for(clock: FakeClock) -> None:
+    """For any kind: a reply about another id is retried (counted) and each id comes once."""
+    source = LyingJobSource(clock, lies=2)
+    for i in range(3):
+        source.add(f"job-{i}", start=0.0, end=1.0)
+    await clock.sleep(2.0)  # every job has ended
+    async with track(source, ["job-0", "job-1", "job-2"]) as tracker:
+        got = [job for _, job in await drain(tracker, clock)]
+    assert sorted(job.job_id for job in got) == ["job-0", "job-1", "job-2"]
+    assert source.lied == {"job-1": 2, "job-2": 2}
+    assert tracker.stats.retries == 4
+    assert source.fetched.count("job-1") == 3

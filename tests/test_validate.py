@@ -82,20 +82,50 @@ def test_path_id_refuses(value: object, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "quoted"),
+    ("value", "shown"),
     [
-        ("6a1f0c", "6a1f0c"),
-        ("a?b", "a%3Fb"),
-        ("a#b", "a%23b"),
-        ("100%", "100%25"),
-        ("a..b", "a..b"),
-        ("tâche", "t%C3%A2che"),
-        ("a-b_c.d~e", "a-b_c.d~e"),
+        ("a?b", "'a?b'"),
+        ("a#b", "'a#b'"),
+        ("100%", "'100%'"),
+        ("%2e%2e", "'%2e%2e'"),
+        ("a..b", "'a..b'"),
+        ("..;", "'..;'"),
+        ("..;jsessionid=1", "'..;jsessionid=1'"),
+        (".;x", "'.;x'"),
+        ("a;b", "'a;b'"),
+        ("a-b_c.d~e", "'a-b_c.d~e'"),
+        ("tâche", "'t\\xe2che'"),
+        ("t\u202eexe", "'t\\u202eexe'"),
     ],
 )
-def test_path_id_quotes(value: str, quoted: str) -> None:
-    """Valid ids are percent-quoted so ?, # and % cannot start a query, fragment or escape."""
-    assert path_id(value) == quoted
+def test_path_id_refuses_what_is_not_an_api_id(value: str, shown: str) -> None:
+    """Only 1-128 of A-Z a-z 0-9 _ - pass (nothing to quote): the error shows the value escaped.
+
+    Changed by design: these ids used to be percent-quoted and sent; `;` came back decoded
+    (`..;` went out as `/analyze/tasks/..;`, which servers that drop `;params` read as `..`).
+    """
+    with pytest.raises(InvalidInputError) as info:
+        path_id(value)
+    assert str(info.value).startswith(f"task_id {shown} is not a valid id")
+
+
+@pytest.mark.parametrize(
+    "value", ["6a1f0c", "6650f1a3e4b0c2d1a9f3e7b2", "A-z_09", "t1", "x" * 128, "-", "_"]
+)
+def test_path_id_accepts_api_ids_unchanged(value: str) -> None:
+    """An id of 1-128 allowed characters is returned exactly as given (no quoting needed)."""
+    assert path_id(value) == value
+
+
+def test_a_long_id_is_refused_and_shown_cut_short() -> None:
+    """A 10,000-character id is refused; the message gives its length, not all of it."""
+    with pytest.raises(InvalidInputError) as info:
+        path_id("a" * 10_000, "batch_id")
+    message = str(info.value)
+    assert message.startswith("batch_id 'aaaa")
+    assert "(10000 characters)" in message
+    assert "more than 128" in message
+    assert len(message) < 200
 
 
 def test_path_id_names_the_argument() -> None:

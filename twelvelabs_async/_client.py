@@ -10,10 +10,10 @@ from ._clock import Clock, SystemClock
 from ._http import HTTPTransport
 from ._retry import RetryPolicy
 from ._transport import Transport
-from ._validate import check_http_url
+from ._validate import check_base_url, check_number
 from ._version import __version__
 from .analyze import Analyze
-from .errors import ClientClosedError, ConfigurationError, InvalidInputError
+from .errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
     import aiohttp
@@ -50,15 +50,17 @@ class AsyncTwelveLabs:
         api_key: your API key; defaults to the `TWELVELABS_API_KEY` environment variable.
             It is sent as `x-api-key` and never shown in `repr()`, logs or exceptions.
         base_url: the API root; defaults to `TWELVELABS_BASE_URL`, then
-            `https://api.twelvelabs.io/v1.3`. Must be http(s).
+            `https://api.twelvelabs.io/v1.3`. An http(s) URL with a host and at most a path:
+            a query, a fragment, a user name or password, or a port outside 1-65535 raise
+            `ConfigurationError`.
         session: an `aiohttp.ClientSession` to borrow. It is never closed by the client;
             without one, the client creates its own on first use and closes it in `close()`.
         transport: what sends the requests instead of aiohttp: a `Transport`, such as
             `twelvelabs_async.testing.MockTransport` to run the whole client without
             sockets. The client adds its headers, retries and error mapping on top, and never
             closes it. Not together with `session`.
-        timeout: the per-request timeout in seconds (connect + response). It bounds one HTTP
-            request, never how long a `wait()` may last.
+        timeout: the per-request timeout in seconds (connect + response), a finite number
+            >= 0.001. It bounds one HTTP request, never how long a `wait()` may last.
         max_retries: retries of a failed request (408, 429, 5xx, a connection that could not
             be made; and, for requests safe to repeat, resets, timeouts and cut-off or
             malformed 2xx bodies) with exponential backoff and full jitter; 0 disables.
@@ -100,18 +102,23 @@ class AsyncTwelveLabs:
             raise ConfigurationError(
                 "the API key contains whitespace or control characters; check how it was read"
             )
-        if base_url is None:
-            base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        url = base_url.rstrip("/")
-        try:
-            check_http_url(url, "base_url")
-        except InvalidInputError as exc:
-            raise ConfigurationError(str(exc)) from None
-        _check_number("timeout", timeout, minimum=0.001)
-        _check_number("max_retries", max_retries, minimum=0, integer=True)
-        _check_number("max_connections", max_connections, minimum=1, integer=True)
-        _check_number("max_response_bytes", max_response_bytes, minimum=1, integer=True)
-        _check_number("max_line_bytes", max_line_bytes, minimum=1, integer=True)
+        if base_url is not None:
+            url = check_base_url(base_url)
+        elif os.environ.get(BASE_URL_ENV):
+            url = check_base_url(os.environ[BASE_URL_ENV], BASE_URL_ENV)
+        else:
+            url = DEFAULT_BASE_URL
+        check_number(timeout, "timeout", low=0.001, error=ConfigurationError)
+        check_number(max_retries, "max_retries", low=0, integer=True, error=ConfigurationError)
+        check_number(
+            max_connections, "max_connections", low=1, integer=True, error=ConfigurationError
+        )
+        check_number(
+            max_response_bytes, "max_response_bytes", low=1, integer=True, error=ConfigurationError
+        )
+        check_number(
+            max_line_bytes, "max_line_bytes", low=1, integer=True, error=ConfigurationError
+        )
         if transport is not None:
             if session is not None:
                 raise ConfigurationError(
@@ -176,10 +183,3 @@ class AsyncTwelveLabs:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<AsyncTwelveLabs base_url={self.base_url!r} api_key=<hidden> {state}>"
-
-
-def _check_number(name: str, value: float, *, minimum: float, integer: bool = False) -> None:
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
-        kind = "an integer" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind} >= {minimum:g}, got {value!r}")

@@ -170,7 +170,7 @@ class HTTPTransport:
             await self._own.close()
 
     def url(self, path: str) -> str:
-        """The absolute URL of an API path (whose ids are already quoted)."""
+        """The absolute URL of an API path (whose ids `path_id` has checked)."""
         return f"{self.base_url}/{path}"
 
     def _request(
@@ -207,7 +207,7 @@ class HTTPTransport:
 
         Args:
             method: the HTTP method.
-            path: the API path relative to the base URL, ids already quoted.
+            path: the API path relative to the base URL, its ids checked by `path_id`.
             decode: turns the body into the result; raises `DecodeError` when it cannot.
                 `no_body` for a request that expects no body (any 2xx succeeds).
             params: query parameters (repeat a key to send a list).

@@ -1,19 +1,21 @@
-"""Checks done before any request: safe ids, and bodies the API documents as invalid.
+"""Checks done before any request: safe ids, numbers, and bodies the API documents as invalid.
 
-Pure functions; each failure is an `InvalidInputError` that says what was wrong and what to do.
+Pure functions; each failure is an `InvalidInputError` (a `ConfigurationError` for the client's
+and the simulator's settings) that says what was wrong and what to do.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ._convert import structure
-from .errors import DecodeError, InvalidInputError
+from .errors import ConfigurationError, DecodeError, InvalidInputError, TwelveLabsError
 from .models import (
     AssetVideo,
     Base64Video,
@@ -28,6 +30,9 @@ from .models import (
 
 T = TypeVar("T")
 
+MAX_ID_LENGTH = 128
+"""The longest id accepted (the API's are 24 characters; other shapes are kept for tests)."""
+_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 _CUSTOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _IMAGE_NAME = re.compile(r"[A-Za-z0-9_]+")
 _PLACEHOLDER = re.compile(r"<@([A-Za-z0-9_]+)>")
@@ -41,24 +46,29 @@ TIME_BASED = "time_based_metadata"
 
 
 def path_id(value: object, what: str = "task_id") -> str:
-    """Validate an id and return it quoted for use as one URL path segment.
+    """Validate an id and return it, ready to be one URL path segment as it is.
 
-    Refuses anything that is not a non-empty string, or that contains `/`, whitespace or
-    control characters, or is `.`/`..`, so that no id can change the request path.
+    An id is 1-128 characters of `A-Z a-z 0-9 _ -` (what the API's ids look like: task and
+    batch ids are 24 hex digits). Nothing else passes, so what goes on the wire is exactly what
+    was checked and needs no quoting: no `/`, `.`, `;`, `%`, `?` or `#` can reach a proxy or
+    server that would read the path differently. The error names the argument and shows the
+    value, escaped and cut short.
     """
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a string, got {type(value).__name__}")
     if not value:
         raise InvalidInputError(f"{what} is empty; pass the id the API returned")
-    if value in (".", "..") or "/" in value or "\\" in value:
-        raise InvalidInputError(f"{what} {value!r} is not a valid id: it contains a path part")
-    for char in value:
-        if char.isspace() or unicodedata.category(char).startswith("C"):
-            raise InvalidInputError(
-                f"{what} {value!r} is not a valid id: it contains whitespace or a control "
-                "character; strip the value you read it from"
-            )
-    return quote(value, safe="")
+    if _ID.fullmatch(value):
+        return value
+    if len(value) > MAX_ID_LENGTH:
+        problem = f"it is {len(value)} characters long, more than {MAX_ID_LENGTH}"
+    elif value in (".", "..") or "/" in value or "\\" in value:
+        problem = "it contains a path part"
+    elif any(c.isspace() or unicodedata.category(c).startswith("C") for c in value):
+        problem = "it contains whitespace or a control character; strip the value you read it from"
+    else:
+        problem = "ids are 1-128 characters from A-Z, a-z, 0-9, '_' and '-'"
+    raise InvalidInputError(f"{what} {shown(value)} is not a valid id: {problem}")
 
 
 def check_custom_id(value: object) -> str:
@@ -89,6 +99,52 @@ def check_http_url(value: str, what: str, *, https_only: bool = False) -> str:
         wanted = "an https://" if https_only else "an http:// or https://"
         raise InvalidInputError(f"{what} {value!r} is not {wanted} URL")
     return value
+
+
+def check_base_url(value: object, what: str = "base_url") -> str:
+    """The client's API root: an http(s) URL with a host, a path at most; no trailing `/`.
+
+    Every request URL is the root plus `/` and a path, so the root may hold nothing that would
+    swallow that path or change where it goes: no query (`?`) and no fragment (`#`), no user
+    name or password (sent as Basic auth, and printed by `repr`), a port from 1 to 65535 if
+    any, and no whitespace or control characters. The message never shows a password.
+
+    Raises:
+        ConfigurationError: naming `what` (`base_url`, or the environment variable).
+    """
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{what} must be a string, got {type(value).__name__}")
+    url = value.rstrip("/")
+    # Everything from `//` to the last `@` may be user info: hidden, even if unparseable.
+    safe = shown(re.sub(r"(?<=//)[\s\S]*@", "***@", url), limit=200)
+    if not url.isprintable() or any(c.isspace() for c in url):
+        problem = "it contains whitespace or control characters"
+    else:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:  # `http://[::1`, `http://h:99999`; its text may show a password
+            problem = (
+                "it is not a valid URL: check the host (an IPv6 address in [brackets]) and "
+                "the port (1-65535)"
+            )
+        else:
+            problem = _base_url_problem(url, parts, port)
+    if problem:
+        raise ConfigurationError(f"{what} {safe} is refused: {problem}")
+    return url
+
+
+def _base_url_problem(url: str, parts: SplitResult, port: int | None) -> str:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it is not an http:// or https:// URL with a host"
+    if parts.username is not None or parts.password is not None:
+        return "it contains a user name or password; pass the API key as api_key= instead"
+    if "?" in url or "#" in url:
+        return "it contains a query (?) or a fragment (#), which would swallow the request path"
+    if port == 0 or (parts.port is None and parts.netloc.endswith(":")):
+        return "its port must be a number from 1 to 65535"
+    return ""
 
 
 def video_input(video: object) -> UrlVideo | AssetVideo | Base64Video:
@@ -255,6 +311,9 @@ def _check_definition(definition: SegmentDefinition, what: str) -> None:
     for j, field in enumerate(definition.fields):
         _check_field(field, f"{what}.fields[{j}]")
     _check_media_sources(definition.media_sources, f"{what}.media_sources")
+    for k, time_range in enumerate(definition.time_ranges):
+        check_number(time_range.start_time, f"{what}.time_ranges[{k}].start_time")
+        check_number(time_range.end_time, f"{what}.time_ranges[{k}].end_time")
     ranges = sorted(definition.time_ranges, key=lambda r: r.start_time)
     for k, time_range in enumerate(ranges):
         if time_range.start_time < 0 or time_range.end_time < time_range.start_time + 2:
@@ -288,14 +347,92 @@ def _check_field(field: SegmentField, what: str) -> None:
             raise InvalidInputError(f"{what}.items cannot contain another time_array")
 
 
+def shown(value: object, limit: int = 64) -> str:
+    """`value` as a message may show it: escaped to ASCII (`ascii()`), cut to about `limit`.
+
+    A long string is cut before it is escaped, and its length is given instead of the rest.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!a}... ({len(value)} characters)"
+    try:
+        text = ascii(value)
+    except ValueError:  # an int past Python's limit of digits for str()
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def is_number(value: object, *, integer: bool = False) -> bool:
+    """A finite `int` or `float` (only an `int` when `integer`); a bool is not a number.
+
+    NaN, the infinities and an int too large for a float are not finite numbers.
+    """
+    if isinstance(value, bool) or not isinstance(value, int if integer else int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def check_number(
+    value: object,
+    what: str,
+    *,
+    low: float | None = None,
+    above: float | None = None,
+    high: float | None = None,
+    below: float | None = None,
+    integer: bool = False,
+    unit: str = "",
+    hint: str = "",
+    error: type[TwelveLabsError] = InvalidInputError,
+) -> None:
+    """`value` is a finite number (an int when `integer`) within the bounds given.
+
+    `low` and `high` are inclusive bounds, `above` and `below` exclusive ones. NaN and the
+    infinities are refused everywhere: an option that can mean "no limit" takes None for it.
+    A failure raises `error` (`InvalidInputError` unless given) saying what was expected:
+    `timeout must be a finite number of seconds >= 0, got nan; pass None for no deadline`
+    (`unit` "seconds", `hint` the part after the semicolon).
+    """
+    if is_number(value, integer=integer):
+        number: float = value  # type: ignore[assignment]
+        if (
+            (low is None or number >= low)
+            and (above is None or number > above)
+            and (high is None or number <= high)
+            and (below is None or number < below)
+        ):
+            return
+    kind = "an integer" if integer else "a number"
+    if not integer and isinstance(value, float) and not math.isfinite(value):
+        kind = "a finite number"
+    if unit:
+        kind += f" of {unit}"
+    if low is not None and high is not None:
+        bounds = [f"between {low:g} and {high:g}"]
+    else:
+        bounds = [
+            f"{sign} {bound:g}"
+            for sign, bound in ((">=", low), (">", above), ("<=", high), ("<", below))
+            if bound is not None
+        ]
+    if isinstance(value, int) and not isinstance(value, bool) and not is_number(value):
+        bounds.append("that fits a float")  # an int past 1.8e308: no time or rate is that long
+    expected = f"{kind} {' and '.join(bounds)}".rstrip()
+    raise error(f"{what} must be {expected}, got {shown(value)}" + (f"; {hint}" if hint else ""))
+
+
 def check_range(value: float | None, what: str, low: float, high: float) -> None:
-    """`value` is None or a number within [low, high]."""
+    """`value` is None or a finite number within [low, high] (`high` may be infinite)."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError(f"{what} must be a number, got {type(value).__name__}")
+    if not is_number(value) and low <= value <= high:
+        raise InvalidInputError(f"{what} must be a finite number, got {shown(value)}")
     if not low <= value <= high:
-        raise InvalidInputError(f"{what} must be between {low:g} and {high:g}, got {value!r}")
+        raise InvalidInputError(f"{what} must be between {low:g} and {high:g}, got {shown(value)}")
 
 
 def check_window(start: float | None, end: float | None, *, max_window: float | None) -> None:

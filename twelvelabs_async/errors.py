@@ -6,7 +6,7 @@ endpoint promises become `DecodeError`.
 
 ```text
 TwelveLabsError
-├── ConfigurationError        no API key, a base URL that is not http(s) (also ValueError)
+├── ConfigurationError        no API key, a misrouting base URL, a bad setting (also ValueError)
 ├── InvalidInputError         refused before any request, saying what to do (also ValueError)
 ├── ClientClosedError         the client, or the session it borrowed, is closed
 ├── DecodeError               a 2xx body cut off or not the promised JSON; `.path`

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from .._convert import structure
 from .._http import Decoder, HTTPTransport, decode_json
 from .._pagination import AsyncPaginator, Page
-from .._validate import check_range, idempotency_header
-from ..errors import InvalidInputError
+from .._validate import check_range, idempotency_header, shown
+from ..errors import DecodeError, InvalidInputError
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -28,6 +28,29 @@ def json_as(cls: type[T]) -> Decoder[T]:
 
     def decode(body: bytes, status: int) -> T:
         return structure(decode_json(body, status), cls, status_code=status)
+
+    return decode
+
+
+def json_about(cls: type[T], field: str, object_id: str) -> Decoder[T]:
+    """`json_as(cls)` for the object `object_id`, which the body's `field` must name.
+
+    A body about another object is a `DecodeError`: a malformed answer to this request,
+    retried like one.
+    """
+    decode_as = json_as(cls)
+    noun = field.removesuffix("_id")
+
+    def decode(body: bytes, status: int) -> T:
+        item = decode_as(body, status)
+        got = getattr(item, field)
+        if got != object_id:
+            raise DecodeError(
+                f"asked for {noun} {object_id}, the reply is about {noun} {shown(got)}",
+                path=f"$.{field}",
+                status_code=status,
+            )
+        return item
 
     return decode
 
@@ -63,6 +86,9 @@ def paginate(
 ) -> AsyncPaginator[ItemT, PageT]:
     """Every item of every page of `GET path`, fetched as iteration reaches it.
 
+    The server's paging is checked as `AsyncPaginator` does: a page that does not move the list
+    on, or a list that never ends, raises `DecodeError` instead of requesting forever.
+
     Raises:
         InvalidInputError: `page_limit` is not an integer from 1 to 50 (before any request).
     """
@@ -74,4 +100,4 @@ def paginate(
         params = page_params(number, page_limit, filters)
         return await http.request("GET", path, decode, params=params)
 
-    return AsyncPaginator(fetch, limit=page_limit)
+    return AsyncPaginator(fetch, limit=page_limit, context=f"GET /{path}")

@@ -21,7 +21,7 @@ from ..models import (
 from ..tracking import BatchPolicy, BatchTracker
 from ._batch_body import batch_body
 from ._batch_results import JSONL_ACCEPT, BatchResults
-from ._wire import json_as, paginate, post_once
+from ._wire import json_about, json_as, paginate, post_once
 
 BatchList = AsyncPaginator[Batch, BatchPage]
 """What `batches.list()` returns: iterate batches with `async for`, or pages with `.pages()`."""
@@ -34,7 +34,7 @@ _page = json_as(BatchPage)
 
 async def _retrieve(http: HTTPTransport, batch_id: str, *, retries: int | None = None) -> Batch:
     path = f"analyze/batches/{path_id(batch_id, 'batch_id')}"
-    return await http.request("GET", path, _batch, retries=retries)
+    return await http.request("GET", path, json_about(Batch, "batch_id", batch_id), retries=retries)
 
 
 def _results(http: HTTPTransport, batch_id: str, *, retries: int | None = None) -> BatchResults:
@@ -113,7 +113,10 @@ class AnalyzeBatches:
         return await post_once(self._http, "analyze/batches", _created, body, idempotency_key)
 
     async def retrieve(self, batch_id: str) -> Batch:
-        """Get a batch's status and item counts (`NotFoundError` if unknown)."""
+        """Get a batch's status and item counts (`NotFoundError` if unknown).
+
+        A reply about another batch is malformed: retried, then raised as `DecodeError`.
+        """
         return await _retrieve(self._http, batch_id)
 
     def list(
@@ -203,8 +206,9 @@ class AnalyzeBatches:
 
         Args:
             batch_id: the batch to follow.
-            timeout: overall deadline in seconds; past it `TrackingTimeout` is raised with the
-                task ids of the items not yet yielded in `.pending`.
+            timeout: overall deadline in seconds (None or `math.inf` for none); past it
+                `TrackingTimeout` is raised with the task ids of the items not yet yielded in
+                `.pending`.
             poll_interval: the first (and shortest) interval between two looks, in seconds.
             max_poll_interval: the longest interval, in seconds.
             max_retries: transient failures in a row retried before giving up.

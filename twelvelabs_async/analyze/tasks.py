@@ -24,7 +24,7 @@ from ..models import (
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
 from ._body import request_body
 from ._request import TASK, AnalysisRequest
-from ._wire import MAX_PAGE_LIMIT, json_as, page_params, paginate, post_once
+from ._wire import MAX_PAGE_LIMIT, json_about, json_as, page_params, paginate, post_once
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -32,7 +32,6 @@ TaskList = AsyncPaginator[AnalyzeTask, TaskPage]
 """What `tasks.list()` returns: iterate tasks with `async for`, or pages with `.pages()`."""
 
 
-_task = json_as(AnalyzeTask)
 _ref = json_as(TaskRef)
 _page = json_as(TaskPage)
 
@@ -44,7 +43,10 @@ PAGE_LIMIT = MAX_PAGE_LIMIT
 async def _retrieve(
     http: HTTPTransport, task_id: str, *, retries: int | None = None
 ) -> AnalyzeTask:
-    return await http.request("GET", f"analyze/tasks/{path_id(task_id)}", _task, retries=retries)
+    path = f"analyze/tasks/{path_id(task_id)}"
+    return await http.request(
+        "GET", path, json_about(AnalyzeTask, "task_id", task_id), retries=retries
+    )
 
 
 async def _cancel(http: HTTPTransport, task_id: str) -> TaskRef:
@@ -78,7 +80,7 @@ class TaskSource:
         return self
 
     def check_id(self, object_id: object) -> None:
-        """Refuse an id that is empty or could change the request path."""
+        """Refuse anything but 1-128 characters of `A-Z a-z 0-9 _ -` (see `path_id`)."""
         path_id(object_id)
 
     def id_of(self, item: AnalyzeTask) -> str:
@@ -172,7 +174,11 @@ class AnalyzeTasks:
         return await post_once(self._http, "analyze/tasks", _ref, body, idempotency_key)
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:
-        """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown)."""
+        """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown).
+
+        A reply about another task than `task_id` is malformed: retried like a cut-off body,
+        then raised as `DecodeError`.
+        """
         return await _retrieve(self._http, task_id)
 
     def list(
@@ -256,8 +262,9 @@ class AnalyzeTasks:
         the tracker sweeps `GET /analyze/tasks` to learn many statuses at once and retrieves
         only the tasks that finished; per-task polls stay as the safety net.
 
-        A `failed` or `canceled` task is yielded like a `ready` one. Transient failures are
-        retried within the budget and never yielded. A permanent error about one task (404,
+        A `failed` or `canceled` task is yielded like a `ready` one. Transient failures
+        (including a reply about another task than the one asked for) are retried within the
+        budget and never yielded. A permanent error about one task (404,
         400, ...) stops everything and is raised (`on_error="raise"`), naming the task in the
         error's `task_id`, or is recorded in `tracker.errors` (`on_error="collect"`). 401 and
         403 always stop everything. Leaving the block (by `break`, an error or cancellation)
@@ -265,8 +272,9 @@ class AnalyzeTasks:
 
         Args:
             task_ids: the ids to follow (duplicates collapse).
-            timeout: overall deadline in seconds; past it `TrackingTimeout` is raised with
-                the ids still `pending`. Not the per-request timeout.
+            timeout: overall deadline in seconds (None or `math.inf` for none); past it
+                `TrackingTimeout` is raised with the ids still `pending`. Not the per-request
+                timeout.
             on_error: `"raise"` or `"collect"` for per-task permanent errors.
             strategy: `"auto"` (sweep when it saves requests), `"per_task"` or `"sweep"`.
             max_in_flight: the most requests in flight at once.
@@ -274,7 +282,7 @@ class AnalyzeTasks:
             poll_policy: the bounds of poll intervals and sweeps (`PollPolicy`).
             on_exit: `"cancel_remote"` also cancels the still-pending tasks on the server
                 when the block is left early (shielded, within `cancel_timeout` seconds).
-            cancel_timeout: the time box of `on_exit="cancel_remote"`.
+            cancel_timeout: the time box of `on_exit="cancel_remote"`, in seconds (> 0).
             yield_list_items: yield a task straight from a sweep's list item instead of
                 retrieving it, saving a request per task. List items are cut down by the API:
                 `request_params.prompt` keeps 30 characters, `response_format.json_schema` is
@@ -324,17 +332,15 @@ class AnalyzeTasks:
 
         Args:
             task_id: the task to wait for.
-            timeout: the overall deadline in seconds (None waits forever); past it,
-                `TrackingTimeout` is raised naming the task. This is not the per-request
-                timeout, which the client's `timeout` sets.
+            timeout: the overall deadline in seconds (None or `math.inf` waits forever);
+                past it, `TrackingTimeout` is raised naming the task. This is not the
+                per-request timeout, which the client's `timeout` sets.
             poll_interval: the first interval between polls, in seconds.
             max_poll_interval: the largest interval between polls, in seconds.
         """
         path_id(task_id)
         check_range(poll_interval, "poll_interval", 0.01, 3600)
         check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
-        if timeout is not None:
-            check_range(timeout, "timeout", 0, float("inf"))
         policy = PollPolicy(min_interval=poll_interval, max_interval=max_poll_interval)
         async with self.track(
             [task_id], timeout=timeout, strategy="per_task", poll_policy=policy, max_in_flight=1

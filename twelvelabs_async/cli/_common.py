@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,17 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
         help=f"API key (default: ${API_KEY_ENV}; prefer the variable: flags show up in `ps`)",
     )
     parser.add_argument("--base-url", default=None, help=f"API root (default: ${BASE_URL_ENV})")
+
+
+def finite(text: str) -> float:
+    """An argparse `type`: a finite number (`nan` and `inf` are usage errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
 
 
 def make_client(args: argparse.Namespace, **options: Any) -> AsyncTwelveLabs:

@@ -15,7 +15,7 @@ import anyio
 from .._client import AsyncTwelveLabs
 from ..models import AnalyzeTask, ResponseFormat, SegmentDefinition, SegmentField
 from ..testing import Simulator, simulate
-from ._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_client_options, error, run
+from ._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_client_options, error, finite, run
 from ._display import Display
 from ._tasks import print_summary
 
@@ -55,7 +55,7 @@ def add_demo_parser(commands: Any) -> None:
     )
     p.add_argument("--tasks", type=int, default=200, help="how many tasks (default: 200)")
     p.add_argument("--seed", type=int, default=7, help="the simulator's seed")
-    p.add_argument("--max-duration", type=float, default=25.0, help="longest task, seconds")
+    p.add_argument("--max-duration", type=finite, default=25.0, help="longest task, seconds")
     p.add_argument("--json", action="store_true", help="JSON Lines of finished tasks on stdout")
     p.add_argument("--live", action="store_true", help="use the real API (needs a key)")
     p.add_argument("--video-url", action="append", default=[], help="video for --live (repeat)")

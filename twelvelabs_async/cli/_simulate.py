@@ -13,7 +13,9 @@ from typing import Any
 
 import attrs
 
+from ..errors import ConfigurationError, InvalidInputError
 from ..testing import Faults, Simulator, SimulatorConfig, Webhooks, simulate
+from ._common import EXIT_USAGE, error, finite
 
 
 def add_simulate_parser(commands: Any) -> None:
@@ -94,7 +96,13 @@ class _Range(argparse.Action):
 def _seconds_range(parser: Any, flag: str, default: tuple[float, float], help: str) -> None:
     """Add `flag MIN MAX`: a range of seconds (MIN may be negative: already past)."""
     parser.add_argument(
-        flag, type=float, nargs=2, metavar=("MIN", "MAX"), default=default, help=help, action=_Range
+        flag,
+        type=finite,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        default=default,
+        help=help,
+        action=_Range,
     )
 
 
@@ -106,8 +114,19 @@ def _probability(text: str) -> float:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; exit code 0."""
-    config = SimulatorConfig(
+    """Serve until SIGINT/SIGTERM; exit code 0 (2 for settings the simulator refuses)."""
+    try:
+        config = _config(args)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(config, args))
+    except (ConfigurationError, InvalidInputError) as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    return 0
+
+
+def _config(args: argparse.Namespace) -> SimulatorConfig:
+    return SimulatorConfig(
         api_key=args.api_key,
         seed=args.seed,
         duration=(args.duration[0], args.duration[1]),
@@ -122,9 +141,6 @@ def run_simulate(args: argparse.Namespace) -> int:
         ),
         webhooks=_webhooks(args),
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config, args))
-    return 0
 
 
 def _webhooks(args: argparse.Namespace) -> Webhooks | None:

@@ -17,6 +17,7 @@ from ._common import (
     EXIT_USAGE,
     add_client_options,
     error,
+    finite,
     make_client,
     run,
     to_json,
@@ -45,7 +46,7 @@ def add_task_parsers(commands: Any) -> None:
     create.add_argument("--prompt", required=True)
     create.add_argument("--custom-id")
     create.add_argument("--wait", action="store_true", help="wait for it and print the result")
-    create.add_argument("--timeout", type=float, default=None, help="seconds to wait at most")
+    create.add_argument("--timeout", type=finite, default=None, help="seconds to wait at most")
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(run=lambda a: run(lambda: _create(a)))
 
@@ -61,7 +62,7 @@ def add_task_parsers(commands: Any) -> None:
     )
     watch.add_argument("task_ids", nargs="*", metavar="ID", help="task ids, or - for stdin")
     watch.add_argument("--from-file", help="read task ids from this file (one per line)")
-    watch.add_argument("--timeout", type=float, default=None, help="give up after N seconds")
+    watch.add_argument("--timeout", type=finite, default=None, help="give up after N seconds")
     watch.add_argument("--json", action="store_true", help="JSON Lines on stdout")
     watch.set_defaults(run=lambda a: run(lambda: _watch(a)))
 

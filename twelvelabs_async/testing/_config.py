@@ -1,19 +1,56 @@
-"""How a simulator behaves: task durations and failures, rate limits, faults, and its clock."""
+"""How a simulator behaves: task durations and failures, rate limits, faults, and its clock.
+
+Every setting is checked when the settings are made: a number that is not a finite number in
+its range (NaN, an infinity, a probability above 1, a range whose MAX is below its MIN) raises
+`ConfigurationError` naming the setting, before any server starts.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
+
+from .._validate import check_number, shown
+from ..errors import ConfigurationError
 
 ROUTES = ("create", "list", "retrieve", "delete", "cancel", "analyze")
 """Route names used for per-route fault settings and in request statistics."""
 
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
-def _probability(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{attribute.name} is a probability: between 0 and 1, got {value!r}")
+
+def _number(**bounds: Any) -> Validator:
+    """A validator of a finite number within `bounds` (as `check_number` takes them)."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        check_number(value, attribute.name, error=ConfigurationError, **bounds)
+
+    return check
+
+
+def _seconds_range(minimum: float | None = None) -> Validator:
+    """A validator of a `(min, max)` pair of finite seconds, `min <= max` (and >= `minimum`)."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        name = attribute.name
+        if not isinstance(value, tuple | list) or len(value) != 2:
+            raise ConfigurationError(
+                f"{name} must be a (min, max) pair of seconds, got {shown(value)}"
+            )
+        low, high = value
+        check_number(low, f"{name} min", low=minimum, unit="seconds", error=ConfigurationError)
+        hint = "MAX may not be below MIN"
+        check_number(
+            high, f"{name} max", low=low, unit="seconds", hint=hint, error=ConfigurationError
+        )
+
+    return check
+
+
+_probability = _number(low=0, high=1, hint="it is a probability")
 
 
 @attrs.frozen
@@ -31,7 +68,9 @@ class Faults:
     error_5xx: float = attrs.field(default=0.0, validator=_probability)
     reset: float = attrs.field(default=0.0, validator=_probability)
     latency: float = attrs.field(default=0.0, validator=_probability)
-    latency_seconds: tuple[float, float] = (0.05, 0.2)
+    latency_seconds: tuple[float, float] = attrs.field(
+        default=(0.05, 0.2), validator=_seconds_range(minimum=0)
+    )
     malformed: float = attrs.field(default=0.0, validator=_probability)
 
     @property
@@ -46,7 +85,7 @@ NO_FAULTS = Faults()
 def _urls(value: str | Sequence[str]) -> tuple[str, ...]:
     urls = (value,) if isinstance(value, str) else tuple(value)
     if not urls:
-        raise ValueError("webhooks need at least one URL")
+        raise ConfigurationError("webhooks need at least one URL")
     return urls
 
 
@@ -72,12 +111,12 @@ class Webhooks:
 
     urls: tuple[str, ...] = attrs.field(converter=_urls)
     secret: str = "whsec_simulator_signing_secret"
-    delay: tuple[float, float] = (0.0, 0.0)
+    delay: tuple[float, float] = attrs.field(default=(0.0, 0.0), validator=_seconds_range())
     drop: float = attrs.field(default=0.0, validator=_probability)
     duplicate: float = attrs.field(default=0.0, validator=_probability)
-    max_attempts: int = 3
-    retry_delay: float = 1.0
-    timeout: float = 5.0
+    max_attempts: int = attrs.field(default=3, validator=_number(low=1, integer=True))
+    retry_delay: float = attrs.field(default=1.0, validator=_number(low=0, unit="seconds"))
+    timeout: float = attrs.field(default=5.0, validator=_number(above=0, unit="seconds"))
 
 
 @attrs.frozen
@@ -101,16 +140,30 @@ class SimulatorConfig:
     """
 
     api_key: str = "tlk_simulator_key"
-    seed: int = 0
-    duration: tuple[float, float] = (5.0, 30.0)
-    queued_fraction: float = 0.1
-    pending_fraction: float = 0.1
+    seed: int = attrs.field(default=0, validator=_number(integer=True))
+    duration: tuple[float, float] = attrs.field(default=(5.0, 30.0), validator=_seconds_range())
+    queued_fraction: float = attrs.field(default=0.1, validator=_number(low=0, high=1))
+    pending_fraction: float = attrs.field(default=0.1, validator=_number(low=0, high=1))
     failure_rate: float = attrs.field(default=0.0, validator=_probability)
-    rpm: int | None = None
+    rpm: int | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(
+            _number(low=1, integer=True, hint="pass None for no limit")
+        ),
+    )
     retry_after: bool = False
     faults: Faults | Mapping[str, Faults] = NO_FAULTS
-    video_duration: tuple[float, float] = (30.0, 600.0)
+    video_duration: tuple[float, float] = attrs.field(
+        default=(30.0, 600.0), validator=_seconds_range(minimum=0)
+    )
     webhooks: Webhooks | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.queued_fraction + self.pending_fraction > 1:
+            raise ConfigurationError(
+                "queued_fraction + pending_fraction is the share of a task's duration before "
+                f"processing: at most 1, got {self.queued_fraction + self.pending_fraction:g}"
+            )
 
     def faults_for(self, route: str) -> Faults:
         """The faults that apply to one route."""
@@ -138,9 +191,8 @@ class ManualClock:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        if seconds < 0:
-            raise ValueError("time only moves forward")
+        """Move time forward (`InvalidInputError` for a negative or non-finite step)."""
+        check_number(seconds, "seconds", low=0, hint="time only moves forward")
         self.now += seconds
 
     def set(self, epoch: float) -> None:

@@ -10,6 +10,8 @@ import attrs
 from aiohttp import web
 
 from .._clock import WallClock
+from .._validate import check_number
+from ..errors import ConfigurationError
 from ._app import SimulatorApp, SimulatorStats
 from ._config import SimulatorConfig, SystemTime
 from ._webhooks import WebhookDispatcher
@@ -30,6 +32,7 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        check_number(port, "port", low=0, high=65_535, integer=True, error=ConfigurationError)
         self.config = config or SimulatorConfig()
         self.clock: WallClock = clock or SystemTime()
         self._app = SimulatorApp(self.config, self.clock)
@@ -100,6 +103,12 @@ class Simulator:
             failure_rate: overrides the configured failure rate for these tasks.
             body: the creation body (default: a general analysis of a numbered URL).
         """
+        check_number(n, "n", low=0, integer=True)
+        for bound in duration if isinstance(duration, tuple) else (duration,):
+            if bound is not None:
+                check_number(bound, "duration", unit="seconds")
+        if failure_rate is not None:
+            check_number(failure_rate, "failure_rate", low=0, high=1)
         store, rng, now = self._app.store, self._app.seed_rng, self.clock.time()
         ids = []
         for _ in range(n):

@@ -19,8 +19,8 @@ import attrs
 from .._backoff import after_server_delay, equal_jitter, exponential, spread
 from .._clock import Clock
 from .._retry import is_transient, server_requested_delay
-from .._validate import check_range
-from ..errors import APIError, InvalidInputError, TrackingTimeout
+from .._validate import check_range, shown
+from ..errors import APIError, DecodeError, InvalidInputError, TrackingTimeout
 from ..models import Batch, BatchResult
 from ._engine import Engine, Tracking
 from ._options import check_engine_options
@@ -183,7 +183,7 @@ class BatchTracker(Tracking[BatchResult]):
         interval = self._policy.poll_interval
         first = True
         while True:
-            batch = await self._retrying("retrieve", lambda: self._source.fetch(self.batch_id))
+            batch = await self._retrying("retrieve", self._fetch)
             self.batch = batch
             new = 0
             # Read the stream only when the counts say there is something new to yield; the
@@ -196,6 +196,15 @@ class BatchTracker(Tracking[BatchResult]):
                 return
             interval = self._policy.next_interval(interval, found_new=new > 0)
             await self._clock.sleep(spread(interval, JITTER, self._rng))
+
+    async def _fetch(self) -> Batch:
+        """The batch; a reply about another batch is a malformed one (retried, never used)."""
+        batch = await self._source.fetch(self.batch_id)
+        if batch.batch_id != self.batch_id:
+            raise DecodeError(
+                f"asked for batch {self.batch_id}, the reply is about batch {shown(batch.batch_id)}"
+            )
+        return batch
 
     def _all_sent(self, batch: Batch) -> bool:
         return len(self._sent) >= batch.total_items and self._known <= self._sent

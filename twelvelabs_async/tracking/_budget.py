@@ -8,7 +8,7 @@ from __future__ import annotations
 import anyio
 
 from .._clock import Clock
-from ..errors import InvalidInputError
+from .._validate import check_number
 
 
 class Budget:
@@ -22,15 +22,10 @@ class Budget:
     """
 
     def __init__(self, clock: Clock, *, max_in_flight: int, rate: float | None) -> None:
-        if (
-            isinstance(max_in_flight, bool)
-            or not isinstance(max_in_flight, int)
-            or max_in_flight < 1
-        ):
-            raise InvalidInputError(f"max_in_flight must be an integer >= 1, got {max_in_flight!r}")
-        if rate is not None and not 0 < rate < float("inf"):
-            raise InvalidInputError(
-                f"max_rate must be a positive number of requests per second, got {rate!r}"
+        check_number(max_in_flight, "max_in_flight", low=1, integer=True)
+        if rate is not None:
+            check_number(
+                rate, "max_rate", above=0, unit="requests per second", hint="pass None for no limit"
             )
         self._clock = clock
         self._slots = anyio.Semaphore(max_in_flight)

@@ -6,8 +6,10 @@ what was wrong; NaN is refused wherever a number is expected.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
+from .._validate import check_number
 from ..errors import InvalidInputError
 
 Strategy = Literal["auto", "per_task", "sweep"]
@@ -36,13 +38,15 @@ def check_options(
             choices = " or ".join(repr(a) for a in allowed)
             raise InvalidInputError(f"{name} must be {choices}, got {value!r}")
     check_engine_options(timeout, buffer)
-    if not cancel_timeout >= 0:
-        raise InvalidInputError(f"cancel_timeout must be >= 0 seconds, got {cancel_timeout!r}")
+    check_number(cancel_timeout, "cancel_timeout", above=0, unit="seconds")
 
 
 def check_engine_options(timeout: float | None, buffer: int) -> None:
-    """The options of every tracker: a deadline (>= 0 s, or None) and an outbox size (>= 1)."""
-    if timeout is not None and not timeout >= 0:
-        raise InvalidInputError(f"timeout must be >= 0 seconds, got {timeout!r}")
-    if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
-        raise InvalidInputError(f"buffer must be an integer >= 1, got {buffer!r}")
+    """The options of every tracker: a deadline and an outbox size.
+
+    The deadline is a finite number of seconds >= 0, or None (infinity means None too); the
+    outbox holds at least one object.
+    """
+    if timeout is not None and timeout != math.inf:
+        check_number(timeout, "timeout", low=0, unit="seconds", hint="pass None for no deadline")
+    check_number(buffer, "buffer", low=1, integer=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import attrs
 
 from .._backoff import exponential, full_jitter, spread
+from .._validate import is_number, shown
 from ..errors import InvalidInputError
 
 PAGE_LIMIT = 50
@@ -43,6 +44,13 @@ class PollPolicy:
     unseen_grace: float = 3.0
 
     def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if not is_number(value):
+                kind = "factor" if field.name in ("growth", "jitter") else "number of seconds"
+                raise InvalidInputError(
+                    f"PollPolicy: need {field.name} to be a finite {kind}, got {shown(value)}"
+                )
         if not 0 < self.min_interval <= self.max_interval:
             raise InvalidInputError(
                 f"PollPolicy: need 0 < min_interval <= max_interval, got {self.min_interval!r} "

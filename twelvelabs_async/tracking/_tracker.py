@@ -19,7 +19,8 @@ import anyio
 import anyio.lowlevel
 
 from .._dedupe import DeliveryDeduplicator
-from ..errors import InvalidInputError, TrackingTimeout, TwelveLabsError
+from .._validate import shown
+from ..errors import DecodeError, InvalidInputError, TrackingTimeout, TwelveLabsError
 from ..models import AnalyzeTask
 from ._budget import Budget
 from ._engine import Engine, Tracking
@@ -149,7 +150,8 @@ class ObjectTracker(Tracking[T]):
     def add(self, *ids: str) -> None:
         """Track more ids, even while iterating; ids already tracked or yielded are ignored.
 
-        An id that is empty or could change the request path raises `InvalidInputError`.
+        An id the source refuses (for tasks: not 1-128 characters of `A-Z a-z 0-9 _ -`)
+        raises `InvalidInputError`, and no id of the call is tracked.
         """
         if self._engine.closed:
             raise RuntimeError("this tracker has exited; start a new one to track more ids")
@@ -272,6 +274,7 @@ class ObjectTracker(Tracking[T]):
             schedule.stats.requests["retrieve"] += 1
             try:
                 item = await self._source.fetch(entry.task_id)
+                self._check_about(entry.task_id, item)
             except Exception as exc:
                 self._poll_failed(entry, exc)
                 return
@@ -281,6 +284,19 @@ class ObjectTracker(Tracking[T]):
             entry.in_flight = False
             self._budget.release()
             self._wake()
+
+    def _check_about(self, object_id: str, item: T) -> None:
+        """Refuse a fetched object that is not the one asked for.
+
+        It is a malformed reply: a transient `DecodeError` (the id is polled again later,
+        counted as a retry), never a yield of the wrong object.
+        """
+        got = self._source.id_of(item)
+        if got != object_id:
+            noun = self._source.noun
+            raise DecodeError(
+                f"asked for {noun} {object_id}, the reply is about {noun} {shown(got)}"
+            )
 
     def _took(self, entry: Entry, item: T) -> None:
         """A complete object was fetched: finish it if terminal, else schedule the next poll."""
