@@ -357,8 +357,11 @@ async def test_key_never_leaks_into_errors_or_logs(
     for exc in errors:
         text = f"{exc!s} {exc!r} {vars(exc)!r}"
         assert API_KEY not in text
-    retry_logs = [r for r in caplog.records if r.name == "twelvelabs_async"]
+    ours = [r for r in caplog.records if r.name == "twelvelabs_async"]
+    retry_logs = [r for r in ours if r.levelno == logging.INFO]
     assert len(retry_logs) == 7  # 3 for t1, 3 for t4, 1 for the refused connection
+    attempt_logs = [r for r in ours if r.levelno == logging.DEBUG]
+    assert len(attempt_logs) == 12  # one per attempt: the 10 requests and 2 refused connections
     for record in caplog.records:
         assert API_KEY not in record.getMessage()
         assert API_KEY not in repr(record.__dict__)

@@ -9,6 +9,9 @@ is the pure `_retry.decide`. Both `request()` and `stream()` run through `_retry
 Nothing a server sends is trusted: a body is read only up to a limit (a smaller one for an error
 status), a streamed line only up to another, and server text reaches an exception or a log line
 only through `_untrusted.shown` (cut short, escaped, the API key redacted).
+
+Every attempt is logged at DEBUG on the `twelvelabs_async` logger, one line with its fields as
+the record's attributes (`_request_log`); every retry at INFO.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from ._clock import Clock
+from ._request_log import Attempt
 from ._retry import RetryPolicy, decide, failure_of, is_idempotent, server_requested_delay
 from ._transport import AiohttpTransport, Request, StreamedResponse, Transport
 from ._untrusted import loads, shown
@@ -144,7 +148,9 @@ class HTTPTransport:
         """Stop calling a listener added with `add_listener`."""
         self._listeners.remove(listener)
 
-    def _notify(self, status: int, headers: Mapping[str, str]) -> None:
+    def _received(self, attempt: Attempt, status: int, headers: Mapping[str, str]) -> None:
+        """A response arrived: note it for the attempt's log line and tell the listeners."""
+        attempt.received(status, headers)
         for listener in tuple(self._listeners):
             listener(status, headers)
 
@@ -225,9 +231,9 @@ class HTTPTransport:
         request = self._request(method, path, params, json_body, headers)
         context = f"{method} /{path}"
 
-        async def attempt() -> T:
+        async def attempt(this: Attempt) -> T:
             response = await self.transport.send(request)
-            self._notify(response.status, response.headers)
+            self._received(this, response.status, response.headers)
             if not 200 <= response.status < 300:
                 raise self._error(response.status, response.headers, response.body, context)
             if decode is no_body:
@@ -256,7 +262,7 @@ class HTTPTransport:
 
         if idempotent is None:
             idempotent = is_idempotent(method, headers)
-        return await self._retrying(attempt, context, idempotent, deadline, retries)
+        return await self._retrying(attempt, method, path, idempotent, deadline, retries)
 
     @asynccontextmanager
     async def stream(
@@ -279,44 +285,57 @@ class HTTPTransport:
         request = self._request(method, path, None, json_body, {"Accept": accept})
         context = f"{method} /{path}"
 
-        async def attempt() -> tuple[AsyncExitStack, StreamedResponse]:
+        async def attempt(this: Attempt) -> tuple[AsyncExitStack, StreamedResponse]:
             async with AsyncExitStack() as stack:
                 response = await stack.enter_async_context(self.transport.stream(request))
-                self._notify(response.status, response.headers)
+                self._received(this, response.status, response.headers)
                 if 200 <= response.status < 300:
                     return stack.pop_all(), response  # the caller releases it
                 body = await _head(response.chunks, self.max_error_body_bytes)
             raise self._error(response.status, response.headers, body, context)
 
         idempotent = is_idempotent(method, request.headers)
-        opened, response = await self._retrying(attempt, context, idempotent, None, retries)
+        opened, response = await self._retrying(attempt, method, path, idempotent, None, retries)
         async with opened:
             yield _iter_lines(response.chunks, context, self.max_line_bytes, self._key)
 
     async def _retrying(
         self,
-        attempt: Callable[[], Awaitable[T]],
-        context: str,
+        attempt: Callable[[Attempt], Awaitable[T]],
+        method: str,
+        path: str,
         idempotent: bool,
         deadline: float | None,
         retries: int | None,
     ) -> T:
-        """The one retry loop: run `attempt` until it succeeds or `decide` gives up."""
+        """The one retry loop: run `attempt` until it succeeds or `decide` gives up.
+
+        Each attempt, whatever ends it (a cancellation too), is logged at DEBUG (`_logged`).
+        """
         policy = self.retry if retries is None else attrs.evolve(self.retry, max_retries=retries)
+        context = f"{method} /{path}"
         number = 0
         while True:
             if self._closed:
                 raise ClientClosedError(
                     "this AsyncTwelveLabs client is closed; create a new client to send requests"
                 )
+            this = Attempt(method, path, number + 1, policy.max_retries + 1, self.clock.monotonic())
             try:
-                return await attempt()
+                result = await attempt(this)
             except APIConnectionError as exc:
                 error: APIError | APIConnectionError | DecodeError = _in_context(
                     exc, context, self._key
                 )
             except (APIError, DecodeError) as exc:
                 error = exc
+            except BaseException as exc:  # cancelled, or a bug: logged, then raised as is
+                self._logged(this, exc)
+                raise
+            else:
+                self._logged(this, None)
+                return result
+            self._logged(this, error)
             time_left = None if deadline is None else deadline - self.clock.monotonic()
             delay = decide(
                 failure_of(error),
@@ -340,6 +359,12 @@ class HTTPTransport:
             )
             await self.clock.sleep(delay)
             number += 1
+
+    def _logged(self, attempt: Attempt, error: BaseException | None) -> None:
+        """Log an attempt's outcome at DEBUG, its fields as the record's attributes."""
+        if logger.isEnabledFor(logging.DEBUG):
+            message, args, extra = attempt.record(self.clock.monotonic(), error, self._key)
+            logger.debug(message, *args, extra=extra)
 
     def _error(
         self, status: int, headers: Mapping[str, str], body: bytes, context: str
