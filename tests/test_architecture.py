@@ -6,6 +6,7 @@ checked by import-linter in the lint session.)
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,31 @@ def test_the_private_attribute_check_can_fail(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f(self, t):\n    return self._a, t._entries\n")
     assert _private_reaches(module) == ["m.py:2 t._entries"]
+
+
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+
+
+def _documented_surface() -> tuple[set[str], set[str]]:
+    """The members named in architecture.md's "A tracker's public surface": those of the
+    table (`ObjectTracker`), and those of the `BatchTracker` sentence after it.
+    """
+    section = ARCHITECTURE.read_text().split("## A tracker's public surface", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    table, batch = section.split("`BatchTracker` follows", 1)
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    tracker = {name.split("(")[0] for row in rows for name in re.findall(r"`([^`]+)`", row)}
+    members = batch.split("(no", 1)[0]
+    return tracker, {name for name in re.findall(r"`([^`]+)`", members)}
+
+
+async def test_the_documented_tracker_surface_is_the_real_one() -> None:
+    """architecture.md names exactly the public members of ObjectTracker and BatchTracker."""
+    from twelvelabs_async import AsyncTwelveLabs
+    from twelvelabs_async.tracking import ObjectTracker
+
+    tracker_members, batch_members = _documented_surface()
+    assert tracker_members == {name for name in dir(ObjectTracker) if not name.startswith("_")}
+    async with AsyncTwelveLabs("k" * 16, base_url="http://127.0.0.1:9") as client:
+        batch = client.analyze.batches.track("b1")
+    assert batch_members == {name for name in dir(batch) if not name.startswith("_")}

@@ -160,3 +160,12 @@ def test_testing_all_is_sorted_importable_and_documented() -> None:
             assert (obj.__dict__.get("__doc__") or "").strip(), name
         elif inspect.isfunction(obj):
             assert (obj.__doc__ or "").strip(), name
+
+
+def test_tracker_members_have_docstrings() -> None:
+    """Every public method and property of Tracker, the worker mode's included, has a docstring."""
+    names = {name for name in dir(twelvelabs_async.Tracker) if not name.startswith("_")}
+    assert {"add", "close", "closed", "keep_open"} <= names
+    for name in names:
+        member = inspect.getattr_static(twelvelabs_async.Tracker, name)
+        assert (getattr(member, "__doc__", None) or "").strip(), name

@@ -246,6 +246,30 @@ async def test_the_toy_deadline_names_the_pending_jobs(clock: FakeClock) -> None
     assert info.value.pending == {"job-slow"}
 
 
+async def test_a_toy_tracker_kept_open_waits_for_added_jobs_until_closed(clock: FakeClock) -> None:
+    """keep_open on the generic tracker: iteration waits for add() and ends after close()."""
+    source = JobSource(clock, listable=False)
+    source.add("job-a", start=0.5, end=1.0)
+    source.add("job-b", start=0.5, end=40.0)
+    start = clock.now
+
+    async def feed(tracker: ObjectTracker[Job]) -> None:
+        await clock.sleep(30.0)
+        tracker.add("job-b")
+        await clock.sleep(70.0)
+        tracker.close()
+        with pytest.raises(RuntimeError, match="no more job ids"):
+            tracker.add("job-c")
+
+    async with track(source, ["job-a"], keep_open=True) as tracker:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(feed, tracker)
+            got = await drain(tracker, clock)
+        assert clock.now - start == 100.0
+    assert [job.job_id for _, job in got] == ["job-a", "job-b"]
+    assert 40.0 <= got[1][0] - start < 100.0
+
+
 def test_a_source_without_lists_cannot_be_swept_and_ids_are_its_own(clock: FakeClock) -> None:
     """strategy='sweep' needs status lists; ids are checked by the source, before any fetch."""
     source = JobSource(clock, listable=False)

@@ -244,6 +244,7 @@ class AnalyzeTasks:
         expect_webhooks: bool = False,
         on_status: Callable[[StatusChange], object] | None = None,
         buffer: int = 256,
+        keep_open: bool = False,
     ) -> Tracker:
         """Follow many tasks and yield each one, complete, the moment it is terminal.
 
@@ -294,6 +295,11 @@ class AnalyzeTasks:
                 event to `tracker.notify(event)` and the task is retrieved and yielded at once.
                 Polling and sweeping then drop to a safety-net cadence (every
                 `poll_policy.max_interval`), so a lost delivery still completes.
+            keep_open: a worker's tracker: when nothing is pending, iteration waits for
+                `tracker.add()` instead of ending, until `tracker.close()`; it then ends once
+                the ids still pending are yielded (or collected). `add()` after `close()`
+                raises `RuntimeError`. With a `timeout`, a tracker still open at the deadline
+                raises `TrackingTimeout` even with nothing pending.
         """
         return Tracker(
             TaskSource(self._http),
@@ -311,6 +317,7 @@ class AnalyzeTasks:
             expect_webhooks=expect_webhooks,
             on_status=on_status,
             buffer=buffer,
+            keep_open=keep_open,
         )
 
     async def wait(

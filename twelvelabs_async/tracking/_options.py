@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from .._validate import check_number
+from .._validate import check_number, shown
 from ..errors import InvalidInputError
 
 Strategy = Literal["auto", "per_task", "sweep"]
@@ -27,6 +27,7 @@ def check_options(
     timeout: float | None,
     cancel_timeout: float,
     buffer: int,
+    keep_open: object = False,
 ) -> None:
     """Raise `InvalidInputError` for the first option out of its range."""
     for name, value, allowed in (
@@ -39,6 +40,8 @@ def check_options(
             raise InvalidInputError(f"{name} must be {choices}, got {value!r}")
     check_engine_options(timeout, buffer)
     check_number(cancel_timeout, "cancel_timeout", above=0, unit="seconds")
+    if not isinstance(keep_open, bool):  # a truthy "no" would keep iteration waiting forever
+        raise InvalidInputError(f"keep_open must be True or False, got {shown(keep_open)}")
 
 
 def check_engine_options(timeout: float | None, buffer: int) -> None:

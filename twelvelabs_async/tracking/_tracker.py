@@ -1,10 +1,12 @@
 """Trackers of many ids: the `Schedule`'s decisions executed on the `Engine`, for any `Source`.
 
 `ObjectTracker` follows ids of one kind of object (a `Source`) until each is terminal, and
-yields each once. Its driver is the scheduling loop: poll the ids that are due, within one
-request budget; sweep the source's status lists when that saves requests; sleep until the next
-thing is due or something changes. Every decision comes from `Schedule` and `Sweeps` (pure);
-this module only sends, sleeps and hands over. `Tracker` is the tracker of analysis tasks.
+yields each once; its iteration ends when nothing is pending, or, kept open (`keep_open`), once
+`close()` was called and nothing is pending. Its driver is the scheduling loop: poll the ids
+that are due, within one request budget; sweep the source's status lists when that saves
+requests; sleep until the next thing is due or something changes. Every decision comes from
+`Schedule` and `Sweeps` (pure); this module only sends, sleeps and hands over. `Tracker` is the
+tracker of analysis tasks.
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ class ObjectTracker(Tracking[T]):
         on_status: Callable[[StatusChange], object] | None,
         buffer: int,
         expect_webhooks: bool = False,
+        keep_open: bool = False,
     ) -> None:
-        check_options(on_error, strategy, on_exit, timeout, cancel_timeout, buffer)
+        check_options(on_error, strategy, on_exit, timeout, cancel_timeout, buffer, keep_open)
         lists = source.lists
         if lists is None and strategy == "sweep":
             raise InvalidInputError(f"{source.noun}s cannot be swept: use strategy='per_task'")
@@ -72,6 +75,8 @@ class ObjectTracker(Tracking[T]):
         self._cancel_timeout = cancel_timeout
         self._on_status = on_status
         self._timeout = timeout
+        self._keep_open = keep_open
+        self._closed = False
         clock = runtime.clock
         self._schedule = schedule = Schedule(
             poll_policy,
@@ -88,7 +93,7 @@ class ObjectTracker(Tracking[T]):
             timeout=timeout,
             buffer=buffer,
             timeout_error=self._timeout_error,
-            exhausted=lambda: not schedule.entries,
+            exhausted=self._exhausted,
             on_yield=self._yielded,
         )
         self._sweeps: Sweeps | None = None
@@ -147,19 +152,50 @@ class ObjectTracker(Tracking[T]):
         """How many tracked objects are in each status (`unknown` before the first look)."""
         return {status: count for status, count in self._schedule.counts.items() if count}
 
+    @property
+    def keep_open(self) -> bool:
+        """Whether iteration waits for `add()` when nothing is pending, until `close()`."""
+        return self._keep_open
+
+    @property
+    def closed(self) -> bool:
+        """True once the tracker takes no more ids: after `close()`, or once its block exited."""
+        return self._closed or self._engine.closed
+
     def add(self, *ids: str) -> None:
         """Track more ids, even while iterating; ids already tracked or yielded are ignored.
 
         An id the source refuses (for tasks: not 1-128 characters of `A-Z a-z 0-9 _ -`)
-        raises `InvalidInputError`, and no id of the call is tracked.
+        raises `InvalidInputError`, and no id of the call is tracked. After `close()`, or
+        once the block has exited, `add()` raises `RuntimeError` and tracks nothing.
         """
         if self._engine.closed:
             raise RuntimeError("this tracker has exited; start a new one to track more ids")
+        if self._closed:
+            noun = self._source.noun
+            raise RuntimeError(
+                f"this tracker was closed (close() was called) and takes no more {noun} ids; "
+                "add ids before closing it, or start a new tracker"
+            )
         for object_id in ids:  # all or nothing: no id of a refused call is tracked
             self._source.check_id(object_id)
         held = {self._source.id_of(item) for item in self._engine.outbox}
         self._schedule.add(ids, known=self._done | held)
         self._wake()
+
+    def close(self) -> None:
+        """Take no more ids: iteration ends once every pending object is yielded or dropped.
+
+        A tracker made with `keep_open=True` (a worker's) waits for `add()` whenever nothing
+        is pending; `close()` is how its iteration ends. Call it when the source of ids is
+        done, typically in the `finally` of the task that adds them. The ids still pending are
+        tracked to the end as before (deadline, `on_error` and back-pressure unchanged), and
+        `add()` raises `RuntimeError` from now on. On a tracker not kept open, it only
+        refuses further `add()`s. Calling it again, before entering or after the block, is
+        harmless.
+        """
+        self._closed = True
+        self._engine.wake_consumer()
 
     def notify(self, event: Event) -> bool:
         """Let a verified webhook event finish a tracked object at once.
@@ -198,10 +234,19 @@ class ObjectTracker(Tracking[T]):
         self._schedule.stats.yielded += 1
         self._wake()
 
+    def _exhausted(self) -> bool:
+        """Iteration is over: nothing pending, and no `add()` to wait for (closed or not kept)."""
+        return not self._schedule.entries and (self._closed or not self._keep_open)
+
     def _timeout_error(self) -> TrackingTimeout:
         pending = sorted(self._schedule.entries)
         noun, limit = self._source.noun, f"{self._timeout:g}s"
-        if len(pending) == 1:
+        if not pending:  # kept open, not closed: the stream of ids had not ended
+            message = (
+                f"the tracker was still open at its deadline of {limit}: nothing was pending, "
+                "but close() had not been called (keep_open=True)"
+            )
+        elif len(pending) == 1:
             message = f"{noun} {pending[0]} did not finish within {limit}"
         else:
             shown = ", ".join(pending[:5]) + (" ..." if len(pending) > 5 else "")
