@@ -93,7 +93,8 @@ class ObjectTracker(Tracking[T]):
             timeout=timeout,
             buffer=buffer,
             timeout_error=self._timeout_error,
-            exhausted=self._exhausted,
+            # Iteration is over when nothing is pending and no add() is awaited.
+            exhausted=lambda: not schedule.entries and (self._closed or not self._keep_open),
             on_yield=self._yielded,
         )
         self._sweeps: Sweeps | None = None
@@ -233,10 +234,6 @@ class ObjectTracker(Tracking[T]):
         self._done.add(self._source.id_of(item))
         self._schedule.stats.yielded += 1
         self._wake()
-
-    def _exhausted(self) -> bool:
-        """Iteration is over: nothing pending, and no `add()` to wait for (closed or not kept)."""
-        return not self._schedule.entries and (self._closed or not self._keep_open)
 
     def _timeout_error(self) -> TrackingTimeout:
         pending = sorted(self._schedule.entries)
