@@ -1,4 +1,4 @@
-"""The logging and tracing recipes of the guides, run as written against the simulator
+"""The logging, tracing and worker recipes of the guides, run as written against the simulator
 on loopback (or `MockTransport` where no socket is needed).
 """
 
@@ -20,15 +20,19 @@ from tests._doc_blocks import GUIDES, load_block
 from tests._server import closed_port
 from tests.conftest import API_KEY, BASE_URL
 from twelvelabs_async import (
+    AnalyzeTask,
     APIConnectionError,
     AsyncTwelveLabs,
+    InvalidInputError,
     Response,
 )
 from twelvelabs_async._request_log import FIELDS
 from twelvelabs_async.testing import MockTransport, Simulator, simulate
 
 LOGGING = "logging-and-tracing.md"
+WORKERS = "apps-and-workers.md"
 TRACING = "## Trace requests with aiohttp's `TraceConfig`"
+WORKER = "## A worker with no polling loop"
 SERVER_TASK = "RequestHandler.start"
 """aiohttp's per-connection task on the simulator's side: not the client's to end."""
 
@@ -167,3 +171,86 @@ def test_the_guide_documents_exactly_the_record_fields() -> None:
     table = section.split("| attribute | value |", 1)[1].split("\n\n", 1)[0]
     names = re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE)
     assert names == list(FIELDS)
+
+
+# --- the worker -----------------------------------------------------------------------------------
+
+
+def job(n: int, video_url: str | None = None) -> dict[str, str]:
+    """A job as the worker recipe reads it."""
+    url = video_url or f"https://videos.example.com/{n}.mp4"
+    return {"id": f"job-{n}", "video_url": url, "prompt": "Summarize it."}
+
+
+async def test_the_worker_program_handles_each_job_once_and_ends(
+    sim: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """main(): three jobs, three tasks created, each handled once; it returns, leaving no task."""
+    before = asyncio.all_tasks()
+    await load_block(WORKERS, WORKER)["main"]()
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split()[0] for line in lines) == ["job-0", "job-1", "job-2"]
+    assert len({line.split()[1] for line in lines}) == 3
+    assert all(line.split()[2] == "ready" for line in lines)
+    assert sim.stats.count("create") == 3
+    assert ours(asyncio.all_tasks() - before) == []
+
+
+async def test_the_worker_waits_for_jobs_that_come_after_its_tasks_are_done(
+    sim: Simulator,
+) -> None:
+    """A job that arrives once nothing is pending is still started and handled: no early end."""
+    recipe = load_block(WORKERS, WORKER)
+    handled: list[AnalyzeTask] = []
+    first_handled = asyncio.Event()
+
+    async def record(task: AnalyzeTask) -> None:
+        handled.append(task)
+        first_handled.set()
+
+    recipe["handle"] = record  # the recipe's functions look `handle` up in their module
+    jobs: asyncio.Queue[dict[str, str] | None] = asyncio.Queue()
+
+    async def produce() -> None:
+        await jobs.put(job(1))
+        await first_handled.wait()  # the tracker has nothing pending now
+        await jobs.put(job(2))
+        await jobs.put(None)
+
+    await asyncio.gather(recipe["worker"](jobs), produce())
+    assert [t.custom_id for t in handled] == ["job-1", "job-2"]
+    assert all(t.status == "ready" for t in handled)
+
+
+async def test_a_feeder_error_reaches_the_caller_and_nothing_is_left_running(
+    sim: Simulator,
+) -> None:
+    """A job the client refuses: the feeder's InvalidInputError is raised in an ExceptionGroup,
+    the consumer stops, and no asyncio task is left behind.
+    """
+    recipe = load_block(WORKERS, WORKER)
+    jobs: asyncio.Queue[dict[str, str] | None] = asyncio.Queue()
+    jobs.put_nowait(job(1))
+    jobs.put_nowait(job(2, video_url="not a url"))  # no stop marker: only the error ends it
+    before = asyncio.all_tasks()
+    with pytest.raises(ExceptionGroup) as info:
+        await recipe["worker"](jobs)
+    assert info.value.subgroup(InvalidInputError) is not None
+    assert ours(asyncio.all_tasks() - before) == []
+
+
+async def test_a_consumer_error_cancels_the_feeder_and_is_raised(sim: Simulator) -> None:
+    """`handle` raising: the feeder, waiting for jobs, is cancelled; the error is raised."""
+    recipe = load_block(WORKERS, WORKER)
+
+    async def broken(task: AnalyzeTask) -> None:
+        raise RuntimeError(f"cannot store {task.task_id}")
+
+    recipe["handle"] = broken
+    jobs: asyncio.Queue[dict[str, str] | None] = asyncio.Queue()
+    jobs.put_nowait(job(1))  # then the queue stays empty: the feeder waits for more
+    before = asyncio.all_tasks()
+    with pytest.raises(ExceptionGroup) as info:
+        await recipe["worker"](jobs)
+    assert info.value.subgroup(RuntimeError) is not None
+    assert ours(asyncio.all_tasks() - before) == []
