@@ -13,8 +13,9 @@ trackers share lives here, once:
   cannot handle is kept (`fail`), stops the work, and is raised to the consumer as the plain
   exception, or from the `async with` when nobody iterated past it.
 - **The deadline.** Past `timeout`, the work stops and the consumer gets what was delivered
-  in time, then `TrackingTimeout` if anything is still pending. A driver that finished in
-  time is not timed out.
+  in time, then `TrackingTimeout` unless nothing more could come (`exhausted`: for a tracker
+  kept open, that takes `close()` as well as nothing pending). A driver that finished in time
+  is not timed out.
 
 The engine knows no kind of object and makes no request.
 """
