@@ -24,7 +24,7 @@ from twelvelabs_async.tracking._policy import (
     prefer_sweep,
     sweep_cost,
 )
-from twelvelabs_async.tracking._state import DueQueue, Entry
+from twelvelabs_async.tracking._state import DueQueue, Entry, Priority
 
 SEEDS = range(200)
 
@@ -313,6 +313,21 @@ def test_due_queue_replaced_entry_with_same_id_is_not_confused() -> None:
     assert q.pop_due(5.0, live) is None
 
 
+def test_due_queue_hands_out_the_most_urgent_due_entry_first() -> None:
+    """A due retrieve of a finished object goes before earlier-due polls; none before its time."""
+    live = entries("poll", "safety", "finish", "later")
+    q = DueQueue()
+    q.schedule(live["safety"], 1.0, priority=Priority.SAFETY)
+    q.schedule(live["poll"], 2.0, priority=Priority.POLL)
+    q.schedule(live["finish"], 3.0, priority=Priority.FINISH)
+    q.schedule(live["later"], 9.0, priority=Priority.FINISH)
+    assert q.next_due(live) == 1.0
+    assert pop_all(q, 5.0, live) == ["finish", "poll", "safety"]
+    assert pop_all(q, 9.0, live) == ["later"]
+    q.schedule(live["poll"], 10.0)  # keeps the priority it had
+    assert live["poll"].priority is Priority.POLL
+
+
 def test_due_queue_compaction_drops_stale_positions_only() -> None:
     """Compaction runs once stale positions outnumber 4x live + 64 and keeps every live one."""
     live = entries(*(f"t{i}" for i in range(10)))
@@ -320,16 +335,16 @@ def test_due_queue_compaction_drops_stale_positions_only() -> None:
     for round_ in range(30):
         for i, entry in enumerate(live.values()):
             q.schedule(entry, 100.0 + round_ + i / 100)
-    assert len(q._heap) == 300
+    assert len(q) == 300
     q.compact(live)
-    assert len(q._heap) == 10
+    assert len(q) == 10
     assert pop_all(q, 1000.0, live) == [f"t{i}" for i in range(10)]
     one = entries("x")
     small = DueQueue()
     for round_ in range(10):
         small.schedule(one["x"], float(round_))
     small.compact(one)
-    assert len(small._heap) == 10  # below the threshold: left alone
+    assert len(small) == 10  # below the threshold: left alone
     assert pop_all(small, 1000.0, one) == ["x"]
 
 
@@ -433,6 +448,63 @@ async def test_slow_rate_below_one_per_second_still_allows_one_request(clock: Fa
         times.append(round(clock.now - t0, 6))
         budget.release()
     assert times == [0.0, 2.0, 4.0]
+
+
+async def test_budget_lets_the_most_urgent_waiter_go_first(clock: FakeClock) -> None:
+    """When slots are short, waiters go by priority, and in arrival order within one."""
+    budget = Budget(clock, max_in_flight=1, rate=None)
+    await budget.acquire()  # the one slot is taken
+    order: list[str] = []
+
+    async def request(name: str, priority: Priority) -> None:
+        await budget.acquire(priority)
+        order.append(name)
+        await clock.sleep(1.0)
+        budget.release()
+
+    async with anyio.create_task_group() as tg:
+        for name, priority in [
+            ("safety", Priority.SAFETY),
+            ("poll-1", Priority.POLL),
+            ("page", Priority.SWEEP),
+            ("poll-2", Priority.POLL),
+            ("finish", Priority.FINISH),
+        ]:
+            tg.start_soon(request, name, priority)
+        await clock.sleep(0.5)
+        assert budget.waiting == 5
+        budget.release()
+    assert order == ["finish", "page", "poll-1", "poll-2", "safety"]
+    assert budget.in_flight == 0
+
+
+async def test_a_cancelled_waiter_lets_the_next_one_go(clock: FakeClock) -> None:
+    """A waiter cancelled while first in line passes its turn on; nothing is held."""
+    budget = Budget(clock, max_in_flight=1, rate=None)
+    await budget.acquire()
+    got: list[str] = []
+
+    async def request(name: str, priority: Priority) -> None:
+        await budget.acquire(priority)
+        got.append(name)
+        budget.release()
+
+    urgent = anyio.CancelScope()
+
+    async def cancellable() -> None:
+        with urgent:
+            await request("finish", Priority.FINISH)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(request, "poll", Priority.POLL)
+        tg.start_soon(cancellable)
+        await clock.sleep(0.1)
+        assert budget.waiting == 2
+        urgent.cancel()
+        await clock.sleep(0.1)
+        budget.release()
+    assert got == ["poll"]
+    assert (budget.in_flight, budget.waiting) == (0, 0)
 
 
 def test_budget_pause_only_ever_extends() -> None:

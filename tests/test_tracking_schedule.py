@@ -21,6 +21,7 @@ from twelvelabs_async import (
 )
 from twelvelabs_async.tracking import BatchPolicy, PollPolicy, StatusChange, Strategy
 from twelvelabs_async.tracking._schedule import Schedule, classify, names_object
+from twelvelabs_async.tracking._state import Priority
 from twelvelabs_async.tracking._sweeps import Finding, Sweeps
 
 TERMINAL = frozenset({"done", "broken"})
@@ -489,6 +490,28 @@ def test_sweeps_keep_a_beat_but_rest_as_long_as_they_ran() -> None:
     assert plan.due() is False
     now.advance(10.0)
     assert plan.due() is True
+
+
+@pytest.mark.parametrize(
+    ("strategy", "reason", "priority"),
+    [
+        ("per_task", "poll", Priority.POLL),
+        ("per_task", "sweep", Priority.FINISH),
+        ("per_task", "webhook", Priority.FINISH),
+        ("per_task", "safety_net", Priority.SAFETY),
+        ("sweep", "poll", Priority.SAFETY),
+        ("sweep", "sweep", Priority.FINISH),
+    ],
+)
+def test_a_poll_is_as_urgent_as_its_reason(
+    strategy: Strategy, reason: str, priority: Priority
+) -> None:
+    """A retrieve of what ended goes first; a first poll while sweeps find goes last."""
+    s = schedule(strategy=strategy)
+    s.sweeping = strategy == "sweep"
+    s.add(["a"])
+    s.put(s.entries["a"], 105.0, reason)
+    assert (s.entries["a"].priority, s.entries["a"].reason) == (priority, reason)
 
 
 # --- the batch tracker's policy ---------------------------------------------------------------

@@ -5,14 +5,31 @@ Pauses follow a 429, a `Retry-After`, or an exhausted `X-Ratelimit-Remaining`.
 
 from __future__ import annotations
 
+import heapq
+import itertools
+
 import anyio
+import anyio.lowlevel
+import attrs
 
 from .._clock import Clock
 from .._validate import check_number
+from ._state import Priority
+
+
+@attrs.define(eq=False)
+class _Waiter:
+    priority: int
+    event: anyio.Event | None = None
+    gone: bool = False
 
 
 class Budget:
     """Every request of one tracker passes through `acquire()` / `release()`.
+
+    When requests wait (every slot taken, a pause, no rate token), the most urgent goes first
+    (`Priority`: finishing retrieves, then list pages, then polls, then the safety net), in
+    arrival order within a priority.
 
     Args:
         clock: where time is read and waits happen.
@@ -28,8 +45,10 @@ class Budget:
                 rate, "max_rate", above=0, unit="requests per second", hint="pass None for no limit"
             )
         self._clock = clock
-        self._slots = anyio.Semaphore(max_in_flight)
         self.max_in_flight = max_in_flight
+        self._in_flight = 0
+        self._waiters: list[tuple[int, int, _Waiter]] = []
+        self._seq = itertools.count()
         self._rate = rate
         self._capacity = max(1.0, rate or 0.0)
         self._allowance = self._capacity
@@ -40,7 +59,12 @@ class Budget:
     @property
     def in_flight(self) -> int:
         """Requests that hold a slot now."""
-        return self.max_in_flight - self._slots.value
+        return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot, a token or the end of a pause."""
+        return sum(1 for _, _, waiter in self._waiters if not waiter.gone)
 
     def pause(self, until: float) -> bool:
         """Hold every request until `until`; True when this extends the current pause."""
@@ -62,22 +86,48 @@ class Budget:
             return 0.0
         return (1.0 - self._allowance) / self._rate
 
-    async def acquire(self) -> None:
-        """Wait for a slot, the end of any pause, and a rate token."""
-        await self._slots.acquire()
+    def _head(self) -> _Waiter | None:
+        waiters = self._waiters
+        while waiters and waiters[0][2].gone:
+            heapq.heappop(waiters)
+        return waiters[0][2] if waiters else None
+
+    def _wake_head(self) -> None:
+        head = self._head()
+        if head is not None and head.event is not None:
+            head.event.set()
+
+    async def acquire(self, priority: int = Priority.POLL) -> None:
+        """Wait for a slot, the end of any pause, and a rate token, most urgent first."""
+        await anyio.lowlevel.checkpoint_if_cancelled()  # as a semaphore: cancelled, nothing sent
+        waiter = _Waiter(priority)
+        heapq.heappush(self._waiters, (priority, next(self._seq), waiter))
         try:
             while True:
-                now = self._clock.monotonic()
-                wait = self.paused_until - now
-                if wait <= 0:
-                    wait = self._rate_wait(now)
+                if self._head() is waiter and self._in_flight < self.max_in_flight:
+                    now = self._clock.monotonic()
+                    wait = self.paused_until - now
                     if wait <= 0:
-                        return
-                await self._clock.sleep(wait)
+                        wait = self._rate_wait(now)
+                        if wait <= 0:
+                            heapq.heappop(self._waiters)
+                            waiter.gone = True
+                            self._in_flight += 1
+                            self._wake_head()  # the next one may go too
+                            # As a semaphore: let others run, the slot kept (shielded).
+                            await anyio.lowlevel.cancel_shielded_checkpoint()
+                            return
+                    await self._clock.sleep(wait)  # the head waits for time, the rest for it
+                    continue
+                waiter.event = anyio.Event()
+                await waiter.event.wait()
         except BaseException:
-            self._slots.release()
+            if not waiter.gone:
+                waiter.gone = True
+                self._wake_head()
             raise
 
     def release(self) -> None:
         """Give back the slot taken by `acquire()`."""
-        self._slots.release()
+        self._in_flight -= 1
+        self._wake_head()

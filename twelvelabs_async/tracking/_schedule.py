@@ -25,7 +25,7 @@ from .._retry import is_transient, server_requested_delay
 from ..errors import APIError, AuthenticationError, PermissionDeniedError, TwelveLabsError
 from ._options import OnError, Strategy
 from ._policy import DurationModel, PollPolicy, failure_delay, poll_interval
-from ._state import DueQueue, Entry, StatusChange, TrackerStats
+from ._state import DueQueue, Entry, Priority, StatusChange, TrackerStats
 
 Verdict = Literal["transient", "drop", "fatal"]
 """What an error means: try again later, drop the one id (collected), or stop everything."""
@@ -142,15 +142,31 @@ class Schedule:
             entry = Entry(task_id=object_id, added=now)
             self.entries[object_id] = entry
             self.counts["unknown"] += 1
-            self.queue.schedule(entry, first_due, "poll")
+            self.put(entry, first_due, "poll")
             added.append(object_id)
         return added
+
+    def put(self, entry: Entry, due: float, reason: str | None = None) -> None:
+        """Schedule `entry`'s next poll at `due`, for `reason` (else the one it had).
+
+        Its priority follows from the reason: a retrieve of an object a sweep or an event says
+        ended is `FINISH`; the safety net, and first polls while sweeps do the finding, are
+        `SAFETY`; any other poll is `POLL`.
+        """
+        why = entry.reason if reason is None else reason
+        if why in ("sweep", "webhook"):
+            priority = Priority.FINISH
+        elif why == "safety_net" or self.sweeping or self.expect_webhooks:
+            priority = Priority.SAFETY
+        else:
+            priority = Priority.POLL
+        self.queue.schedule(entry, due, reason, priority)
 
     def start_sweeping(self) -> None:
         """Sweeping from the start: let the first sweep see every id before it is polled."""
         due = self.clock.monotonic() + self.policy.unseen_grace
         for entry in self.entries.values():
-            self.queue.schedule(entry, due, "poll")
+            self.put(entry, due, "poll")
 
     def next_poll(self) -> Entry | None:
         """The id due for a poll now, marked in flight; None when none is due."""
@@ -220,12 +236,12 @@ class Schedule:
         now = self.clock.monotonic()
         if self.sweeping or after_sweep or self.expect_webhooks:
             jitter = self.rng.uniform(1 - self.policy.jitter, 1)
-            self.queue.schedule(entry, now + self.safety_interval * jitter, "safety_net")
+            self.put(entry, now + self.safety_interval * jitter, "safety_net")
             return
         age = None if entry.created is None else self.clock.time() - entry.created
         polls = entry.polls - 1  # the first interval after the first poll is min_interval
         entry.interval = poll_interval(polls, age, self.durations, self.policy, self.rng)
-        self.queue.schedule(entry, now + entry.interval, "poll")
+        self.put(entry, now + entry.interval, "poll")
 
     def told(self, object_id: str, status: str) -> bool:
         """A (verified) event says `object_id` is in `status`: retrieve it now if that ends it.
@@ -237,7 +253,7 @@ class Schedule:
             return False
         self.stats.webhooks += 1
         if not entry.in_flight:
-            self.queue.schedule(entry, self.clock.monotonic(), "webhook")
+            self.put(entry, self.clock.monotonic(), "webhook")
         return True
 
     # --- failures -----------------------------------------------------------------------
@@ -263,7 +279,7 @@ class Schedule:
         """A poll failed transiently: poll again after a backoff, never before `not_before`."""
         entry.failures += 1
         self.failed()
-        self.queue.schedule(entry, max(self.retry_at(entry.failures), not_before))
+        self.put(entry, max(self.retry_at(entry.failures), not_before))
 
     def drop(self, object_id: str, error: TwelveLabsError) -> None:
         """Stop tracking `object_id` and record the permanent error that ended it."""

@@ -6,6 +6,7 @@ import heapq
 import itertools
 from collections import Counter
 from collections.abc import Mapping
+from enum import IntEnum
 
 import attrs
 
@@ -59,9 +60,26 @@ class TrackerStats:
         return sum(self.requests.values())
 
 
+class Priority(IntEnum):
+    """Which request goes first when the budget is short (lower first).
+
+    A retrieve that will most likely yield a finished object beats a list page, which beats a
+    scheduled poll, which beats the slow safety net.
+    """
+
+    FINISH = 0
+    """Retrieve an object that a sweep or an event says has ended."""
+    SWEEP = 1
+    """Read a page of a status list."""
+    POLL = 2
+    """Poll a running object on its adaptive schedule."""
+    SAFETY = 3
+    """The safety net: objects that sweeps or events are expected to find."""
+
+
 @attrs.define(slots=True, eq=False)
 class Entry:
-    """One pending task."""
+    """One pending object."""
 
     task_id: str
     added: float
@@ -78,25 +96,46 @@ class Entry:
     polled_at: float = float("-inf")
     reason: str = "poll"
     """Why the next direct poll is scheduled (a `TrackerStats.found_by` key)."""
+    priority: Priority = Priority.POLL
+    """How urgent that poll is (see `Priority`)."""
 
 
 class DueQueue:
-    """Pending entries ordered by when they are due; rescheduling invalidates old positions."""
+    """Pending entries ordered by when they are due, one queue per `Priority`.
+
+    `pop_due` hands out the most urgent entry that is due; rescheduling an entry invalidates
+    its old position (lazily: stale positions are skipped, and dropped by `compact`).
+    """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Entry, int]] = []
+        self._heaps: dict[Priority, list[tuple[float, int, Entry, int]]] = {
+            priority: [] for priority in Priority
+        }
         self._seq = itertools.count()
 
-    def schedule(self, entry: Entry, due: float, reason: str | None = None) -> None:
-        """(Re)schedule `entry` at `due`, for `reason` (else the one it was scheduled for)."""
+    def __len__(self) -> int:
+        """Positions held, stale ones included (for compaction)."""
+        return sum(len(heap) for heap in self._heaps.values())
+
+    def schedule(
+        self,
+        entry: Entry,
+        due: float,
+        reason: str | None = None,
+        priority: Priority | None = None,
+    ) -> None:
+        """(Re)schedule `entry` at `due`, for `reason` and with `priority` (else as before)."""
         if reason is not None:
             entry.reason = reason
+        if priority is not None:
+            entry.priority = priority
         entry.version += 1
         entry.due = due
-        heapq.heappush(self._heap, (due, next(self._seq), entry, entry.version))
+        item = (due, next(self._seq), entry, entry.version)
+        heapq.heappush(self._heaps[entry.priority], item)
 
-    def _clean(self, live: Mapping[str, Entry]) -> None:
-        heap = self._heap
+    @staticmethod
+    def _clean(heap: list[tuple[float, int, Entry, int]], live: Mapping[str, Entry]) -> None:
         while heap:
             _, _, entry, version = heap[0]
             if (
@@ -109,22 +148,33 @@ class DueQueue:
 
     def next_due(self, live: Mapping[str, Entry]) -> float | None:
         """When the earliest live entry is due, or None."""
-        self._clean(live)
-        return self._heap[0][0] if self._heap else None
+        heads = []
+        for heap in self._heaps.values():
+            self._clean(heap, live)
+            if heap:
+                heads.append(heap[0][0])
+        return min(heads, default=None)
 
     def pop_due(self, now: float, live: Mapping[str, Entry]) -> Entry | None:
-        """The earliest entry due at `now`, removed from the queue; None if none is due."""
-        self._clean(live)
-        if self._heap and self._heap[0][0] <= now:
-            return heapq.heappop(self._heap)[2]
+        """The most urgent entry due at `now`, removed from the queue; None if none is due.
+
+        Within a priority, the earliest due comes first.
+        """
+        for priority in Priority:
+            heap = self._heaps[priority]
+            self._clean(heap, live)
+            if heap and heap[0][0] <= now:
+                return heapq.heappop(heap)[2]
         return None
 
     def compact(self, live: Mapping[str, Entry]) -> None:
         """Drop stale positions once they outnumber the live entries."""
-        if len(self._heap) > 4 * len(live) + 64:
-            self._heap = [
-                item
-                for item in self._heap
-                if item[3] == item[2].version and live.get(item[2].task_id) is item[2]
-            ]
-            heapq.heapify(self._heap)
+        if len(self) > 4 * len(live) + 64:
+            for priority, heap in self._heaps.items():
+                kept = [
+                    item
+                    for item in heap
+                    if item[3] == item[2].version and live.get(item[2].task_id) is item[2]
+                ]
+                heapq.heapify(kept)
+                self._heaps[priority] = kept

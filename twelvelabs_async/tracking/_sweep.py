@@ -21,6 +21,7 @@ from ._budget import Budget
 from ._engine import Engine
 from ._schedule import Schedule, classify
 from ._source import Page, Source, StatusLists
+from ._state import Priority
 from ._sweeps import MAX_PAGES_PER_LIST, Finding, SweepPlan, Sweeps
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class Sweeper(Generic[T]):
         attempt = 0
         while True:
             attempt += 1
-            await budget.acquire()
+            await budget.acquire(Priority.SWEEP)
             try:
                 if self._engine.stopped():  # an error or the deadline came meanwhile
                     raise _Stopped

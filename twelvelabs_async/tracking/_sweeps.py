@@ -117,7 +117,7 @@ class Sweeps:
                 for entry in pending:
                     if not entry.in_flight:
                         due = now + s.rng.uniform(0, policy.min_interval)
-                        s.queue.schedule(entry, due, "poll")
+                        s.put(entry, due, "poll")
         return s.sweeping
 
     def _final_allowed(self) -> bool:
@@ -238,7 +238,7 @@ class Sweeps:
             s.stats.candidates += 1
         elif entry.due <= now:
             return  # its retrieve is due already
-        s.queue.schedule(entry, now, "sweep")
+        s.put(entry, now, "sweep")
 
     def _defer_safety_polls(self, found: Mapping[str, object], started: float) -> None:
         """A complete final sweep that did not show an object is (weak) evidence it still runs.
@@ -256,4 +256,4 @@ class Sweeps:
             jitter = s.rng.uniform(1 - self.policy.jitter, 1)
             due = min(now + horizon * jitter, max(entry.added, entry.polled_at) + 2 * horizon)
             if due > entry.due:
-                s.queue.schedule(entry, due, "safety_net")
+                s.put(entry, due, "safety_net")

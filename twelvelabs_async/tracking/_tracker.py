@@ -278,10 +278,12 @@ class ObjectTracker(Tracking[T]):
                 sweeps.running = True
                 engine.spawn(self._sweep)
             while engine.room and not engine.stopped():
+                if sweeping and sweeps is not None and sweeps.due():
+                    break  # start the sweep first: its pages go before most polls
                 entry = schedule.next_poll()
                 if entry is None:
                     break
-                await budget.acquire()
+                await budget.acquire(entry.priority)
                 if engine.stopped():  # an error or the deadline came while waiting for a slot
                     entry.in_flight = False
                     budget.release()
