@@ -22,7 +22,7 @@ from twelvelabs_async import (
 from twelvelabs_async.tracking import BatchPolicy, PollPolicy, StatusChange, Strategy
 from twelvelabs_async.tracking._schedule import Schedule, classify, names_object
 from twelvelabs_async.tracking._state import Priority
-from twelvelabs_async.tracking._sweeps import Finding, Sweeps
+from twelvelabs_async.tracking._sweeps import FINDS_PER_PAGE, Finding, Sweeps
 
 TERMINAL = frozenset({"done", "broken"})
 ACTIVE = ("uploading", "processing")
@@ -490,6 +490,31 @@ def test_sweeps_keep_a_beat_but_rest_as_long_as_they_ran() -> None:
     assert plan.due() is False
     now.advance(10.0)
     assert plan.due() is True
+
+
+def test_a_sweep_of_many_pages_waits_until_it_can_find_enough() -> None:
+    """Past one round of pages, sweeps are spaced so each page finds FINDS_PER_PAGE objects."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(3000)])
+    plan = Sweeps(
+        s, active=ACTIVE, final=FINAL, page_limit=50, yield_list_items=False, free_pages=16
+    )
+    now.advance(0.5)
+    plan.ended(started=100.0, pages=16)  # one round: the steady beat
+    assert plan.next == 101.0
+    now.advance(1.0)
+    plan.ended(started=101.0, pages=76)  # 60 costly pages, nothing found yet
+    # found nothing: pace as if the 3,000 ids must finish within the 30-s safety interval
+    assert plan.next == pytest.approx(101.0 + FINDS_PER_PAGE * 60 / (3000 / 30))
+    for entry in list(s.entries.values())[:1000]:
+        plan.flag(entry)  # this sweep found 1,000 finished
+    now.advance(1.0)
+    plan.ended(started=102.0, pages=76)
+    assert plan.next == 103.0  # finding plenty: back to the beat
+    now.advance(1.0)
+    plan.ended(started=103.0, pages=100_000)
+    assert plan.next == 103.0 + s.safety_interval / 2  # never more than half the safety net
 
 
 @pytest.mark.parametrize(

@@ -198,6 +198,43 @@ async def test_many_toy_jobs_are_swept_by_their_own_status_lists(clock: FakeCloc
     assert tracker.stats.found_by["sweep"] >= 30
 
 
+class SlowJobSource(JobSource):
+    """A toy source whose list pages take `latency` seconds; it records how many overlap."""
+
+    def __init__(self, clock: FakeClock, latency: float) -> None:
+        super().__init__(clock)
+        self.latency = latency
+        self.reading = 0
+        self.peak = 0
+
+    async def page(self, number: int, status: str) -> JobPage:
+        self.reading += 1
+        self.peak = max(self.peak, self.reading)
+        try:
+            await self.clock.sleep(self.latency)
+            return await super().page(number, status)
+        finally:
+            self.reading -= 1
+
+
+async def test_a_sweep_reads_a_long_list_at_once_and_the_lists_in_lifecycle_order(
+    clock: FakeClock,
+) -> None:
+    """Pages of one list overlap (up to max_in_flight); 'waiting' is read before 'rendering'."""
+    source = SlowJobSource(clock, latency=0.1)
+    ids = [f"job-{i}" for i in range(150)]
+    for i, job_id in enumerate(ids):  # 15 pages waiting, 15 rendering, for a long time
+        source.add(job_id, start=0.0 if i % 2 else 1000.0, end=2000.0)
+    async with track(source, ids, strategy="sweep", timeout=3.0) as tracker:
+        with pytest.raises(TrackingTimeout):
+            await drain(tracker, clock)
+    first_sweep = source.pages[: 8 + 8]
+    assert [status for status, _ in first_sweep[:8]] == ["waiting"] * 8
+    assert [status for status, _ in first_sweep[8:]] == ["rendering"] * 8
+    assert source.peak == 7  # page 1, then the other 7 pages at once (8 slots)
+    assert source.fetched == []  # every job seen running: nothing retrieved
+
+
 async def test_toy_list_items_are_yielded_without_fetching(clock: FakeClock) -> None:
     """yield_list_items: the toy's final lists finish jobs; nothing is fetched after them."""
     source = JobSource(clock)

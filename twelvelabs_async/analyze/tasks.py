@@ -235,7 +235,7 @@ class AnalyzeTasks:
         timeout: float | None = None,
         on_error: OnError = "raise",
         strategy: Strategy = "auto",
-        max_in_flight: int = 16,
+        max_in_flight: int = 64,
         max_rate: float | None = None,
         poll_policy: PollPolicy | None = None,
         on_exit: OnExit = "leave",

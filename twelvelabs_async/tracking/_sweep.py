@@ -10,7 +10,7 @@ sweep incomplete, and the next sweep reads it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 import anyio
@@ -58,18 +58,29 @@ class Sweeper(Generic[T]):
         self._applied = applied
 
     async def sweep(self, plan: SweepPlan) -> None:
-        """Read every list of `plan` at once, then hand the findings over (`applied`)."""
+        """Read the lists of `plan`, then hand the findings over (`applied`).
+
+        The lists of a final sweep are read at once (presence on them is proof, whenever it
+        is read). Those of an active sweep are read one after the other, in lifecycle order:
+        an object that moves on while the sweep runs is then seen on a later list, instead of
+        missed by both and taken for finished.
+        """
         started = self._schedule.clock.monotonic()
+        pages = self._schedule.stats.requests["list"]
         try:
             found: dict[str, Finding[T]] = {}
             complete: dict[str, bool] = {}
-            async with anyio.create_task_group() as tg:
+            if plan.final:
+                async with anyio.create_task_group() as tg:
+                    for status in plan.statuses:
+                        tg.start_soon(self._read, status, plan, found, complete)
+            else:
                 for status in plan.statuses:
-                    tg.start_soon(self._read, status, plan, found, complete)
+                    await self._read(status, plan, found, complete)
             self._applied(plan, found, all(complete.values()), started)
             self._schedule.stats.sweeps += 1
         finally:
-            self._sweeps.ended(started)
+            self._sweeps.ended(started, pages=self._schedule.stats.requests["list"] - pages)
 
     async def _page(self, number: int, status: str) -> Page[T]:
         """One page, tried up to `PAGE_ATTEMPTS` times while failures are transient."""
@@ -116,8 +127,9 @@ class Sweeper(Generic[T]):
             self._sweeps.list_sized(status, first.page_info.total_results or len(first.data))
             if total > MAX_PAGES_PER_LIST:
                 return
-            for number in range(total, 1, -1):
-                self._collect(await self._page(number, status), found)
+            # Every other page at once (the budget bounds how many are in flight), last first:
+            # the shorter a read, the fewer objects move between pages while it runs.
+            await self._pages(status, range(total, 1, -1), found)
             complete[status] = True
             tracked = sum(1 for seen in found.values() if seen.status == status)
             self._sweeps.list_read(status, tracked)
@@ -129,6 +141,29 @@ class Sweeper(Generic[T]):
             else:
                 self._engine.fail(exc)
 
+    async def _pages(
+        self, status: str, numbers: Iterable[int], found: dict[str, Finding[T]]
+    ) -> list[Page[T]]:
+        """Read pages concurrently; raise the first failure (a permanent one before others)."""
+        pages: dict[int, Page[T]] = {}
+        failures: list[Exception] = []
+
+        async def one(number: int) -> None:
+            try:
+                pages[number] = page = await self._page(number, status)
+            except Exception as exc:  # kept, raised once every read has ended
+                failures.append(exc)
+            else:
+                self._collect(page, found)
+
+        async with anyio.create_task_group() as tg:
+            for number in numbers:
+                tg.start_soon(one, number)
+        if failures:
+            permanent = [e for e in failures if not is_transient(e) and not isinstance(e, _Stopped)]
+            raise (permanent or failures)[0]
+        return [pages[number] for number in sorted(pages)]
+
     async def _read_forward(
         self,
         status: str,
@@ -137,17 +172,27 @@ class Sweeper(Generic[T]):
         cutoff: float | None,
         found: dict[str, Finding[T]],
     ) -> None:
-        """A final list, newest first, until a short page or one reaching past `cutoff`."""
+        """A final list, newest first, until a short page or one reaching past `cutoff`.
+
+        Pages are read a window at a time (as many as the budget lets run at once): at most a
+        window's worth past the last page needed is read.
+        """
         read, number, page = len(first.data), 1, first
+        last = min(total, MAX_PAGES_PER_LIST)
+        window = self._budget.max_in_flight
         while (
-            number < min(total, MAX_PAGES_PER_LIST)
+            number < last
             and len(page.data) == page.page_info.limit_per_page
             and not self._older_than(page, cutoff)
         ):
-            number += 1
-            page = await self._page(number, status)
-            self._collect(page, found)
-            read += len(page.data)
+            numbers = range(number + 1, min(last, number + window) + 1)
+            for page in await self._pages(status, numbers, found):
+                number += 1
+                read += len(page.data)
+                if len(page.data) < (page.page_info.limit_per_page or 0) or self._older_than(
+                    page, cutoff
+                ):
+                    break
         self._sweeps.list_sized(status, read)
 
     def _collect(self, page: Page[T], found: dict[str, Finding[T]]) -> None:

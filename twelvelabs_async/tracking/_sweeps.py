@@ -29,8 +29,11 @@ from ._state import Entry, StatusChange
 
 T = TypeVar("T")
 
-MAX_PAGES_PER_LIST = 200
+MAX_PAGES_PER_LIST = 10_000
 """A sweep reads at most this many pages of one list (then it counts as incomplete)."""
+
+FINDS_PER_PAGE = 5.0
+"""What a costly sweep must find per page read, on average, or wait (see `Sweeps.ended`)."""
 
 
 @attrs.frozen
@@ -72,10 +75,15 @@ class Sweeps:
     final: tuple[str, ...] = attrs.field(kw_only=True)
     page_limit: int = attrs.field(kw_only=True)
     yield_list_items: bool = attrs.field(kw_only=True)
+    free_pages: int = attrs.field(default=16, kw_only=True)
+    """Pages one round of requests reads (the budget's slots): sweeps within it are cheap."""
     running: bool = attrs.field(default=False, init=False)
     next: float = attrs.field(default=float("-inf"), init=False)
     _decided_at: float = attrs.field(default=float("-inf"), init=False)
     _list_sizes: Counter[str] = attrs.field(factory=Counter, init=False)
+    _found: int = attrs.field(default=0, init=False)
+    _find_rate: float | None = attrs.field(default=None, init=False)
+    _last_end: float = attrs.field(default=float("-inf"), init=False)
     _untracked: Counter[str] = attrs.field(factory=Counter, init=False)
     """Objects on each active list that are not tracked here, as of its last full read."""
 
@@ -158,15 +166,30 @@ class Sweeps:
         cutoff = min((e.created or 0.0) for e in entries)
         return SweepPlan(self.final, final=True, cutoff=cutoff)
 
-    def ended(self, started: float) -> None:
-        """The sweep that started at `started` ended (or failed): when the next is due.
+    def ended(self, started: float, *, pages: int = 0) -> None:
+        """The sweep that started at `started` ended (or failed), reading `pages`: plan the next.
 
         A steady beat from the start of each sweep, but a pause at least as long as the sweep
-        itself, so that long sweeps never take up more than half the time.
+        itself, so that long sweeps never take up more than half the time. A sweep that needs
+        more than one round of requests (`free_pages`) is also spaced out so that, over time,
+        each page read finds `FINDS_PER_PAGE` finished objects or more: at the rate sweeps
+        have been finding them, or, when they have found few, at the rate the pending ones
+        must finish within a safety interval.
         """
         self.running = False
-        now = self.schedule.clock.monotonic()
-        self.next = max(started + self.policy.sweep_interval, now + (now - started))
+        s = self.schedule
+        now = s.clock.monotonic()
+        found, self._found = self._found, 0
+        gap = max(s.policy.sweep_interval, now - self._last_end)
+        self._last_end = now
+        sample = found / gap
+        self._find_rate = sample if self._find_rate is None else (sample + self._find_rate) / 2
+        self.next = max(started + s.policy.sweep_interval, now + (now - started))
+        costly = pages - self.free_pages
+        if costly > 0 and s.entries:
+            rate = max(self._find_rate, len(s.entries) / s.safety_interval)
+            spacing = min(FINDS_PER_PAGE * costly / rate, s.safety_interval / 2)
+            self.next = max(self.next, started + spacing)
 
     # --- applying -----------------------------------------------------------------------
 
@@ -220,6 +243,7 @@ class Sweeps:
                 continue
             if self.yield_list_items:
                 finish.append((entry, seen))
+                self._found += 1
             elif not entry.in_flight:
                 self.flag(entry)
         return finish
@@ -236,6 +260,7 @@ class Sweeps:
         if not entry.candidate:
             entry.candidate = True
             s.stats.candidates += 1
+            self._found += 1
         elif entry.due <= now:
             return  # its retrieve is due already
         s.put(entry, now, "sweep")

@@ -106,6 +106,7 @@ class ObjectTracker(Tracking[T]):
                 final=lists.final,
                 page_limit=lists.page_limit,
                 yield_list_items=yield_list_items,
+                free_pages=max_in_flight,
             )
             self._sweeper = Sweeper(
                 source,
