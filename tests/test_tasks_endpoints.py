@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -13,11 +14,13 @@ from aioresponses import aioresponses
 from tests._payloads import calls, page, pages_requested, task
 from tests.conftest import API_KEY, BASE_URL, FakeClock
 from twelvelabs_async import (
+    AnalyzeTask,
     APIError,
     AsyncTwelveLabs,
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    DecodeError,
     FinishReason,
     InvalidInputError,
     NotFoundError,
@@ -27,6 +30,7 @@ from twelvelabs_async import (
     TaskStatus,
     TrackingTimeout,
 )
+from twelvelabs_async.analyze._wire import json_as, listed_as
 
 Client = AsyncTwelveLabs
 Mock = aioresponses
@@ -422,3 +426,76 @@ async def test_wait_refuses_bad_intervals(
     with pytest.raises(InvalidInputError):
         await poller.analyze.tasks.wait("t1", **kwargs)
     assert mock_api.requests == {}
+
+
+# --- list pages as a tracker's sweeps read them --------------------------------------------------
+
+
+def listed_body(*items: Any) -> bytes:
+    """A list page of `items` as the API writes it."""
+    info = {"page": 1, "limit_per_page": 50, "total_page": 1, "total_results": len(items)}
+    return json.dumps({"data": list(items), "page_info": info}).encode()
+
+
+def test_a_listed_page_reads_ids_statuses_and_creation_times_and_decodes_the_rest_on_demand() -> (
+    None
+):
+    """Each item's id, status and created_at are read at once; full() is the complete task."""
+    decode = listed_as(AnalyzeTask, "task_id")
+    result = {
+        "generation_id": "g",
+        "data": "x",
+        "finish_reason": "stop",
+        "usage": {"output_tokens": 1},
+    }
+    ready = task(created_at="2026-01-02T03:04:05Z", result=result)
+    bare = {"task_id": "t2", "status": "a_new_status"}  # no created_at; a status not known yet
+    got = decode(listed_body(ready, bare), 200)
+    assert [(i.id, i.status) for i in got.data] == [("t1", "ready"), ("t2", "a_new_status")]
+    assert got.data[0].created == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+    assert got.data[1].created is None
+    assert got.page_info.total_results == 2
+    full = got.data[0].full()
+    assert full == json_as(AnalyzeTask)(json.dumps(ready).encode(), 200)
+    assert full.result is not None
+    assert full.result.data == "x"
+
+
+def test_a_listed_item_malformed_beyond_what_a_sweep_reads_fails_only_when_decoded() -> None:
+    """A bad field elsewhere in an item leaves the page readable; full() names its JSON path."""
+    decode = listed_as(AnalyzeTask, "task_id")
+    result = {
+        "generation_id": "g",
+        "data": "x",
+        "finish_reason": "stop",
+        "usage": {"output_tokens": "many"},
+    }
+    bad = task(result=result)
+    got = decode(listed_body(task(task_id="t0"), bad), 200)
+    assert [i.id for i in got.data] == ["t0", "t1"]
+    with pytest.raises(DecodeError) as caught:
+        got.data[1].full()
+    assert caught.value.path == "$.data[1].result.usage.output_tokens"
+    assert str(caught.value).endswith("@ $.data[1].result.usage.output_tokens")
+    assert caught.value.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b"[]", "$"),
+        (b"{}", "$.data"),
+        (listed_body({"task_id": 7, "status": "ready"}), "$.data[0].task_id"),
+        (listed_body(task(), {"task_id": "t2"}), "$.data[1].status"),
+        (
+            listed_body({"task_id": "t", "status": "ready", "created_at": "soon"}),
+            "$.data[0].created_at",
+        ),
+        (listed_body("t1"), "$.data[0]"),
+    ],
+)
+def test_a_listed_page_without_what_a_sweep_reads_is_malformed(body: bytes, path: str) -> None:
+    """A page whose ids, statuses or creation times are unreadable is a DecodeError at once."""
+    with pytest.raises(DecodeError) as caught:
+        listed_as(AnalyzeTask, "task_id")(body, 200)
+    assert caught.value.path == path

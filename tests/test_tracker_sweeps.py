@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from typing import Any
 
 import aiohttp
 import pytest
@@ -229,6 +230,31 @@ async def test_yield_list_items_yields_from_final_lists_without_retrieves(
             assert task.error is not None
     # the final lists are read only down to the oldest tracked task, not through the history
     assert max(c.page or 0 for c in api.of("list") if c.status == "ready") <= 2
+
+
+async def test_a_list_item_that_does_not_decode_is_retrieved_instead(
+    client: Client, mock_api: Mock, clock: FakeClock
+) -> None:
+    """yield_list_items=True: a finished task whose list item is malformed comes by a retrieve."""
+    api = FakeAPI(mock_api, clock, latency=0.05)
+    ids = finishing(api, 6, first=2.0, step=0.5)
+    body = api.body
+
+    def malformed(task_id: str, *, listed: bool = False) -> dict[str, Any]:
+        out = body(task_id, listed=listed)
+        if listed and task_id == ids[2]:
+            out["custom_id"] = 7  # not a string
+        return out
+
+    api.body = malformed  # type: ignore[method-assign]
+    async with client.analyze.tasks.track(ids, strategy="sweep", yield_list_items=True) as tracker:
+        tasks = [t async for t in tracker]
+    assert Counter(t.task_id for t in tasks) == Counter(ids)
+    assert api.retrieved() == [ids[2]]
+    assert tracker.stats.from_list == 5
+    (retrieved,) = (t for t in tasks if t.task_id == ids[2])
+    assert retrieved.request_params is not None
+    assert retrieved.request_params.prompt == LONG_PROMPT
 
 
 async def test_without_yield_list_items_every_task_comes_from_a_retrieve(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import attrs
 import pytest
 
 from twelvelabs_async import (
@@ -22,7 +23,7 @@ from twelvelabs_async import (
 from twelvelabs_async.tracking import BatchPolicy, PollPolicy, StatusChange, Strategy
 from twelvelabs_async.tracking._schedule import Schedule, classify, names_object
 from twelvelabs_async.tracking._state import Priority
-from twelvelabs_async.tracking._sweeps import FINDS_PER_PAGE, Finding, Sweeps
+from twelvelabs_async.tracking._sweeps import FINDS_PER_PAGE, Sweeps
 
 TERMINAL = frozenset({"done", "broken"})
 ACTIVE = ("uploading", "processing")
@@ -394,8 +395,20 @@ def test_the_plan_reads_the_cheaper_lists(
     assert plan.cutoff == (1.0 if final else None)  # reaching back to the oldest id
 
 
-def find(object_id: str, status: str) -> Finding[str]:
-    return Finding(item=object_id, status=status, created=7.0)
+@attrs.frozen
+class Seen:
+    """An object as a list shows it (a `Listed`): its full form is its id."""
+
+    id: str
+    status: str
+    created: float | None = 7.0
+
+    def full(self) -> str:
+        return self.id
+
+
+def find(object_id: str, status: str) -> Seen:
+    return Seen(object_id, status)
 
 
 def test_a_complete_active_sweep_flags_the_ids_it_did_not_see() -> None:

@@ -31,6 +31,20 @@ class Job:
     created: float
     ended: float | None = None
 
+    @property
+    def id(self) -> str:
+        """The job's id (a `Listed`: the toy list shows jobs whole)."""
+        return self.job_id
+
+    @property
+    def status(self) -> str:
+        """The job's state."""
+        return self.state
+
+    def full(self) -> Job:
+        """The job itself."""
+        return self
+
 
 @attrs.frozen
 class JobPage:

@@ -31,7 +31,13 @@ T = TypeVar("T")
 _PRIMITIVES = (str, int, float, bool)
 
 
-def _parse_datetime(value: Any, _: Any) -> datetime:
+def parse_datetime(value: Any) -> datetime:
+    """An RFC 3339 string (or a datetime) as a timezone-aware datetime (UTC when none is given).
+
+    Raises:
+        TypeError: `value` is neither a string nor a datetime.
+        ValueError: the string is not a date and time.
+    """
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -148,7 +154,7 @@ def make_converter(*, detailed: bool = False, keep_nulls: bool = False) -> cattr
     converter = cattrs.Converter(detailed_validation=detailed, forbid_extra_keys=False)
     for kind in _PRIMITIVES:
         converter.register_structure_hook(kind, _strict_primitive(kind))
-    converter.register_structure_hook(datetime, _parse_datetime)
+    converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
     converter.register_unstructure_hook(datetime, _format_datetime)
     converter.register_structure_hook(Any, lambda value, _: value)
     converter.register_structure_hook_factory(_is_open_enum, _open_enum_hook)

@@ -24,7 +24,16 @@ from ..models import (
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
 from ._body import request_body
 from ._request import TASK, AnalysisRequest
-from ._wire import MAX_PAGE_LIMIT, json_about, json_as, page_params, paginate, post_once
+from ._wire import (
+    MAX_PAGE_LIMIT,
+    ListedPage,
+    json_about,
+    json_as,
+    listed_as,
+    page_params,
+    paginate,
+    post_once,
+)
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -34,6 +43,7 @@ TaskList = AsyncPaginator[AnalyzeTask, TaskPage]
 
 _ref = json_as(TaskRef)
 _page = json_as(TaskPage)
+_listed = listed_as(AnalyzeTask, "task_id")
 
 
 PAGE_LIMIT = MAX_PAGE_LIMIT
@@ -107,10 +117,14 @@ class TaskSource:
         """`POST /analyze/tasks/{id}/cancel`, with the client's retries."""
         await _cancel(self._http, object_id)
 
-    async def page(self, number: int, status: str) -> TaskPage:
-        """One page of `GET /analyze/tasks?status=...`, one attempt."""
+    async def page(self, number: int, status: str) -> ListedPage[AnalyzeTask]:
+        """One page of `GET /analyze/tasks?status=...`, one attempt.
+
+        Its items are decoded lazily: a sweep reads the id, status and creation time of each,
+        and decodes whole only the tasks it delivers.
+        """
         params = page_params(number, PAGE_LIMIT, [("status", status)])
-        return await self._http.request("GET", "analyze/tasks", _page, params=params, retries=0)
+        return await self._http.request("GET", "analyze/tasks", _listed, params=params, retries=0)
 
 
 class AnalyzeTasks:

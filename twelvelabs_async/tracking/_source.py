@@ -94,6 +94,34 @@ class Page(Protocol[T_co]):
         ...
 
 
+class Listed(Protocol[T_co]):
+    """One item of a status list, read cheaply: what a sweep needs, and the rest on demand.
+
+    A sweep reads thousands of list items and needs three things of each; decoding each whole
+    would cost most of a tracker's CPU. `full()` decodes the complete object, for the few a
+    sweep finishes from their list item (`yield_list_items`).
+    """
+
+    @property
+    def id(self) -> str:
+        """The object's id."""
+        ...
+
+    @property
+    def status(self) -> str:
+        """Its status, as a plain string."""
+        ...
+
+    @property
+    def created(self) -> float | None:
+        """When it was created, in epoch seconds, if known."""
+        ...
+
+    def full(self) -> T_co:
+        """The complete object as the list shows it (may raise `DecodeError`)."""
+        ...
+
+
 class StatusLists(Protocol[T_co]):
     """Lists filtered by one status, read page by page, newest first.
 
@@ -117,7 +145,7 @@ class StatusLists(Protocol[T_co]):
         """Items per page (the API's maximum)."""
         ...
 
-    async def page(self, number: int, status: str) -> Page[T_co]:
+    async def page(self, number: int, status: str) -> Page[Listed[T_co]]:
         """Page `number` (1-based) of the objects in `status`, one attempt, no retry."""
         ...
 

@@ -20,9 +20,9 @@ from .._retry import is_transient
 from ._budget import Budget
 from ._engine import Engine
 from ._schedule import Schedule, classify
-from ._source import Page, Source, StatusLists
+from ._source import Listed, Page, Source, StatusLists
 from ._state import Priority
-from ._sweeps import MAX_PAGES_PER_LIST, Finding, SweepPlan, Sweeps
+from ._sweeps import MAX_PAGES_PER_LIST, SweepPlan, Sweeps
 
 T = TypeVar("T")
 
@@ -47,7 +47,7 @@ class Sweeper(Generic[T]):
         *,
         budget: Budget,
         engine: Engine[T],
-        applied: Callable[[SweepPlan, dict[str, Finding[T]], bool, float], None],
+        applied: Callable[[SweepPlan, dict[str, Listed[T]], bool, float], None],
     ) -> None:
         self._source = source
         self._lists = lists
@@ -68,7 +68,7 @@ class Sweeper(Generic[T]):
         started = self._schedule.clock.monotonic()
         pages = self._schedule.stats.requests["list"]
         try:
-            found: dict[str, Finding[T]] = {}
+            found: dict[str, Listed[T]] = {}
             complete: dict[str, bool] = {}
             if plan.final:
                 async with anyio.create_task_group() as tg:
@@ -82,7 +82,7 @@ class Sweeper(Generic[T]):
         finally:
             self._sweeps.ended(started, pages=self._schedule.stats.requests["list"] - pages)
 
-    async def _page(self, number: int, status: str) -> Page[T]:
+    async def _page(self, number: int, status: str) -> Page[Listed[T]]:
         """One page, tried up to `PAGE_ATTEMPTS` times while failures are transient."""
         schedule, budget = self._schedule, self._budget
         attempt = 0
@@ -112,7 +112,7 @@ class Sweeper(Generic[T]):
         self,
         status: str,
         plan: SweepPlan,
-        found: dict[str, Finding[T]],
+        found: dict[str, Listed[T]],
         complete: dict[str, bool],
     ) -> None:
         complete[status] = False
@@ -142,10 +142,10 @@ class Sweeper(Generic[T]):
                 self._engine.fail(exc)
 
     async def _pages(
-        self, status: str, numbers: Iterable[int], found: dict[str, Finding[T]]
-    ) -> list[Page[T]]:
+        self, status: str, numbers: Iterable[int], found: dict[str, Listed[T]]
+    ) -> list[Page[Listed[T]]]:
         """Read pages concurrently; raise the first failure (a permanent one before others)."""
-        pages: dict[int, Page[T]] = {}
+        pages: dict[int, Page[Listed[T]]] = {}
         failures: list[Exception] = []
 
         async def one(number: int) -> None:
@@ -167,10 +167,10 @@ class Sweeper(Generic[T]):
     async def _read_forward(
         self,
         status: str,
-        first: Page[T],
+        first: Page[Listed[T]],
         total: int,
         cutoff: float | None,
-        found: dict[str, Finding[T]],
+        found: dict[str, Listed[T]],
     ) -> None:
         """A final list, newest first, until a short page or one reaching past `cutoff`.
 
@@ -195,16 +195,15 @@ class Sweeper(Generic[T]):
                     break
         self._sweeps.list_sized(status, read)
 
-    def _collect(self, page: Page[T], found: dict[str, Finding[T]]) -> None:
-        source, entries = self._source, self._schedule.entries
+    def _collect(self, page: Page[Listed[T]], found: dict[str, Listed[T]]) -> None:
+        entries = self._schedule.entries
         for item in page.data:
-            object_id = source.id_of(item)
-            if object_id in entries:
-                found[object_id] = Finding(item, source.status_of(item), source.created_of(item))
+            if item.id in entries:
+                found[item.id] = item
 
-    def _older_than(self, page: Page[T], cutoff: float | None) -> bool:
+    def _older_than(self, page: Page[Listed[T]], cutoff: float | None) -> bool:
         """The page reaches objects created before `cutoff` (newest first: stop after it)."""
         if cutoff is None or not page.data:
             return False
-        last = self._source.created_of(page.data[-1])
+        last = page.data[-1].created
         return last is not None and last < cutoff

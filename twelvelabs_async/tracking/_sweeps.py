@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import attrs
 
 from ._policy import PollPolicy, pages_for, prefer_sweep
 from ._schedule import Schedule
+from ._source import Listed
 from ._state import Entry, StatusChange
 
 T = TypeVar("T")
@@ -44,15 +45,6 @@ class SweepPlan:
     final: bool
     cutoff: float | None
     """Final sweeps stop at a page reaching objects created before this (epoch seconds)."""
-
-
-@attrs.define
-class Finding(Generic[T]):
-    """A tracked object seen on a list: the item and the status, creation time read from it."""
-
-    item: T
-    status: str
-    created: float | None
 
 
 @attrs.define(eq=False)
@@ -202,7 +194,7 @@ class Sweeps:
         self._untracked[status] = max(0, self._list_sizes[status] - tracked)
 
     def apply_active(
-        self, found: Mapping[str, Finding[T]], complete: bool, started: float
+        self, found: Mapping[str, Listed[T]], complete: bool, started: float
     ) -> list[StatusChange]:
         """An active sweep: objects found still run; when complete, the others are flagged.
 
@@ -227,8 +219,8 @@ class Sweeps:
         return changes
 
     def apply_final(
-        self, found: Mapping[str, Finding[T]], complete: bool, started: float
-    ) -> list[tuple[Entry, Finding[T]]]:
+        self, found: Mapping[str, Listed[T]], complete: bool, started: float
+    ) -> list[tuple[Entry, Listed[T]]]:
         """A final sweep: objects found ended; flag them, or (list items) return them to finish.
 
         A complete sweep also defers the safety-net polls of the objects it did not show.

@@ -29,10 +29,10 @@ from ._engine import Engine, Tracking
 from ._options import OnError, OnExit, Strategy, check_options
 from ._policy import PollPolicy
 from ._schedule import Schedule, classify, names_object
-from ._source import Event, Runtime, Source
+from ._source import Event, Listed, Runtime, Source
 from ._state import Entry, StatusChange, TrackerStats
 from ._sweep import Sweeper
-from ._sweeps import Finding, SweepPlan, Sweeps
+from ._sweeps import SweepPlan, Sweeps
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -392,7 +392,7 @@ class ObjectTracker(Tracking[T]):
             self._wake()
 
     def _applied(
-        self, plan: SweepPlan, found: dict[str, Finding[T]], complete: bool, started: float
+        self, plan: SweepPlan, found: dict[str, Listed[T]], complete: bool, started: float
     ) -> None:
         assert self._sweeps is not None
         if not plan.final:
@@ -401,10 +401,18 @@ class ObjectTracker(Tracking[T]):
             return
         stats = self._schedule.stats
         for entry, seen in self._sweeps.apply_final(found, complete, started):
+            try:
+                item = seen.full()
+            except DecodeError as exc:  # the list item is malformed: retrieve the object instead
+                logger.debug(
+                    "tracker: list item of %s unreadable (%s); retrieving it", entry.task_id, exc
+                )
+                self._sweeps.flag(entry)
+                continue
             self._report(self._schedule.observe(entry, seen.status, seen.created))
             stats.from_list += 1
             stats.found_by["list"] += 1
-            self._finish(entry, seen.item)
+            self._finish(entry, item)
 
     # --- rate limits and leaving ------------------------------------------------------------
 
