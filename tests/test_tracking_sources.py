@@ -143,11 +143,15 @@ class JobSource:
         job = self.jobs[object_id]
         job.end, job.outcome = self.clock.now, "broken"
 
+    def rows(self, status: str, number: int) -> list[Job]:
+        """The list of `status`, newest first, as page `number` sees it."""
+        ids = sorted(self.jobs, key=lambda j: self.jobs[j].created, reverse=True)
+        return [self.view(j) for j in ids if self.jobs[j].state(self.clock.now) == status]
+
     async def page(self, number: int, status: str) -> JobPage:
         self.pages.append((status, number))
         await anyio.lowlevel.checkpoint()
-        rows = sorted(self.jobs, key=lambda j: self.jobs[j].created, reverse=True)
-        rows = [j for j in rows if self.jobs[j].state(self.clock.now) == status]
+        rows = self.rows(status, number)
         chunk = rows[(number - 1) * self.page_limit : number * self.page_limit]
         info = PageInfo(
             limit_per_page=self.page_limit,
@@ -155,7 +159,7 @@ class JobSource:
             total_page=max(1, -(-len(rows) // self.page_limit)),
             total_results=len(rows),
         )
-        return JobPage(tuple(self.view(j) for j in chunk), info)
+        return JobPage(tuple(chunk), info)
 
 
 def track(source: JobSource, ids: Iterable[str], **options: Any) -> ObjectTracker[Job]:
@@ -215,9 +219,10 @@ async def test_many_toy_jobs_are_swept_by_their_own_status_lists(clock: FakeCloc
 class SlowJobSource(JobSource):
     """A toy source whose list pages take `latency` seconds; it records how many overlap."""
 
-    def __init__(self, clock: FakeClock, latency: float) -> None:
+    def __init__(self, clock: FakeClock, latency: float, first_page: float | None = None) -> None:
         super().__init__(clock)
         self.latency = latency
+        self.first_page = latency if first_page is None else first_page
         self.reading = 0
         self.peak = 0
 
@@ -225,7 +230,7 @@ class SlowJobSource(JobSource):
         self.reading += 1
         self.peak = max(self.peak, self.reading)
         try:
-            await self.clock.sleep(self.latency)
+            await self.clock.sleep(self.first_page if number == 1 else self.latency)
             return await super().page(number, status)
         finally:
             self.reading -= 1
@@ -247,6 +252,40 @@ async def test_a_sweep_reads_a_long_list_at_once_and_the_lists_in_lifecycle_orde
     assert [status for status, _ in first_sweep[8:]] == ["rendering"] * 8
     assert source.peak == 7  # page 1, then the other 7 pages at once (8 slots)
     assert source.fetched == []  # every job seen running: nothing retrieved
+
+
+class GrowingJobSource(JobSource):
+    """A toy source whose final lists gain `grow` newer objects once page 1 has been read."""
+
+    def __init__(self, clock: FakeClock, grow: int) -> None:
+        super().__init__(clock)
+        self.grow = grow
+
+    def rows(self, status: str, number: int) -> list[Job]:
+        rows = super().rows(status, number)
+        if number == 1 or status not in self.terminal:
+            return rows
+        now = self.clock.now
+        return [Job(f"job-new{i}", status, now, now) for i in range(self.grow)] + rows
+
+
+async def test_a_final_list_that_grows_while_read_is_read_to_its_end(clock: FakeClock) -> None:
+    """Objects ending during a final sweep push the oldest past page 1's count: still found."""
+    source = GrowingJobSource(clock, grow=10)
+    source.add("job-old", start=0.5, end=2.0)  # the oldest: last on the final lists
+    await clock.sleep(1.0)
+    ids = [f"job-{i}" for i in range(19)]
+    for i, job_id in enumerate(ids):
+        source.add(job_id, start=0.5, end=0.5 + i * 0.05)
+    start = clock.now
+    options = {"strategy": "sweep", "yield_list_items": True}
+    async with track(source, ["job-old", *ids], **options) as tracker:
+        got = {job.job_id: clock.now async for job in tracker}
+    assert set(got) == {"job-old", *ids}
+    # ended 1 s after start; page 1 said two pages, page 2 said three: the third was read
+    assert got["job-old"] - start <= 3.0
+    assert ("done", 3) in source.pages
+    assert source.fetched == []  # every job from a list item, none by a safety-net poll
 
 
 async def test_toy_list_items_are_yielded_without_fetching(clock: FakeClock) -> None:

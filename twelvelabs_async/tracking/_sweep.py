@@ -175,7 +175,9 @@ class Sweeper(Generic[T]):
         """A final list, newest first, until a short page or one reaching past `cutoff`.
 
         Pages are read a window at a time (as many as the budget lets run at once): at most a
-        window's worth past the last page needed is read.
+        window's worth past the last page needed is read. The list grows while it is read
+        (objects end): its length is taken from every page read, not only the first, or the
+        oldest objects, pushed past the first page's count, would be missed by every sweep.
         """
         read, number, page = len(first.data), 1, first
         last = min(total, MAX_PAGES_PER_LIST)
@@ -189,6 +191,7 @@ class Sweeper(Generic[T]):
             for page in await self._pages(status, numbers, found):
                 number += 1
                 read += len(page.data)
+                last = min(max(last, page.page_info.total_page or 0), MAX_PAGES_PER_LIST)
                 if len(page.data) < (page.page_info.limit_per_page or 0) or self._older_than(
                     page, cutoff
                 ):
