@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from twelvelabs_async import (
     SegmentDefinition,
     SegmentField,
 )
+from twelvelabs_async.testing._config import SimulatorConfig
+from twelvelabs_async.testing._store import TaskStore
 
 LONG_PROMPT = "Describe every scene of this video in detail, with the people and places seen."
 SCHEMA = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
@@ -196,3 +199,31 @@ async def test_list_with_an_unknown_status_value_is_an_empty_page() -> None:
         assert page.data == ()
         assert page.page_info.total_results == 0
         assert page.page_info.total_page == 1
+
+
+def test_status_pages_match_every_task_read_at_that_moment() -> None:
+    """A status page holds exactly the tasks in that status then, through cancels and deletes."""
+    store = TaskStore(SimulatorConfig(seed=3, duration=(1.0, 30.0), failure_rate=0.2))
+    rng = random.Random(3)
+    body = {"video": {"type": "url", "url": "https://cdn.example/v.mp4"}, "prompt": "p"}
+    now = 1_000.0
+    tasks = [store.create(body, now) for _ in range(150)]
+    tasks += [store.create(body, now, expires_at=now + 10.0) for _ in range(30)]
+    statuses = ("queued", "pending", "processing", "ready", "failed", "canceled")
+    for step in range(80):
+        now += rng.uniform(0.0, 0.8)
+        if step % 7 == 0:
+            store.cancel(rng.choice(tasks), now)
+        if step % 11 == 0:
+            victim = rng.choice(tasks)
+            if store.get(victim.task_id) is not None:
+                store.delete(victim)
+        if step % 13 == 0:
+            tasks.append(store.create(body, now))
+        at = now - 5.0 if step % 17 == 0 else now  # now and then, a reading from the past
+        for status in statuses:
+            expected = [t for t in reversed(list(store)) if t.status_at(at) == status]
+            for page in (1, 2, 4):
+                items, info = store.page(at, page, 20, {"status": status})
+                assert items == expected[(page - 1) * 20 : page * 20], (step, status, page)
+                assert info.total_results == len(expected)

@@ -2,10 +2,14 @@
 
 Nothing runs in the background: each task stores when it was created, when each phase ends and
 how it ends, so 100,000 tasks cost a few hundred bytes each and no CPU while nobody looks.
+A page of a list filtered by status is cut from `StatusIndex`, kept up to date by the status
+changes due since the last list, so that it costs the page, not the whole account.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import json
 import random
 from collections.abc import Callable, Iterator, Mapping
@@ -57,6 +61,8 @@ class SimTask:
     canceled_at: float | None = None
     rendered: tuple[str, bytes] | None = None
     """The status of the last full render and its JSON body (see `TaskStore.render_json`)."""
+    listed: tuple[str, bytes] | None = None
+    """The same for its list item (see `TaskStore.render_list_json`)."""
     webhooks: tuple[WebhookDelivery, ...] = ()
     """Delivery state per webhook URL (kept by `_webhooks.WebhookDispatcher`; reset `rendered`)."""
     batch_id: str | None = None
@@ -65,6 +71,10 @@ class SimTask:
     """A batch item still unfinished at this epoch second is canceled (`batch_expired`)."""
     cancel_code: str = "user_canceled"
     """The error code of a cancellation by request."""
+
+    def forget_renders(self) -> None:
+        """Something besides the status changed (a cancel, a webhook delivery): render again."""
+        self.rendered = self.listed = None
 
     def status_at(self, now: float) -> str:
         """The status at epoch second `now`."""
@@ -122,6 +132,81 @@ def _when(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+class StatusIndex:
+    """The tasks in each status at the last time a list was read, in creation order.
+
+    Each task's status changes only at its phase boundaries (`queued_until`, `pending_until`,
+    `finish_at`, `expires_at`) or when it is canceled. Every boundary is kept in a heap;
+    `advance(now)` re-reads the status of the tasks whose boundaries passed, so membership is
+    exactly `status_at(now)` for every task, at a cost per status change rather than per task.
+    Time must not go back (`advance` refuses it: the caller scans instead).
+    """
+
+    def __init__(self) -> None:
+        self.at = float("-inf")
+        self._members: dict[str, list[int]] = {}
+        """Status to the `seq` of its tasks, ascending (oldest first)."""
+        self._status: dict[int, str] = {}
+        self._tasks: dict[int, SimTask] = {}
+        self._due: list[tuple[float, int]] = []
+
+    def add(self, task: SimTask) -> None:
+        """Index a new task (created now: its `seq` is the highest)."""
+        when = max(self.at, task.created)
+        self._tasks[task.seq] = task
+        self._move(task, task.status_at(when))
+        for boundary in (task.queued_until, task.pending_until, task.finish_at, task.expires_at):
+            if boundary is not None and boundary > when:
+                heapq.heappush(self._due, (boundary, task.seq))
+
+    def remove(self, task: SimTask) -> None:
+        """Forget a deleted task."""
+        if self._tasks.pop(task.seq, None) is not None:
+            self._move(task, None)
+
+    def refresh(self, task: SimTask) -> None:
+        """Re-read a task whose status changed outside its timeline (a cancel)."""
+        if task.seq in self._tasks:
+            self._move(task, task.status_at(max(self.at, task.created)))
+
+    def advance(self, now: float) -> bool:
+        """Bring every status up to `now`; False (nothing done) when `now` is in the past."""
+        if now < self.at:
+            return False
+        due = self._due
+        while due and due[0][0] <= now:
+            _, seq = heapq.heappop(due)
+            task = self._tasks.get(seq)
+            if task is not None:
+                self._move(task, task.status_at(now))
+        self.at = now
+        return True
+
+    def page(self, status: str, page: int, limit: int) -> tuple[list[SimTask], int]:
+        """Page `page` of the tasks in `status`, newest first, and how many there are."""
+        members = self._members.get(status, [])
+        total = len(members)
+        stop = max(0, total - (page - 1) * limit)
+        seqs = members[max(0, stop - limit) : stop]
+        return [self._tasks[seq] for seq in reversed(seqs)], total
+
+    def _move(self, task: SimTask, status: str | None) -> None:
+        old = self._status.get(task.seq)
+        if old == status:
+            return
+        if old is not None:
+            members = self._members[old]
+            del members[bisect.bisect_left(members, task.seq)]
+            del self._status[task.seq]
+        if status is not None:
+            members = self._members.setdefault(status, [])
+            if not members or members[-1] < task.seq:
+                members.append(task.seq)
+            else:
+                bisect.insort(members, task.seq)
+            self._status[task.seq] = status
+
+
 class TaskStore:
     """Creates, finds, lists, cancels and deletes simulated tasks."""
 
@@ -130,6 +215,7 @@ class TaskStore:
         self._rng = random.Random(config.seed)
         self._tasks: dict[str, SimTask] = {}
         self._order: list[SimTask] = []
+        self._index = StatusIndex()
         self._seq = 0
         self.terminal_at: dict[str, float] = {}
         """Task id to the epoch second it became terminal (kept after deletion)."""
@@ -175,6 +261,7 @@ class TaskStore:
         )
         self._tasks[task.task_id] = task
         self._order.append(task)
+        self._index.add(task)
         self.terminal_at[task.task_id] = task.terminal_at
         for listener in self.listeners:
             listener(task)
@@ -193,7 +280,8 @@ class TaskStore:
             return False
         task.canceled_at = now
         task.cancel_code = code
-        task.rendered = None
+        task.forget_renders()
+        self._index.refresh(task)
         self.terminal_at[task.task_id] = now
         for listener in self.listeners:
             listener(task)
@@ -203,6 +291,7 @@ class TaskStore:
         """Remove a task."""
         del self._tasks[task.task_id]
         self._order.remove(task)
+        self._index.remove(task)
 
     def page(
         self,
@@ -212,7 +301,9 @@ class TaskStore:
         filters: Mapping[str, str],
     ) -> tuple[list[SimTask], PageInfo]:
         """One page of tasks, newest first, after filtering."""
-        if filters:
+        if set(filters) == {"status"} and self._index.advance(now):
+            items, total = self._index.page(filters["status"], page, limit)
+        elif filters:
             matching = [t for t in reversed(self._order) if self._matches(t, now, filters)]
             total = len(matching)
             items = matching[(page - 1) * limit : page * limit]
@@ -283,6 +374,15 @@ class TaskStore:
         cached = task.rendered
         if cached is None or cached[0] != status:
             cached = task.rendered = (status, json.dumps(self.render(task, now)).encode())
+        return cached[1]
+
+    def render_list_json(self, task: SimTask, now: float) -> bytes:
+        """`render(task, now, list_item=True)` as JSON bytes, cached as `render_json` is."""
+        status = task.status_at(now)
+        cached = task.listed
+        if cached is None or cached[0] != status:
+            body = json.dumps(self.render(task, now, list_item=True)).encode()
+            cached = task.listed = (status, body)
         return cached[1]
 
     def _video_source(self, task: SimTask) -> VideoSource | None:

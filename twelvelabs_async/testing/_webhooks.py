@@ -137,7 +137,7 @@ class WebhookDispatcher:
             task.webhooks = tuple(
                 WebhookDelivery(url=url, delivered=False, attempts=0) for url in self.settings.urls
             )
-            task.rendered = None
+            task.forget_renders()
         self._push(task.terminal_at, task)
 
     def _push(self, when: float, item: SimTask | _Attempt) -> None:
@@ -275,4 +275,4 @@ class WebhookDispatcher:
             else entry
             for entry in task.webhooks
         )
-        task.rendered = None
+        task.forget_renders()
