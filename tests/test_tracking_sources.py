@@ -288,6 +288,47 @@ async def test_a_final_list_that_grows_while_read_is_read_to_its_end(clock: Fake
     assert source.fetched == []  # every job from a list item, none by a safety-net poll
 
 
+@attrs.frozen
+class CountedJob(Job):
+    """A listed job that records each time it is decoded whole."""
+
+    decoded: list[str] = attrs.field(factory=list, eq=False, repr=False)
+
+    def full(self) -> Job:
+        self.decoded.append(self.job_id)
+        return Job(self.job_id, self.state, self.created, self.ended)
+
+
+class CountingJobSource(JobSource):
+    """A toy source whose list items record being decoded whole (in `decoded`)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.decoded: list[str] = []
+
+    def rows(self, status: str, number: int) -> list[Job]:
+        return [
+            CountedJob(j.job_id, j.state, j.created, j.ended, self.decoded)
+            for j in super().rows(status, number)
+        ]
+
+
+@pytest.mark.parametrize("list_items", [False, True])
+async def test_a_sweep_decodes_list_items_whole_only_to_yield_them(
+    clock: FakeClock, list_items: bool
+) -> None:
+    """Sweeps read ids and statuses; an item is decoded whole only when yielded from it."""
+    source = CountingJobSource(clock)
+    ids = [f"job-{i}" for i in range(30)]
+    for i, job_id in enumerate(ids):
+        source.add(job_id, start=0.5, end=2.0 + i * 0.1)
+    options = {"strategy": "sweep", "yield_list_items": list_items}
+    async with track(source, ids, **options) as tracker:
+        got = [job async for job in tracker]
+    assert sorted(job.job_id for job in got) == sorted(ids)
+    assert sorted(source.decoded) == (sorted(ids) if list_items else [])
+
+
 async def test_toy_list_items_are_yielded_without_fetching(clock: FakeClock) -> None:
     """yield_list_items: the toy's final lists finish jobs; nothing is fetched after them."""
     source = JobSource(clock)

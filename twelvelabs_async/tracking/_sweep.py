@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 import anyio
+import attrs
 
 from .._backoff import exponential, full_jitter
 from .._retry import is_transient
@@ -34,6 +35,18 @@ incomplete."""
 
 class _Stopped(Exception):
     """The tracker stopped while a sweep waited for the budget: read no further."""
+
+
+@attrs.frozen(slots=True)
+class _Seen(Generic[T]):
+    """What a sweep keeps of a listed object it will not yield from its list item."""
+
+    id: str
+    status: str
+    created: float | None
+
+    def full(self) -> T:
+        raise AssertionError("only a sweep that yields list items keeps them whole")
 
 
 class Sweeper(Generic[T]):
@@ -142,19 +155,30 @@ class Sweeper(Generic[T]):
                 self._engine.fail(exc)
 
     async def _pages(
-        self, status: str, numbers: Iterable[int], found: dict[str, Listed[T]]
+        self,
+        status: str,
+        numbers: Iterable[int],
+        found: dict[str, Listed[T]],
+        *,
+        keep: bool = False,
     ) -> list[Page[Listed[T]]]:
-        """Read pages concurrently; raise the first failure (a permanent one before others)."""
+        """Read pages concurrently; raise the first failure (a permanent one before others).
+
+        Returns the pages read, in order, when `keep` (a window of a final list); else none,
+        so that a long list is not held in memory while it is read.
+        """
         pages: dict[int, Page[Listed[T]]] = {}
         failures: list[Exception] = []
 
         async def one(number: int) -> None:
             try:
-                pages[number] = page = await self._page(number, status)
+                page = await self._page(number, status)
             except Exception as exc:  # kept, raised once every read has ended
                 failures.append(exc)
             else:
                 self._collect(page, found)
+                if keep:
+                    pages[number] = page
 
         async with anyio.create_task_group() as tg:
             for number in numbers:
@@ -188,7 +212,7 @@ class Sweeper(Generic[T]):
             and not self._older_than(page, cutoff)
         ):
             numbers = range(number + 1, min(last, number + window) + 1)
-            for page in await self._pages(status, numbers, found):
+            for page in await self._pages(status, numbers, found, keep=True):
                 number += 1
                 read += len(page.data)
                 last = min(max(last, page.page_info.total_page or 0), MAX_PAGES_PER_LIST)
@@ -199,10 +223,17 @@ class Sweeper(Generic[T]):
         self._sweeps.list_sized(status, read)
 
     def _collect(self, page: Page[Listed[T]], found: dict[str, Listed[T]]) -> None:
+        """Keep what the sweep needs of the tracked objects on `page`.
+
+        Only a final sweep that yields list items needs them whole; otherwise just the id,
+        status and creation time are kept (`_Seen`), not the page's data: a sweep of 100,000
+        objects would else hold every one of their list items until it ends.
+        """
         entries = self._schedule.entries
+        whole = self._sweeps.yield_list_items
         for item in page.data:
             if item.id in entries:
-                found[item.id] = item
+                found[item.id] = item if whole else _Seen(item.id, item.status, item.created)
 
     def _older_than(self, page: Page[Listed[T]], cutoff: float | None) -> bool:
         """The page reaches objects created before `cutoff` (newest first: stop after it)."""
