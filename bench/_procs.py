@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -66,3 +67,19 @@ def cpu_of(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def peak_rss_kb() -> int:
+    """This process's peak RSS in KB: `VmHWM` from /proc where there is one, else `ru_maxrss`.
+
+    On Linux `ru_maxrss` survives `exec`: a client started by a parent that holds 60 MB reports
+    60 MB before it has done anything, which hides its own growth below that. `VmHWM` belongs
+    to the process's own memory map and starts from zero at `exec`.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -3,7 +3,7 @@
 Every run is one of `bench_tracker.run_one`: a fresh simulator in its own process
 (`python -m twelvelabs_async simulate --seed 0 --seed-tasks N --duration LO HI
 --failure-rate 0.1`, no limit, no faults), and the client in another (`bench_tracker.py
---client KIND`), so that the client's CPU (`time.process_time()`) and peak RSS (`ru_maxrss`)
+--client KIND`), so that the client's CPU (`time.process_time()`) and peak RSS (`VmHWM`)
 are its own. Detection latency is the client's delivery time minus the simulator's terminal
 time, as in `bench_tracker`.
 
@@ -206,11 +206,14 @@ def _per_task(quick: bool) -> tuple[Table, list[tuple[str, str, str, bool]]]:
     targets: list[tuple[str, str, str, bool]] = []
     for run, (rss_kb, cpu_ms) in zip(runs, figures, strict=True):
         n = f"{run.tasks:,}"
-        targets += [
-            (f"{n} tasks: every task delivered", f"{_delivered(run):,}", n, _all_delivered(run)),
-            (f"{n} tasks: requests per task", f"{_req_per_task(run):.3f}",
-             f"<= {REQUESTS_PER_TASK}", _req_per_task(run) <= REQUESTS_PER_TASK),
-        ]  # fmt: skip
+        targets.append(
+            (f"{n} tasks: every task delivered", f"{_delivered(run):,}", n, _all_delivered(run))
+        )
+        if run is runs[-1]:  # the issue sets the requests target at the largest size
+            targets.append(
+                (f"{n} tasks: requests per task", f"{_req_per_task(run):.3f}",
+                 f"<= {REQUESTS_PER_TASK}", _req_per_task(run) <= REQUESTS_PER_TASK)
+            )  # fmt: skip
         if run is runs[0]:
             continue
         targets += [

@@ -7,9 +7,10 @@ Every implementation runs against a fresh simulator, in its own process, seeded 
 and, on exit, the requests it served (`--stats-file`).
 
 Each implementation also runs in its own client process (this file with `--client KIND`), so
-that its CPU time (`time.process_time()`) and peak RSS (`ru_maxrss`) are its own. The client
-imports what it needs and reports ready *before* the simulator starts; it gets the simulator's
-address and key on stdin the moment the tasks are seeded, so every run starts at t0.
+that its CPU time (`time.process_time()`) and peak RSS (`VmHWM`: `_procs.peak_rss_kb`) are its
+own. The client imports what it needs and reports ready *before* the simulator starts; it gets
+the simulator's address and key on stdin the moment the tasks are seeded, so every run starts
+at t0.
 
 Implementations:
 - official SDK: `twelvelabs.AsyncTwelveLabs(api_key=..., base_url=...)`, one
@@ -36,7 +37,6 @@ import contextlib
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from _harness import Table
-from _procs import cpu_of, read_lines, stop
+from _procs import cpu_of, peak_rss_kb, read_lines, stop
 
 HERE = Path(__file__).resolve().parent
 TERMINAL = frozenset({"ready", "failed", "canceled"})
@@ -225,7 +225,7 @@ def client_main(kind: str) -> int:
         import aiohttp  # noqa: F401
     else:
         import twelvelabs_async  # noqa: F401
-    rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_start = peak_rss_kb()
     print("ready", flush=True)
     settings = json.loads(sys.stdin.readline())
     ids = json.loads(Path(settings["ids_file"]).read_text("utf-8"))
@@ -242,7 +242,7 @@ def client_main(kind: str) -> int:
             "cut": cut,
             "cpu_s": time.process_time() - cpu0,
             "rss_start_kb": rss_start,
-            "rss_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "rss_peak_kb": peak_rss_kb(),
             "requests": progress.requests,
             "errors": dict(progress.errors),
             "delivered": dict(progress.delivered),
