@@ -166,7 +166,7 @@ class AnalyzeBatches:
         async with client.analyze.batches.results(batch_id) as results:
             async for item in results:
                 if item.status == "ready":
-                    save(item.custom_id, item.data.data)
+                    print(item.custom_id, item.ready_result().data)
         ```
         """
         return _results(self._http, batch_id)
