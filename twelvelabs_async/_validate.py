@@ -11,12 +11,13 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from typing import TypeVar, get_args
 from urllib.parse import SplitResult, urlsplit
 
 from ._convert import structure
 from .errors import ConfigurationError, DecodeError, InvalidInputError, TwelveLabsError
 from .models import (
+    AnalysisModeValue,
     AssetVideo,
     Base64Video,
     ImageInput,
@@ -25,6 +26,7 @@ from .models import (
     ResponseFormat,
     SegmentDefinition,
     SegmentField,
+    TimeFormat,
     UrlVideo,
 )
 
@@ -41,8 +43,10 @@ _REJECTED_SCHEMA_KEYWORDS = frozenset(
 )
 _NAMED_SUBSCHEMAS = frozenset({"properties", "$defs", "definitions"})
 _RESERVED_FIELD_NAMES = frozenset({"start_time", "end_time", "metadata"})
-_TIME_FORMATS = frozenset({"seconds", "hh:mm:ss", "hh:mm:ss.fff"})
+_TIME_FORMATS = frozenset(get_args(TimeFormat))
 TIME_BASED = "time_based_metadata"
+ANALYSIS_MODES = frozenset(get_args(AnalysisModeValue))
+"""The analysis modes the API takes: `general` and `time_based_metadata`."""
 
 
 def path_id(value: object, what: str = "task_id") -> str:
@@ -69,6 +73,20 @@ def path_id(value: object, what: str = "task_id") -> str:
     else:
         problem = "ids are 1-128 characters from A-Z, a-z, 0-9, '_' and '-'"
     raise InvalidInputError(f"{what} {shown(value)} is not a valid id: {problem}")
+
+
+def check_analysis_mode(value: object, what: str = "analysis_mode") -> str:
+    """`general` or `time_based_metadata` (an `AnalysisMode` member or its value), as a string.
+
+    The API answers any other mode with 400; a typo (`"segments"`) is refused here instead,
+    naming `what` and the value, escaped and cut short.
+    """
+    if isinstance(value, str) and value in ANALYSIS_MODES:
+        return str(value)
+    raise InvalidInputError(
+        f"{what} {shown(value)} is not an analysis mode: use 'general' (text, the default) "
+        "or 'time_based_metadata' (segments), or an AnalysisMode member"
+    )
 
 
 def check_custom_id(value: object) -> str:

@@ -22,7 +22,9 @@ from ._models.batches import BatchPage as BatchPage
 from ._models.batches import BatchRequest as BatchRequest
 from ._models.batches import BatchResult as BatchResult
 from ._models.batches import BatchStatus as BatchStatus
+from ._models.batches import BatchStatusValue as BatchStatusValue
 from ._models.common import AnalysisMode as AnalysisMode
+from ._models.common import AnalysisModeValue as AnalysisModeValue
 from ._models.common import AnalyzeTaskResult as AnalyzeTaskResult
 from ._models.common import FinishReason as FinishReason
 from ._models.common import PageInfo as PageInfo
@@ -38,6 +40,9 @@ from ._models.inputs import ResponseFormat as ResponseFormat
 from ._models.inputs import SegmentDefinition as SegmentDefinition
 from ._models.inputs import SegmentField as SegmentField
 from ._models.inputs import SegmentFieldItems as SegmentFieldItems
+from ._models.inputs import SegmentFieldType as SegmentFieldType
+from ._models.inputs import SegmentItemType as SegmentItemType
+from ._models.inputs import TimeFormat as TimeFormat
 from ._models.inputs import TimeRange as TimeRange
 from ._models.inputs import UrlVideo as UrlVideo
 from ._models.inputs import VideoInput as VideoInput
@@ -55,6 +60,7 @@ from ._models.tasks import Segment as Segment
 from ._models.tasks import TaskPage as TaskPage
 from ._models.tasks import TaskRef as TaskRef
 from ._models.tasks import TaskStatus as TaskStatus
+from ._models.tasks import TaskStatusValue as TaskStatusValue
 from ._models.tasks import VideoSource as VideoSource
 from ._models.tasks import VideoSystemMetadata as VideoSystemMetadata
 from ._models.tasks import is_terminal_status as is_terminal_status

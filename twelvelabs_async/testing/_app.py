@@ -14,6 +14,7 @@ from aiohttp import web
 
 from .._clock import WallClock
 from .._convert import structure, unstructure_response
+from .._validate import check_analysis_mode
 from ..analyze._body import validated
 from ..analyze._request import SYNC, SYNC_KEYS, TASK, TASK_KEYS, AnalysisRequest
 from ..errors import DecodeError, InvalidInputError
@@ -207,7 +208,9 @@ class SimulatorApp:
         """`GET /analyze/tasks`: newest first, paginated, filtered, items cut down."""
         try:
             page, limit = page_params(request)
-        except ValueError as exc:
+            if "analysis_mode" in request.query:
+                check_analysis_mode(request.query["analysis_mode"])
+        except (ValueError, InvalidInputError) as exc:
             return flat_error(400, "parameter_invalid", str(exc))
         filters = {k: request.query[k] for k in _LIST_FILTERS if k in request.query}
         now = self.clock.time()

@@ -152,7 +152,7 @@ class SimulatorConfig:
         ),
     )
     retry_after: bool = False
-    faults: Faults | Mapping[str, Faults] = NO_FAULTS
+    faults: Faults | Mapping[str, Faults] = Faults()
     video_duration: tuple[float, float] = attrs.field(
         default=(30.0, 600.0), validator=_seconds_range(minimum=0)
     )
