@@ -156,10 +156,10 @@ def test_a_paced_client_never_empties_a_token_bucket() -> None:
 
 
 def test_without_headers_429s_teach_a_rate_that_settles_below_the_limit() -> None:
-    """AIMD: cut at a 429 (once per second at most), grow by ~1/s per second otherwise.
+    """AIMD: cut at a 429 (once per second at most), grow slowly and linearly otherwise.
 
     A server refusing past 20 requests a second, a client that wants 100: after the first
-    few 429s the rate saws between half the limit and the limit, and 429s stay rare.
+    few 429s the rate saws between 70 % of the limit and the limit, and 429s stay rare.
     """
     pacer = Pacer(ceiling=None)
     limit, want = 20.0, 100.0
@@ -183,24 +183,24 @@ def test_without_headers_429s_teach_a_rate_that_settles_below_the_limit() -> Non
     assert pacer.learned is not None
     assert DECREASE * limit * 0.9 <= pacer.learned <= limit * 1.1
     assert refused_after_warmup <= 0.01 * (answered_after_warmup + refused_after_warmup)
-    assert answered_after_warmup >= 0.6 * limit * 240
+    assert answered_after_warmup >= 0.75 * limit * 240
 
 
 def test_429s_in_flight_together_cut_the_rate_once() -> None:
-    """Requests refused together (in flight when the server started refusing) halve it once."""
+    """Requests refused together (in flight when the server started refusing) cut it once."""
     pacer = Pacer(ceiling=None)
     for step in range(100):  # 100 answers in the last second: measured 100/s
         pacer.observe(200, {}, now=step / 100, wall=WALL, in_flight=16)
     first = pacer.observe(429, {}, now=1.0, wall=WALL, in_flight=16)
     assert first is not None
-    assert first == pytest.approx(DECREASE * 101 / 1.0, rel=0.05)
+    assert first == pytest.approx(DECREASE * 100 / 1.0, rel=0.05)
     for _ in range(15):
         assert pacer.observe(429, {}, now=1.01, wall=WALL, in_flight=15) == first
-    for step in range(150):  # answered at 100/s meanwhile: the rate grew by ~3/s
+    for step in range(150):  # answered at 100/s meanwhile: the rate grew a little
         pacer.observe(200, {}, now=1.02 + step / 100, wall=WALL, in_flight=1)
     learned = pacer.learned
     assert learned is not None
-    assert first + 2 < learned < first + 4
+    assert first < learned < first * 1.1
     later = pacer.observe(429, {}, now=2.53, wall=WALL, in_flight=1)
     assert later == pytest.approx(DECREASE * learned, rel=0.05)
     # Cut from what was measured when the client sent less than it was allowed.

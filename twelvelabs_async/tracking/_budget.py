@@ -56,12 +56,12 @@ class Budget:
         """The most requests per second now, or None for no rate limit."""
         return self._rate
 
-    def set_rate(self, rate: float | None) -> None:
+    def set_rate(self, rate: float | None, *, burst: float = 1.0) -> None:
         """Pace at `rate` requests per second from now on (None: no rate limit).
 
-        Tokens already earned are kept (up to one second's worth at the new rate). Requests
-        waiting for a token look again at once when the rate rises by more than a quarter, so
-        none sleeps out a wait computed at a rate that no longer holds.
+        At most `burst` seconds' worth of requests go at once. Tokens already earned are kept
+        (up to that). Requests waiting for a token look again at once when the rate rises by
+        more than a quarter, so none sleeps out a wait computed at a rate that no longer holds.
         """
         old = self._rate
         if rate == old:
@@ -71,7 +71,7 @@ class Budget:
             self._allowance = min(self._capacity, self._allowance + (now - self._last) * old)
         self._last = now
         self._rate = rate
-        self._capacity = max(1.0, rate or 0.0)
+        self._capacity = max(1.0, (rate or 0.0) * burst)
         self._allowance = self._capacity if old is None else min(self._capacity, self._allowance)
         if old is not None and (rate is None or rate > 1.25 * old):
             for scope in self._sleepers:

@@ -20,11 +20,17 @@ says, with the clock's readings passed in:
   of work (many tasks finishing at once) can spend what the bucket holds.
 - **No stated limit.** Without those headers, the rate is learned from 429s, additive
   increase and multiplicative decrease (AIMD, as TCP does): no limit until the first 429;
-  each 429 multiplies the rate by `DECREASE` (from the rate measured over the last second or
-  two at the first one), at most once per `DECREASE_COOLDOWN` (the requests in flight when
-  the server started refusing do not each halve it); each other answer adds `INCREASE /
-  rate`, so the rate climbs by `INCREASE` requests per second every second. A 429 is then an
-  occasional probe of the limit, not the way the tracker paces itself.
+  each 429 multiplies the rate by `DECREASE`, at most once per `DECREASE_COOLDOWN` (the
+  requests in flight when the server started refusing do not each cut it), from the rate
+  learned so far or the rate of answers other than 429 over the last second or two (since
+  the last cut, if that was under `DISCOVERY` seconds ago), whichever is lower: while it
+  refuses, what a server accepts is about its limit, so the rate is found in a cut or two;
+  then every second of answers adds `INCREASE_SHARE` of the rate it was cut to. The increase
+  is additive (linear in time) but sized to the limit, so a cycle lasts about
+  (1 - DECREASE) / (INCREASE_SHARE * DECREASE), some 20 s, whatever the limit: one 429 per
+  cycle is well under 1 % of the requests above a few requests per second, and the rate saws
+  between 70 % and 100 % of the limit. A 429 is then an occasional probe of the limit, not
+  the way the tracker paces itself.
 
 The caller's `max_rate` is always an upper bound. Who pauses after a 429 (`Retry-After`,
 `X-Ratelimit-Remaining: 0`) is the `Schedule`'s decision; this module only sets the rate.
@@ -47,12 +53,17 @@ API's limits are per minute)."""
 MIN_WINDOW = 1.0
 """The shortest window a stated allowance is spread over: a reset closer than this, already
 past, or a second away by rounding, counts as one second away."""
-DECREASE = 0.5
+DECREASE = 0.7
 """The factor applied to the learned rate at a 429 (no stated limit)."""
-INCREASE = 1.0
-"""Requests per second added to the learned rate per second of answers (no stated limit)."""
-DECREASE_COOLDOWN = 1.0
-"""Seconds after a decrease during which further 429s do not decrease the rate again."""
+INCREASE_SHARE = 0.02
+"""Per second of answers, the learned rate grows by this share of the rate it was last cut to
+(no stated limit)."""
+DECREASE_COOLDOWN = 0.5
+"""Seconds after a decrease during which further 429s do not decrease the rate again (they
+answer requests that were in flight; the tracker pauses for 0.5 s after a bare 429 too)."""
+DISCOVERY = 5.0
+"""A 429 this soon after a cut means the cut was not deep enough: the next one starts from
+what the server accepted since (while it refuses, that is about its limit)."""
 REFILL_MEMORY = 10.0
 """Seconds over which observations of the refill fade (an exponential average)."""
 REFILL_TRUST = 2.0
@@ -61,6 +72,9 @@ arrive out of order (up to the requests in flight) would look like tokens given 
 REFILL_HORIZON = 5.0
 """Seconds over which an allowance that comes back continuously is spent down to its reserve,
 at most."""
+BURST = 0.25
+"""Seconds' worth of requests a paced budget lets go at once: spread, not a burst into the
+wall (the requests of one burst are in flight together, and refused together)."""
 MIN_RATE = 0.1
 """The lowest learned rate, in requests per second: one request every ten seconds still asks
 the server how things stand."""
@@ -187,6 +201,9 @@ class Pacer:
         self._rate: float | None = ceiling
         self._stated_until = -math.inf
         self._decreased_at = -math.inf
+        self._step = MIN_RATE
+        self._accepted = 0
+        self._accepted_at_decrease = 0
         self._window_start = -math.inf
         self._counts = (0, 0)  # answers in the previous and the current one-second window
 
@@ -212,7 +229,7 @@ class Pacer:
             wall: the wall clock, in epoch seconds.
             in_flight: requests sent and not yet answered.
         """
-        self._count(now)
+        self._count(now, 0 if status == 429 else 1)
         stated = stated_limit(headers)
         rate: float | None
         if stated is not None:
@@ -225,7 +242,7 @@ class Pacer:
         elif wall < self._stated_until:  # an answer that states nothing (another endpoint?)
             return self._rate
         elif self.learned is not None:
-            self.learned += INCREASE / self.learned
+            self.learned += self._step / self.learned  # answers come at about `learned` a second
             rate = self.learned
         else:
             rate = None
@@ -233,25 +250,31 @@ class Pacer:
         return self._rate
 
     def _decrease(self, now: float) -> float:
-        if self.learned is not None and now < self._decreased_at + DECREASE_COOLDOWN:
+        since = now - self._decreased_at
+        if self.learned is not None and since < DECREASE_COOLDOWN:
             return self.learned
         measured = self._measured(now)
+        if since < DISCOVERY:  # refused again soon after a cut: what it took meanwhile
+            measured = min(measured, (self._accepted - self._accepted_at_decrease) / since)
         base = measured if self.learned is None else min(self.learned, measured)
         self.learned = max(MIN_RATE, DECREASE * base)
+        self._step = max(MIN_RATE / 10, INCREASE_SHARE * self.learned)
         self._decreased_at = now
+        self._accepted_at_decrease = self._accepted
         return self.learned
 
-    def _count(self, now: float) -> None:
+    def _count(self, now: float, answers: int) -> None:
+        self._accepted += answers
         previous, current = self._counts
         if now >= self._window_start + 1.0:
             elapsed = now - self._window_start
-            self._counts = (current if elapsed < 2.0 else 0, 1)
+            self._counts = (current if elapsed < 2.0 else 0, answers)
             self._window_start = now
         else:
-            self._counts = (previous, current + 1)
+            self._counts = (previous, current + answers)
 
     def _measured(self, now: float) -> float:
-        """Answers per second over the last one to two seconds."""
+        """Answers other than 429 per second over the last one to two seconds."""
         previous, current = self._counts
         span = 1.0 + min(1.0, max(0.0, now - self._window_start))
         return (previous + current) / span

@@ -78,6 +78,8 @@ class Sweeps:
     _list_sizes: Counter[str] = attrs.field(factory=Counter, init=False)
     _untracked: Counter[str] = attrs.field(factory=Counter, init=False)
     """Objects on each active list that are not tracked here, as of its last full read."""
+    _flags_before: int = attrs.field(default=0, init=False)
+    """`stats.candidates` when the running sweep was planned."""
 
     @property
     def policy(self) -> PollPolicy:
@@ -149,6 +151,7 @@ class Sweeps:
 
     def plan(self, finished: Mapping[str, int]) -> SweepPlan:
         """The next sweep: final when allowed (every creation time known) and cheaper."""
+        self._flags_before = self.schedule.stats.candidates
         entries = self.schedule.entries.values()
         use_final = self._final_allowed() and (
             self.yield_list_items or self.cost(True, finished) < self.cost(False, finished)
@@ -162,11 +165,18 @@ class Sweeps:
         """The sweep that started at `started` ended (or failed): when the next is due.
 
         A steady beat from the start of each sweep, but a pause at least as long as the sweep
-        itself, so that long sweeps never take up more than half the time.
+        itself, so that long sweeps never take up more than half the time. Under a rate limit,
+        also not before the rate has had room for the retrieves this sweep flagged: objects
+        known to have finished are retrieved before the lists are read again, which would
+        show them again (`Schedule.rate`).
         """
         self.running = False
-        now = self.schedule.clock.monotonic()
+        s = self.schedule
+        now = s.clock.monotonic()
         self.next = max(started + self.policy.sweep_interval, now + (now - started))
+        if s.rate is not None:
+            flagged = s.stats.candidates - self._flags_before
+            self.next = max(self.next, now + flagged / s.rate)
 
     # --- applying -----------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from ..models import AnalyzeTask
 from ._budget import Budget
 from ._engine import Engine, Tracking
 from ._options import OnError, OnExit, Strategy, check_options
-from ._pacing import Pacer
+from ._pacing import BURST, Pacer
 from ._policy import PollPolicy
 from ._schedule import Schedule, classify, names_object
 from ._source import Event, Runtime, Source
@@ -416,7 +416,8 @@ class ObjectTracker(Tracking[T]):
             wall=clock.time(),
             in_flight=budget.in_flight,
         )
-        budget.set_rate(rate)
+        budget.set_rate(rate, burst=BURST)
+        self._schedule.rate = rate
         pause = self._schedule.on_response(status, headers, self._budget.paused_until)
         if pause.delay > 0:
             self._budget.pause(pause.until)
