@@ -555,6 +555,27 @@ def test_under_a_rate_limit_the_next_sweep_waits_for_the_retrieves_it_flagged() 
     assert plan.next == pytest.approx(100.5 + 4.0)
 
 
+def test_under_a_rate_limit_no_sweep_runs_while_every_pending_id_is_flagged() -> None:
+    """A sweep would only show what is known: it waits until an id is not flagged."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["a", "b"])
+    plan = sweeps(s)
+    for entry in s.entries.values():
+        plan.flag(entry)
+    assert s.flagged == 2
+    assert plan.due() is True  # unlimited: sweeps keep their beat
+    s.rate = 5.0
+    assert (plan.due(), plan.next_at()) == (False, None)
+    s.still_running(s.entries["a"])  # a wrong flag: "a" may finish later, a sweep would see it
+    assert s.flagged == 1
+    assert plan.due() is True
+    plan.flag(s.entries["a"])
+    s.finish(s.entries["a"], None, None)
+    s.drop("b", NotFoundError("gone", status_code=404))
+    assert s.flagged == 0
+
+
 # --- the batch tracker's policy ---------------------------------------------------------------
 
 

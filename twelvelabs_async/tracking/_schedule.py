@@ -135,6 +135,8 @@ class Schedule:
         """Consecutive transient failures of any request, reset by any success."""
         self.throttle_streak = 0
         """Consecutive 429s that named no delay, reset by any other response."""
+        self.flagged = 0
+        """Pending ids a sweep flagged (`Entry.candidate`), awaiting the retrieve that ends them."""
         self.rate: float | None = None
         """The pace of every request (the `Pacer`'s, or `max_rate`), None when unlimited: what
         a limited budget is spent on is decided with it (`safety_interval`, `Sweeps.ended`)."""
@@ -208,8 +210,23 @@ class Schedule:
         """A poll showed `entry` not finished: count a wrong flag, schedule the next poll."""
         if entry.candidate:
             self.stats.wasted += 1
-        entry.candidate = False
+        self.unflag(entry)
         self.reschedule(entry)
+
+    def flag(self, entry: Entry) -> bool:
+        """Mark `entry` as probably finished (a sweep's evidence); False if it was already."""
+        if entry.candidate:
+            return False
+        entry.candidate = True
+        self.flagged += 1
+        self.stats.candidates += 1
+        return True
+
+    def unflag(self, entry: Entry) -> None:
+        """`entry` is seen running after all: no longer probably finished."""
+        if entry.candidate:
+            entry.candidate = False
+            self.flagged -= 1
 
     def finish(self, entry: Entry, created: float | None, ended: float | None) -> bool:
         """`entry` reached a terminal status: stop tracking it; True unless already done.
@@ -218,6 +235,7 @@ class Schedule:
         """
         if self.entries.pop(entry.task_id, None) is not entry:
             return False
+        self.unflag(entry)
         if created is not None and ended is not None:
             self.durations.add(ended - created)
         return True
@@ -304,6 +322,7 @@ class Schedule:
         entry = self.entries.pop(object_id, None)
         if entry is not None:
             self.counts[entry.status or "unknown"] -= 1
+            self.unflag(entry)
 
     # --- rate limits --------------------------------------------------------------------
 

@@ -143,11 +143,19 @@ class Sweeps:
     def due(self) -> bool:
         """A sweep should start now."""
         now = self.schedule.clock.monotonic()
-        return not self.running and bool(self.schedule.entries) and now >= self.next
+        return self.next_at() is not None and now >= self.next
 
     def next_at(self) -> float | None:
-        """When the next sweep is due (None while one runs or nothing is pending)."""
-        return None if self.running or not self.schedule.entries else self.next
+        """When the next sweep is due (None while one runs, or none would find anything new).
+
+        A sweep finds nothing new when nothing is pending, or, under a rate limit, when every
+        pending object is flagged already and only waits for its retrieve: the lists would
+        show what is known, at the cost of pages the retrieves need.
+        """
+        s = self.schedule
+        if self.running or not s.entries or (s.rate is not None and s.flagged >= len(s.entries)):
+            return None
+        return self.next
 
     def plan(self, finished: Mapping[str, int]) -> SweepPlan:
         """The next sweep: final when allowed (every creation time known) and cheaper."""
@@ -207,7 +215,7 @@ class Sweeps:
                     changes.append(change)
                 # Seen running: no longer a candidate (one whose retrieve failed would else
                 # never be flagged again, and wait for its safety-net poll once it finishes).
-                entry.candidate = False
+                s.unflag(entry)
                 s.reschedule(entry, after_sweep=True)
             elif complete:
                 self.flag(entry)
@@ -243,10 +251,7 @@ class Sweeps:
         """
         s = self.schedule
         now = s.clock.monotonic()
-        if not entry.candidate:
-            entry.candidate = True
-            s.stats.candidates += 1
-        elif entry.due <= now:
+        if not s.flag(entry) and entry.due <= now:
             return  # its retrieve is due already
         s.queue.schedule(entry, now, "sweep")
 
