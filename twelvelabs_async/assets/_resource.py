@@ -102,6 +102,10 @@ def create_form(
         )
     if filename is not None and (not isinstance(filename, str) or not filename.strip()):
         raise InvalidInputError(f"filename must be a non-empty string, got {shown(filename)}")
+    if filename is not None and not filename.isprintable():
+        raise InvalidInputError(
+            f"filename {shown(filename)} contains a line break or control character"
+        )
     fields: list[tuple[str, str]] = []
     part = None
     if url is not None:
