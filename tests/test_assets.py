@@ -27,6 +27,7 @@ from twelvelabs_async import (
     Response,
     ServerError,
 )
+from twelvelabs_async._multipart import IterSource
 from twelvelabs_async.assets import MetadataValue
 from twelvelabs_async.testing import MockTransport
 
@@ -470,3 +471,38 @@ async def test_delete_of_an_unknown_asset_is_not_found(clock: FakeClock) -> None
         with pytest.raises(NotFoundError) as caught:
             await client.assets.delete("a1")
     assert caught.value.code == "resource_not_exist"
+
+
+async def test_more_bad_inputs_are_refused_before_any_request(clock: FakeClock) -> None:
+    """An iterator or bytes without a name, a non-string URL or filter: refused, nothing sent."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"x"
+
+    script = Script(created())
+    bad: list[tuple[Callable[[AsyncTwelveLabs], Any], str]] = [
+        (lambda c: c.assets.create(file=chunks()), "pass filename= with an async iterator"),
+        (lambda c: c.assets.create(url=b"https://x.example/v.mp4"), "url must be a string"),
+        (lambda c: c.assets.create(file=Path("/dev/null")), "is not a regular file"),
+        (lambda c: c.assets.list(filename=3).page(1), "filename must be a string"),
+    ]
+    async with client_for(script, clock) as client:
+        for call, message in bad:
+            with pytest.raises(InvalidInputError, match=message):
+                await call(client)
+    assert script.requests == []
+
+
+async def test_an_iterator_yielding_text_is_refused_and_can_be_read_once() -> None:
+    """An iterator source refuses str chunks, and a second reading is a RuntimeError."""
+
+    async def text() -> AsyncIterator[Any]:
+        yield "not bytes"
+
+    source = IterSource(text())
+    with pytest.raises(InvalidInputError, match="must yield bytes, got str"):
+        async for _ in source.chunks():
+            pass
+    with pytest.raises(RuntimeError, match="once only"):
+        async for _ in source.chunks():
+            pass

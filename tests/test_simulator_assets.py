@@ -17,8 +17,10 @@ from twelvelabs_async import (
     APITimeoutError,
     AssetInUseError,
     AsyncTwelveLabs,
+    InvalidInputError,
     NotFoundError,
 )
+from twelvelabs_async._multipart import PathSource
 from twelvelabs_async.testing import Simulator
 
 URL = "https://videos.example.com/match.mp4"
@@ -197,15 +199,17 @@ async def test_the_simulator_enforces_the_direct_upload_limit() -> None:
         ({"method": "url", "url": URL, "user_metadata": '{"k": {"x": 1}}'}, "parameter_invalid"),
         ({"method": "url", "url": URL, "user_metadata": "not json"}, "parameter_invalid"),
         ({"method": "copy", "url": URL}, "parameter_invalid"),
+        ([("method", "url"), ("url", URL), ("url", URL)], "parameter_invalid"),  # repeated
     ],
 )
 async def test_the_simulator_refuses_bad_forms_with_the_flat_error(
-    fields: dict[str, str], code: str
+    fields: dict[str, str] | list[tuple[str, str]], code: str
 ) -> None:
     """Unknown fields, a missing file or url, a bad flag or metadata: 400 {code, message}."""
     async with sim_and_client() as (sim, client, _clock):
         data = aiohttp.MultipartWriter("form-data")
-        for name, value in fields.items():
+        pairs = fields.items() if isinstance(fields, dict) else fields
+        for name, value in pairs:
             data.append(value).set_content_disposition("form-data", name=name)
         status, body = await post_form(sim, data)
         assert [a async for a in client.assets.list()] == []
@@ -271,3 +275,52 @@ async def test_an_upload_the_server_stops_reading_times_out() -> None:
                 await client.assets.create(file=endless(), filename="clip.mp4")
     finally:
         await runner.cleanup()
+
+
+async def test_an_iterator_over_the_limit_raises_its_own_error_over_a_socket() -> None:
+    """Past the limit, the upload stops with InvalidInputError (not a connection error)."""
+
+    async def big() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield b"\0" * (1024 * 1024)
+
+    async with sim_and_client() as (_sim, client, _clock):
+        with pytest.raises(InvalidInputError, match="more than the limit"):
+            await client.assets.create(file=big(), filename="still.jpg")
+        assert [a async for a in client.assets.list()] == []
+
+
+async def test_an_iterator_that_fails_raises_its_exception_as_is() -> None:
+    """The caller's iterator raising mid-upload surfaces that very exception, sent once."""
+
+    class Broken(Exception):
+        pass
+
+    async def failing() -> AsyncIterator[bytes]:
+        yield b"\0" * 1024
+        raise Broken("the download broke")
+
+    async with sim_and_client(max_retries=3) as (sim, client, _clock):
+        with pytest.raises(Broken, match="the download broke"):
+            await client.assets.create(file=failing(), filename="clip.mp4")
+    assert sim.stats.count("asset_create") <= 1
+
+
+async def test_a_file_that_shrinks_while_read_is_refused(tmp_path: Path) -> None:
+    """A file shorter than its checked size stops the body: its promised length cannot be met."""
+    path = clip(tmp_path, size=1000)
+    with pytest.raises(InvalidInputError, match="became shorter"):
+        async for _ in PathSource(path, size=2000, chunk_size=600).chunks():
+            pass
+
+
+async def test_the_simulator_refuses_an_empty_file() -> None:
+    """A direct upload of zero bytes is answered 400 with the flat body."""
+    async with sim_and_client() as (sim, _client, _clock):
+        data = aiohttp.FormData()
+        data.add_field("method", "direct")
+        data.add_field("file", b"", filename="clip.mp4", content_type="video/mp4")
+        status, body = await post_form(sim, data)
+    assert status == 400
+    assert isinstance(body, dict)
+    assert body["message"] == "The file is empty."

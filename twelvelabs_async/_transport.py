@@ -312,7 +312,11 @@ class AiohttpTransport:
             async with asyncio.timeout(None) as watchdog:
                 progress.watch(watchdog)
                 return await self._send(session, request, progress.body(content), headers, timeout)
-        except TimeoutError:
+        except (TimeoutError, APIConnectionError) as exc:
+            if progress.failure is not None:  # the body itself failed: its error, as raised
+                raise progress.failure from None
+            if isinstance(exc, APIConnectionError):
+                raise
             raise APITimeoutError(
                 f"the upload made no progress for {request.timeout:g}s (the per-request timeout)"
             ) from None
@@ -382,12 +386,15 @@ class _Progress:
     Each piece of the body taken by the connection moves the deadline on (aiohttp asks for the
     next piece once it has written the last); so does the end of the body, after which the
     answer must begin within the timeout. The pieces are taken in aiohttp's writer task, which
-    may outlive the request: once stopped, the watchdog is left alone.
+    may outlive the request: once stopped, the watchdog is left alone. An exception raised by
+    the body itself (a file that shrank, the caller's iterator failing) is kept in `failure`,
+    so that the request raises it rather than aiohttp's "failed to send" wrapping of it.
     """
 
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
         self._watchdog: asyncio.Timeout | None = None
+        self.failure: Exception | None = None
 
     def watch(self, watchdog: asyncio.Timeout) -> None:
         """Start the clock on `watchdog` (entered by the caller)."""
@@ -404,9 +411,13 @@ class _Progress:
 
     async def body(self, content: Content) -> AsyncIterator[bytes]:
         """`content`'s bytes, moving the deadline on as each piece is taken."""
-        async for chunk in content.chunks():
-            self._touch()
-            yield chunk
+        try:
+            async for chunk in content.chunks():
+                self._touch()
+                yield chunk
+        except Exception as exc:
+            self.failure = exc
+            raise
         self._touch()
 
 

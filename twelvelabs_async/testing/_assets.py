@@ -293,6 +293,8 @@ class AssetRoutes:
             return flat_error(400, exc.code, exc.message)
         except ValueError as exc:  # a body that is not the multipart it claims to be
             return flat_error(400, "parameter_invalid", f"The form could not be read: {exc}")
+        except ConnectionError:  # the client stopped sending: nobody reads the answer
+            return flat_error(400, "parameter_invalid", "The upload was cut off.")
         self._assets[asset.asset_id] = asset
         return json_reply(201, unstructure_response(asset.created_model(self.clock.time())))
 
