@@ -7,7 +7,10 @@ asset's status is computed from the clock when read, like a task's: `processing`
 duration drawn from the configured `duration` range (a URL import first spends another such
 draw fetching the file, so it takes longer), then `ready`, or `failed` with
 `error.message` at the configured `failure_rate`. `technical_metadata` is left out while
-`processing` (and partial once `failed`); `size` and `duration` are set once `ready`.
+`processing` (and partial once `failed`); `size` and `duration` are set once `ready`. An
+omitted `enable_hls` or `enable_thumbnail` is taken as true, as the newest SDK documents.
+A form field the endpoint does not take, or one sent twice, is answered 400
+(`parameter_unknown`, `parameter_invalid`).
 
 Route names (for per-route faults and the statistics): `asset_create`, `asset_list`,
 `asset_retrieve`, `asset_delete`. Nothing here is in the API but `reference_asset`, which
