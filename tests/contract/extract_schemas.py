@@ -32,6 +32,13 @@ ROOTS = (
     "ErrorResponse",
     "List-async-analysis-tasksRequestBadRequestError",
     "Generate-text-representationRequestBadRequestError",
+    # Assets: the create answer, one asset, the list, and their flat error bodies.
+    "Asset",
+    "AssetDetail",
+    "assets_list_Response_200",
+    "Create-assetRequestBadRequestError",
+    "List-assetsRequestBadRequestError",
+    "Delete-assetRequestConflictError",
 )
 OUTPUT = Path(__file__).with_name("openapi_schemas.json")
 _PREFIX = "#/components/schemas/"
