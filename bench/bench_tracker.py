@@ -241,7 +241,7 @@ def client_main(kind: str) -> int:
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print("ready", flush=True)
     settings = json.loads(sys.stdin.readline())
-    ids = json.loads(Path(settings["ids_file"]).read_text("utf-8"))
+    ids = Path(settings["ids_file"]).read_text("utf-8").split()  # one id a line
     progress = Progress()
     started, cpu0 = time.time(), time.process_time()
     reported = threading.Lock()

@@ -12,7 +12,14 @@ async with AsyncTwelveLabs() as client:
 from ._client import AsyncTwelveLabs
 from ._clock import Clock, SystemClock, WallClock
 from ._outputs import parse_json, parse_segments
-from ._transport import AiohttpTransport, Request, Response, StreamedResponse, Transport
+from ._transport import (
+    AiohttpTransport,
+    Content,
+    Request,
+    Response,
+    StreamedResponse,
+    Transport,
+)
 from ._version import __version__
 from .analyze import (
     Analyze,
@@ -23,10 +30,12 @@ from .analyze import (
     BatchResults,
     TaskList,
 )
+from .assets import AssetList, Assets
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AssetInUseError,
     AuthenticationError,
     BadRequestError,
     ClientClosedError,
@@ -46,6 +55,7 @@ from .errors import (
     WebhookVerificationError,
 )
 from .models import (
+    ASSET_TERMINAL_STATUSES,
     BATCH_TERMINAL_STATUSES,
     ITEM_TERMINAL_STATUSES,
     TERMINAL_STATUSES,
@@ -54,6 +64,18 @@ from .models import (
     AnalyzeResult,
     AnalyzeTask,
     AnalyzeTaskResult,
+    Asset,
+    AssetDetail,
+    AssetError,
+    AssetHls,
+    AssetMethod,
+    AssetPage,
+    AssetPartStatus,
+    AssetSource,
+    AssetStatus,
+    AssetStatusValue,
+    AssetThumbnail,
+    AssetType,
     AssetVideo,
     Base64Video,
     Batch,
@@ -114,6 +136,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "ASSET_TERMINAL_STATUSES",
     "AiohttpTransport",
     "AnalysisMode",
     "AnalysisModeValue",
@@ -124,7 +147,22 @@ __all__ = [
     "AnalyzeTask",
     "AnalyzeTaskResult",
     "AnalyzeTasks",
+    "Asset",
+    "AssetDetail",
+    "AssetError",
+    "AssetHls",
+    "AssetInUseError",
+    "AssetList",
+    "AssetMethod",
+    "AssetPage",
+    "AssetPartStatus",
+    "AssetSource",
+    "AssetStatus",
+    "AssetStatusValue",
+    "AssetThumbnail",
+    "AssetType",
     "AssetVideo",
+    "Assets",
     "AsyncTwelveLabs",
     "AuthenticationError",
     "BATCH_TERMINAL_STATUSES",
@@ -148,6 +186,7 @@ __all__ = [
     "Clock",
     "ConfigurationError",
     "ConflictError",
+    "Content",
     "DecodeError",
     "FinishReason",
     "GenerationMetadata",

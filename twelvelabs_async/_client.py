@@ -13,6 +13,7 @@ from ._transport import Transport
 from ._validate import check_base_url, check_number
 from ._version import __version__
 from .analyze import Analyze
+from .assets import Assets
 from .errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -139,6 +140,8 @@ class AsyncTwelveLabs:
         )
         self.analyze = Analyze(self._http)
         """The Analyze API: `generate`, `stream`, and `tasks`."""
+        self.assets = Assets(self._http)
+        """Assets: `create` (a file or a URL), `retrieve`, `list`, `delete`."""
 
     @property
     def base_url(self) -> str:

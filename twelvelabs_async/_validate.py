@@ -482,3 +482,45 @@ def check_max_tokens(value: int | str | None, mode: str, has_time_ranges: bool) 
         raise InvalidInputError(f"max_tokens must be an integer or 'unlimited', got {value!r}")
     low = 2048 if mode == TIME_BASED else 512
     check_range(value, "max_tokens", low, 98_304)
+
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The widest integer a JSON number carries exactly everywhere (JavaScript's safe range)."""
+
+
+def check_user_metadata(value: object, what: str = "user_metadata") -> dict[str, object]:
+    """An asset's metadata: an object of string keys to a string, number, bool or string list.
+
+    These are the values the API documents. Refused: a key that is not a non-empty string; a
+    null, an object or a list holding anything but strings; NaN and the infinities; an integer
+    wider than 53 bits (the API asks for those as strings, which keep every digit). Returns a
+    plain dict, lists as lists, ready for `json.dumps`.
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            f"{what} must be a mapping of names to values, got {type(value).__name__}"
+        )
+    out: dict[str, object] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidInputError(f"{what} keys must be non-empty strings, got {shown(key)}")
+        where = f"{what}[{key!r}]"
+        if isinstance(item, str | bool):
+            out[key] = item
+        elif isinstance(item, int):
+            if abs(item) > MAX_SAFE_INTEGER:
+                raise InvalidInputError(
+                    f"{where} is wider than 53 bits; send it as a string to keep every digit"
+                )
+            out[key] = item
+        elif isinstance(item, float):
+            check_number(item, where)
+            out[key] = item
+        elif isinstance(item, list | tuple) and all(isinstance(v, str) for v in item):
+            out[key] = list(item)
+        else:
+            raise InvalidInputError(
+                f"{where} must be a string, a number, a bool or a list of strings, "
+                f"got {type(item).__name__}"
+            )
+    return out

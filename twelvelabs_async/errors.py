@@ -22,6 +22,7 @@ TwelveLabsError
     ├── PermissionDeniedError     403
     ├── NotFoundError             404
     ├── ConflictError             409
+    │   └── AssetInUseError       an asset indexed assets still use: delete(force=True)
     ├── UnprocessableEntityError  422
     ├── RateLimitError            429; `.retry_after` in seconds when the server said
     └── ServerError               500 and above
@@ -222,6 +223,14 @@ class NotFoundError(APIError):
 
 class ConflictError(APIError):
     """409: the resource is in a state that forbids this (e.g. deleting a task being processed)."""
+
+
+class AssetInUseError(ConflictError):
+    """409 on deleting an asset that indexed assets still reference.
+
+    Its message says what to do: `client.assets.delete(asset_id, force=True)` deletes the asset
+    anyway (the API then unlinks what referenced it).
+    """
 
 
 class UnprocessableEntityError(APIError):

@@ -5,12 +5,26 @@ one converter in `_convert.py`. Enumerations are *open*: a value the API adds la
 its plain string instead of failing, so every enum-typed field is `Enum | str`.
 
 This module is the one place to import them from; they are defined in `_models/`, one private
-module per part of the API (inputs, tasks, streamed events, batches, and what they share).
+module per part of the API (inputs, tasks, streamed events, batches, assets, and what they
+share).
 """
 
 from __future__ import annotations
 
 # One line per name, `X as X`: an explicit re-export (for mypy --strict and the docs).
+from ._models.assets import ASSET_TERMINAL_STATUSES as ASSET_TERMINAL_STATUSES
+from ._models.assets import Asset as Asset
+from ._models.assets import AssetDetail as AssetDetail
+from ._models.assets import AssetError as AssetError
+from ._models.assets import AssetHls as AssetHls
+from ._models.assets import AssetMethod as AssetMethod
+from ._models.assets import AssetPage as AssetPage
+from ._models.assets import AssetPartStatus as AssetPartStatus
+from ._models.assets import AssetSource as AssetSource
+from ._models.assets import AssetStatus as AssetStatus
+from ._models.assets import AssetStatusValue as AssetStatusValue
+from ._models.assets import AssetThumbnail as AssetThumbnail
+from ._models.assets import AssetType as AssetType
 from ._models.batches import BATCH_TERMINAL_STATUSES as BATCH_TERMINAL_STATUSES
 from ._models.batches import ITEM_TERMINAL_STATUSES as ITEM_TERMINAL_STATUSES
 from ._models.batches import Batch as Batch

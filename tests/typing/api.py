@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import attrs
 
 from twelvelabs_async import (
     AnalyzeResult,
     AnalyzeTask,
+    Asset,
+    AssetDetail,
+    AssetStatus,
     AsyncTwelveLabs,
     NotFoundError,
     RateLimitError,
@@ -242,3 +247,17 @@ async def typed_results_and_closed_choices(client: AsyncTwelveLabs, task_id: str
     SegmentField("team", "strng")  # type: ignore[arg-type]
     SegmentField("at", "timestamp", format="hh:mm")  # type: ignore[arg-type]
     ResponseFormat.segments(time_format="minutes")  # type: ignore[arg-type]
+
+
+async def assets(client: AsyncTwelveLabs, path: Path, chunks: AsyncIterator[bytes]) -> None:
+    """Assets: a path, bytes or an async iterator; typed results; closed asset types."""
+    asset: Asset = await client.assets.create(file=path, user_metadata={"team": "news", "n": 5})
+    await client.assets.create(file=chunks, filename="clip.mp4", enable_hls=False)
+    await client.assets.create(url="https://example.com/v.mp4", user_metadata={"tags": ["a"]})
+    detail: AssetDetail = await client.assets.retrieve(asset.asset_id)
+    if detail.status == AssetStatus.READY and detail.size is not None:
+        print(detail.size + 1)
+    async for item in client.assets.list(asset_ids=[asset.asset_id], asset_types=["video"]):
+        print(item.technical_metadata)
+    await client.assets.delete(asset.asset_id, force=True)
+    client.assets.list(asset_types=["movie"])  # type: ignore[list-item]

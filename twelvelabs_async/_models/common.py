@@ -14,6 +14,15 @@ ALWAYS_SENT = "always_sent"
 """Field metadata: the API's responses carry this field even when it is null."""
 
 
+WIRE_NAME = "wire_name"
+"""Field metadata: the key this field has on the wire, when it is not the field's name."""
+
+
+def wire_name(name: str) -> Any:
+    """A required field that the wire names `name` (`_id` for an asset's `asset_id`, say)."""
+    return attrs.field(metadata={WIRE_NAME: name})
+
+
 def always_sent() -> Any:
     """An optional field (None by default) that responses always carry, as null when unset.
 
