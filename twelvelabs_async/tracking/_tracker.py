@@ -90,6 +90,7 @@ class ObjectTracker(Tracking[T]):
         )
         self._budget = Budget(clock, max_in_flight=max_in_flight, rate=max_rate)
         self._pacer = Pacer(max_rate)
+        schedule.rate = max_rate  # until the first response says more
         self._engine: Engine[T] = Engine(
             clock,
             timeout=timeout,
