@@ -27,9 +27,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Type-check the package and tests/typing (the public API as the README uses it), strictly."""
+    """Type-check strictly: the package, tests/typing, and every Python example of the docs."""
     session.install("-e", ".", *_group("typecheck"))
     session.run("mypy", "--strict")
+    session.run("python", "-m", "tests._doc_blocks")  # README.md, docs/ and docs/examples/
 
 
 @nox.session

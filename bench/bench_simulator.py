@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import os
 import subprocess
 import sys
@@ -80,7 +79,7 @@ class _Sim:
 def _simulator(duration: tuple[float, float], seed_tasks: int) -> Iterator[_Sim]:
     """Start `python -m twelvelabs_async simulate` and always stop it: SIGINT, then kill."""
     with tempfile.TemporaryDirectory(prefix="bench-sim-") as tmp:
-        ids_file = Path(tmp) / "ids.json"
+        ids_file = Path(tmp) / "ids.txt"
         stderr_file = Path(tmp) / "stderr.txt"
         cmd = [
             sys.executable, "-m", "twelvelabs_async", "simulate",
@@ -94,7 +93,7 @@ def _simulator(duration: tuple[float, float], seed_tasks: int) -> Iterator[_Sim]
             lines = read_lines(
                 proc, ("TWELVELABS_BASE_URL", "TWELVELABS_API_KEY"), "simulator", stderr_file
             )
-            ids = json.loads(ids_file.read_text("utf-8"))
+            ids = ids_file.read_text("utf-8").split()  # one id a line
             assert len(ids) == seed_tasks, f"the simulator seeded {len(ids)} tasks"
             yield _Sim(proc, lines["TWELVELABS_BASE_URL"], lines["TWELVELABS_API_KEY"], ids)
         finally:

@@ -150,3 +150,63 @@ async def cli(
 async def cli_many(*runs: list[str], sim: Simulator | None = None) -> list[Result]:
     """Run several command lines at once (each start costs about a second of imports)."""
     return list(await asyncio.gather(*(cli(*args, sim=sim) for args in runs)))
+
+
+async def cli_on_terminal(
+    *args: str,
+    sim: Simulator | None = None,
+    stdout_too: bool = False,
+    columns: int = 80,
+    timeout: float = 30.0,
+) -> Result:
+    """Run the command line with stderr (and, with `stdout_too`, stdout) on a terminal.
+
+    The terminal is a pseudo-terminal `columns` wide, as a person's shell would give; `err` of
+    the result is everything the terminal received (escape sequences included), `out` what
+    went to the stdout pipe ("" with `stdout_too`). Checked clean like every run.
+    """
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main_fd, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = cli_env(sim, COLUMNS=None, TERM="xterm-256color")
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "twelvelabs_async", *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=terminal if stdout_too else asyncio.subprocess.PIPE,
+            stderr=terminal,
+            env=env,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)  # the child holds its own copy: reads end when it exits
+    screen = asyncio.create_task(asyncio.to_thread(_read_terminal, main_fd))
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        seen = await asyncio.wait_for(screen, timeout)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.communicate()
+        await asyncio.gather(screen, return_exceptions=True)
+        os.close(main_fd)
+    assert proc.returncode is not None
+    result = Result(proc.returncode, (out or b"").decode(), seen.decode(errors="replace"))
+    assert_clean(result)
+    return result
+
+
+def _read_terminal(fd: int) -> bytes:
+    """Everything written to the terminal, until the last writer closes it."""
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: no process holds the terminal any more
+            return seen
+        if not chunk:
+            return seen
+        seen += chunk

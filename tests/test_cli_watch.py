@@ -8,12 +8,14 @@ traceback, and no request after the process is gone.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests._cli_support import KEY, Result, cli, cli_many, cli_sim, finish, start
+from tests._cli_support import KEY, Result, cli, cli_env, cli_many, cli_sim, finish, start
 from twelvelabs_async import AsyncTwelveLabs
 from twelvelabs_async.testing import Simulator
 
@@ -47,14 +49,22 @@ async def test_watch_json_lines_on_stdout_progress_and_summary_on_stderr() -> No
 
 
 async def test_watch_human_lines_on_stdout_exit_0_when_all_ready() -> None:
-    """Without `--json`, each finished task is a line on stdout; all ready exits 0."""
+    """Without `--json`, stdout holds one line per finished task and nothing else; all ready: 0.
+
+    The progress (its last line included) and the summary are on stderr. Lines are not wrapped
+    when stdout is not a terminal, however narrow `COLUMNS` says the terminal is.
+    """
     async with cli_sim() as sim:
         ids = await sim.seed_tasks(5, duration=(0.2, 0.6), failure_rate=0.0)
-        result = await cli("tasks", "watch", *ids, sim=sim)
+        result = await cli("tasks", "watch", *ids, env=cli_env(sim, COLUMNS="40"))
     assert result.code == 0, result.err
-    finished = [line.split() for line in result.out.splitlines() if line.startswith("ready ")]
-    assert sorted(words[1] for words in finished) == sorted(ids)
-    assert "5/5 done" in result.out
+    lines = result.out.splitlines()
+    assert result.out.endswith("\n")
+    assert [line.split()[0] for line in lines] == ["ready"] * 5
+    assert sorted(line.split()[1] for line in lines) == sorted(ids)
+    assert all(len(line) > 40 for line in lines)  # one line each, not wrapped at COLUMNS
+    assert "done" not in result.out
+    assert "5/5 done" in result.err
     assert "5 finished in" in result.err
     assert "5 ready" in result.err
 
@@ -141,3 +151,71 @@ async def test_ctrl_c_exits_130_with_a_summary_and_stops_polling(json_mode: bool
     assert "not finished: 3 (" in result.err
     assert all(i in result.err for i in long)
     assert result.err.rstrip().endswith("interrupted")
+
+
+# --- the id file: `simulate --ids-file` -> `tasks watch --from-file` -----------------------------
+
+
+async def test_simulate_ids_file_feeds_watch_from_file(tmp_path: Path) -> None:
+    """What `simulate --ids-file` writes (one id a line) is what `watch --from-file` reads."""
+    ids_file = tmp_path / "ids.txt"
+    sim = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "twelvelabs_async", "simulate", "--port", "0", "--seed-tasks", "4",
+        "--duration", "0.2", "0.6", "--ids-file", str(ids_file), "--api-key", KEY,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=cli_env(),
+    )  # fmt: skip
+    try:
+        assert sim.stdout is not None
+        first = (await asyncio.wait_for(sim.stdout.readline(), 30)).decode().strip()
+        name, _, base_url = first.partition("=")
+        assert name == "TWELVELABS_BASE_URL"
+        ids = ids_file.read_text("utf-8").splitlines()
+        result = await cli(
+            "tasks", "watch", "--from-file", str(ids_file), "--json",
+            env=cli_env(TWELVELABS_BASE_URL=base_url),
+        )  # fmt: skip
+    finally:
+        sim.send_signal(signal.SIGINT)
+        await asyncio.wait_for(sim.communicate(), 30)
+    assert len(ids) == 4
+    assert all(len(task_id) == 24 for task_id in ids)
+    assert result.code == 0, result.err
+    assert sorted(t["task_id"] for t in result.json_lines()) == sorted(ids)
+    assert "4 finished in" in result.err
+
+
+async def test_watch_reads_a_json_list_of_ids_too(tmp_path: Path) -> None:
+    """A JSON list of ids (from a file or stdin) is read like one id a line; a broken one is 2."""
+    async with cli_sim() as sim:
+        ids = await sim.seed_tasks(3, duration=(0.2, 0.4), failure_rate=0.0)
+        listed = tmp_path / "ids.json"
+        listed.write_text(json.dumps(ids[:2]), "utf-8")
+        broken = tmp_path / "broken.json"
+        broken.write_text('["abc", ', "utf-8")
+        not_ids = tmp_path / "numbers.json"
+        not_ids.write_text("[1, 2]", "utf-8")
+        from_file, from_stdin, bad, numbers = await asyncio.gather(
+            cli("tasks", "watch", "--from-file", str(listed), "--json", sim=sim),
+            cli("tasks", "watch", "-", "--json", sim=sim, stdin=json.dumps(ids[1:])),
+            cli("tasks", "watch", "--from-file", str(broken), sim=sim),
+            cli("tasks", "watch", "--from-file", str(not_ids), sim=sim),
+        )
+        assert_json_lines_match(from_file, sim, ids[:2])
+        assert_json_lines_match(from_stdin, sim, ids[1:])
+    assert (from_file.code, from_stdin.code) == (0, 0)
+    assert (bad.code, bad.out) == (2, "")
+    assert f"--from-file {broken} starts with '[' but is not a JSON list of ids" in bad.err
+    assert (numbers.code, numbers.out) == (2, "")
+    assert "item 1 of the JSON list is not a string id: 1" in numbers.err
+
+
+async def test_a_bad_id_in_a_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    """An id the API would refuse is a usage error naming the file and line, before any request."""
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("# ids\n42485e3a0a5d2f346baa9455\nnot/an/id\n", "utf-8")
+    async with cli_sim() as sim:
+        result = await cli("tasks", "watch", "--from-file", str(ids_file), sim=sim)
+        assert sim.stats.total == 0
+    assert (result.code, result.out) == (2, "")
+    assert f"--from-file {ids_file}, line 3: id 'not/an/id' is not a valid id" in result.err

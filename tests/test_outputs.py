@@ -15,6 +15,7 @@ from twelvelabs_async import (
     DecodeError,
     FinishReason,
     InvalidInputError,
+    ResultNotReadyError,
     Segment,
     TaskStatus,
     TokenUsage,
@@ -112,10 +113,13 @@ def test_parse_json_not_json_without_length() -> None:
 
 @pytest.mark.parametrize("status", [TaskStatus.PROCESSING, TaskStatus.FAILED, "archiving"])
 def test_parse_json_task_without_result(status: str) -> None:
-    """A task with no result raises InvalidInputError naming the task and its status."""
+    """A task that is not ready raises ResultNotReadyError (an InvalidInputError) naming it."""
     with pytest.raises(InvalidInputError) as info:
         parse_json(AnalyzeTask(task_id="t9", status=status))
-    assert f"task t9 has no result (status {status})" in str(info.value)
+    assert isinstance(info.value, ResultNotReadyError)
+    assert (info.value.task_id, info.value.status) == ("t9", str(status))
+    assert str(info.value).startswith("task t9 ")
+    assert str(status) in str(info.value)
 
 
 def test_parse_json_result_without_data() -> None:

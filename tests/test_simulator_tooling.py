@@ -172,7 +172,7 @@ async def test_simulate_command_prints_settings_serves_and_exits_0_on_sigint(
     tmp_path: Path,
 ) -> None:
     """`python -m twelvelabs_async simulate` prints URL and key, serves seeded tasks, exits 0."""
-    ids_file = tmp_path / "ids.json"
+    ids_file = tmp_path / "ids.txt"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "twelvelabs_async", "simulate", "--port", "0", "--seed-tasks", "3",
         "--ids-file", str(ids_file), "--api-key", "tlk_cli_key",
@@ -186,7 +186,7 @@ async def test_simulate_command_prints_settings_serves_and_exits_0_on_sigint(
         assert settings["TWELVELABS_API_KEY"] == "tlk_cli_key"
         assert settings["TWELVELABS_BASE_URL"].startswith("http://127.0.0.1:")
         assert settings["TWELVELABS_BASE_URL"].endswith("/v1.3")
-        ids = json.loads(ids_file.read_text("utf-8"))
+        ids = ids_file.read_text("utf-8").split()  # one id a line
         assert len(ids) == 3
         base_url = settings["TWELVELABS_BASE_URL"]
         async with AsyncTwelveLabs("tlk_cli_key", base_url=base_url, max_retries=0) as client:
@@ -227,7 +227,7 @@ async def test_simulate_command_rejects_bad_settings(args: list[str], message: b
 
 async def test_simulate_command_writes_the_timeline_and_its_request_stats(tmp_path: Path) -> None:
     """--timeline-file gives each task's end and final status; --stats-file requests, on exit."""
-    ids_file, timeline_file = tmp_path / "ids.json", tmp_path / "timeline.json"
+    ids_file, timeline_file = tmp_path / "ids.txt", tmp_path / "timeline.json"
     stats_file = tmp_path / "stats.json"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "twelvelabs_async", "simulate", "--port", "0", "--seed", "7",
@@ -240,7 +240,7 @@ async def test_simulate_command_writes_the_timeline_and_its_request_stats(tmp_pa
     try:
         assert proc.stdout is not None
         settings = await asyncio.wait_for(_read_settings(proc.stdout), timeout=30)
-        ids = json.loads(ids_file.read_text("utf-8"))
+        ids = ids_file.read_text("utf-8").split()  # one id a line
         timeline = json.loads(timeline_file.read_text("utf-8"))
         assert [entry["task_id"] for entry in timeline] == ids
         assert len({entry["created_at"] for entry in timeline}) == 1
@@ -280,7 +280,7 @@ async def test_simulate_command_delivers_signed_webhooks_to_the_given_url(tmp_pa
 
     app = web.Application()
     app.router.add_post("/hook", webhooks.webhook_handler(secret, on_event))
-    ids_file, timeline_file = tmp_path / "ids.json", tmp_path / "timeline.json"
+    ids_file, timeline_file = tmp_path / "ids.txt", tmp_path / "timeline.json"
     async with serving(app) as origin:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "twelvelabs_async", "simulate", "--port", "0",
@@ -296,7 +296,7 @@ async def test_simulate_command_delivers_signed_webhooks_to_the_given_url(tmp_pa
             await asyncio.wait_for(all_four.wait(), timeout=30)
             timeline = json.loads(timeline_file.read_text("utf-8"))
             final = {entry["task_id"]: entry["status"] for entry in timeline}
-            assert sorted(e.data.id for e in events) == sorted(json.loads(ids_file.read_text()))
+            assert sorted(e.data.id for e in events) == sorted(ids_file.read_text().split())
             assert {e.data.id: str(e.data.status) for e in events} == final
             assert all(str(e.type) == f"analyze.task.{final[e.data.id]}" for e in events)
             proc.send_signal(signal.SIGINT)

@@ -134,7 +134,7 @@ async def _no_request_after_exit(sim: Simulator) -> None:
 async def test_tracker_delivers_1200_tasks_under_faults_and_a_tight_rate_limit(
     strategy: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """On simulated time with 5xx, resets and 600 rpm, each id comes once with its final status."""
+    """On simulated time with 5xx, resets and 600 rpm: each id once, final status, <= 1 % 429s."""
     caplog.set_level(logging.INFO, logger="twelvelabs_async")
     clock = SimClock()
     with anyio.fail_after(40):  # real seconds: a hang fails here, not in pytest-timeout
@@ -149,10 +149,10 @@ async def test_tracker_delivers_1200_tasks_under_faults_and_a_tight_rate_limit(
                 await _no_request_after_exit(sim)
             _check_outcome(sim, ids, yielded, tracker)
             _check_faults_were_served(sim, strategy)
-            # The limit bit, and the tracker slowed down as a whole rather than hammering it.
-            assert tracker.stats.throttles > 0
-            assert sim.stats.count(status=429) > 0
-            assert sim.stats.count(status=429) < 0.3 * sim.stats.total
+            # The limit bit (more requests than the bucket holds), and the tracker paced
+            # itself from the X-Ratelimit-* headers instead of finding the limit by 429s.
+            assert sim.stats.total > 600
+            assert sim.stats.count(status=429) <= 0.01 * sim.stats.total
             assert tracker.stats.retries > 0
             _check_request_counts(sim, tracker)
     assert asyncio.all_tasks() == {asyncio.current_task()}

@@ -285,6 +285,50 @@ def test_a_failed_poll_waits_for_the_backoff_and_any_pause() -> None:
     assert 100.5 <= entry.due <= 102.0
 
 
+@pytest.mark.parametrize(("streak", "low", "high"), [(0, 0.125, 0.25), (2, 0.125, 0.25)])
+def test_a_flagged_objects_failed_retrieve_comes_back_sooner_on_a_healthy_server(
+    streak: int, low: float, high: float
+) -> None:
+    """A quarter of the backoff for an object known to be done, while others succeed."""
+    s = schedule()
+    s.add(["a"])
+    entry = s.entries["a"]
+    entry.candidate = True
+    s.failure_streak = streak
+    s.poll_failed(entry, not_before=0.0)
+    assert low <= entry.due - 100.0 <= high
+
+
+def test_a_flagged_objects_retrieve_backs_off_fully_in_an_outage() -> None:
+    """Past a few failures of everything in a row, a flagged object waits like the rest."""
+    delays = []
+    for seed in range(50):
+        s = schedule()
+        s.rng = random.Random(seed)
+        s.add(["a"])
+        entry = s.entries["a"]
+        entry.candidate = True
+        s.failure_streak = 5
+        entry.failures = 4
+        s.poll_failed(entry, not_before=0.0)
+        delays.append(entry.due - 100.0)
+    assert max(delays) > 4.0
+
+
+def test_under_a_rate_limit_the_safety_net_takes_a_fifth_of_the_rate_at_most() -> None:
+    """2,000 ids at 10 requests a second: a safety-net poll each 1,000 s, not each 30 s."""
+    s = schedule(strategy="sweep")
+    s.add([f"id{i}" for i in range(2000)])
+    assert s.safety_interval == 30.0
+    s.rate = 10.0
+    assert s.safety_interval == pytest.approx(1000.0)
+    s.rate = 1000.0  # a rate that does not bind leaves it as it was
+    assert s.safety_interval == 30.0
+    polls = schedule(strategy="per_task")
+    polls.rate = 0.1
+    assert polls.safety_interval == 30.0  # no safety net without sweeps or webhooks
+
+
 def test_drop_records_the_error_and_forgets_the_id() -> None:
     """A dropped id leaves the counts and the entries, and its error is kept."""
     s = schedule(on_error="collect")
@@ -306,6 +350,8 @@ def test_drop_records_the_error_and_forgets_the_id() -> None:
         # bare 429s back off 0.5, 1, 2 s (each after the last pause); another answer resets
         ([(0, 429, {}), (1, 429, {}), (2, 429, {})], [0.5, 1.0, 2.0], 3.5),
         ([(0, 429, {}), (1, 200, {}), (0, 429, {})], [0.5, 0.0, 0.5], 1.0),
+        # bare 429s during a pause were in flight when it began: one step for the burst
+        ([(0, 429, {}), (0.1, 429, {}), (0.1, 429, {}), (1, 429, {})], [0.5, 0, 0, 1.0], 1.5),
         # the server's delay wins, and a shorter pause never shortens a longer one
         ([(0, 429, {"Retry-After": "10"}), (0, 429, {"Retry-After": "3"})], [10.0, 0.0], 10.0),
         # an overlapping longer pause extends it by the difference only
@@ -550,6 +596,45 @@ def test_a_poll_is_as_urgent_as_its_reason(
     s.add(["a"])
     s.put(s.entries["a"], 105.0, reason)
     assert (s.entries["a"].priority, s.entries["a"].reason) == (priority, reason)
+
+
+def test_under_a_rate_limit_the_next_sweep_waits_for_the_retrieves_it_flagged() -> None:
+    """A sweep that flagged 40 objects at 10 requests a second: the next one 4 s after it."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["a"])
+    plan = sweeps(s)
+    plan.plan({})
+    s.stats.candidates += 40  # what the sweep flagged
+    now.advance(0.5)
+    plan.ended(started=100.0)
+    assert plan.next == 101.0  # no limit: the usual beat
+    s.rate = 10.0
+    plan.plan({})
+    s.stats.candidates += 40
+    plan.ended(started=100.0)
+    assert plan.next == pytest.approx(100.5 + 4.0)
+
+
+def test_under_a_rate_limit_no_sweep_runs_while_every_pending_id_is_flagged() -> None:
+    """A sweep would only show what is known: it waits until an id is not flagged."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["a", "b"])
+    plan = sweeps(s)
+    for entry in s.entries.values():
+        plan.flag(entry)
+    assert s.flagged == 2
+    assert plan.due() is True  # unlimited: sweeps keep their beat
+    s.rate = 5.0
+    assert (plan.due(), plan.next_at()) == (False, None)
+    s.still_running(s.entries["a"])  # a wrong flag: "a" may finish later, a sweep would see it
+    assert s.flagged == 1
+    assert plan.due() is True
+    plan.flag(s.entries["a"])
+    s.finish(s.entries["a"], None, None)
+    s.drop("b", NotFoundError("gone", status_code=404))
+    assert s.flagged == 0
 
 
 # --- the batch tracker's policy ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from ._transport import Transport
 from ._validate import check_base_url, check_number
 from ._version import __version__
 from .analyze import Analyze
+from .assets import Assets
 from .errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -23,13 +24,6 @@ DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 
 API_KEY_ENV = "TWELVELABS_API_KEY"
 BASE_URL_ENV = "TWELVELABS_BASE_URL"
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_RETRIES = 3
-DEFAULT_MAX_CONNECTIONS = 64
-DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-"""32 MiB: a thousand times the largest answer the API documents, and bounded memory."""
-DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
-"""16 MiB: a batch result line holds one whole analysis, its text a few hundred KiB at most."""
 
 
 class AsyncTwelveLabs:
@@ -70,10 +64,12 @@ class AsyncTwelveLabs:
         max_response_bytes: the most bytes of one response body (counted after
             decompression) the client reads; a larger body raises `ResponseTooLargeError`
             without being read further (retried like any malformed body). Error bodies are
-            read up to 64 KiB. Default 32 MiB.
+            read up to 64 KiB. Default 32 MiB: a thousand times the largest answer the API
+            documents, and bounded memory.
         max_line_bytes: the most bytes of one line of a streamed response (a streamed
             analysis, a batch's results); a longer line raises `ResponseTooLargeError`.
-            Default 16 MiB.
+            Default 16 MiB: a batch result line holds one whole analysis, whose text is a few
+            hundred KiB at most.
         clock: where time is read and sleeps happen (inject a fake in tests).
         rng: the source of jitter (seed one for reproducible delays).
     """
@@ -85,11 +81,11 @@ class AsyncTwelveLabs:
         base_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        max_connections: int = 64,
+        max_response_bytes: int = 32 * 1024 * 1024,
+        max_line_bytes: int = 16 * 1024 * 1024,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -144,6 +140,8 @@ class AsyncTwelveLabs:
         )
         self.analyze = Analyze(self._http)
         """The Analyze API: `generate`, `stream`, and `tasks`."""
+        self.assets = Assets(self._http)
+        """Assets: `create` (a file or a URL), `retrieve`, `list`, `delete`."""
 
     @property
     def base_url(self) -> str:

@@ -1,7 +1,8 @@
 """The one cattrs converter that knows the wire format.
 
 Built by `make_converter()`: RFC 3339 datetimes (always timezone-aware), open enums (an unknown
-value is kept as its string), unknown keys ignored, `None` fields left out of request bodies.
+value is kept as its string), unknown keys ignored, `None` fields left out of request bodies,
+and fields renamed where the wire's key is no Python name (`_id`, marked with `wire_name`).
 `structure()` uses a fast converter and, only when that fails, re-runs a detailed one to
 report the JSON path of the problem as a `DecodeError`. `unstructure_response()` uses the
 `keep_nulls` preset, which writes the fields a model marks `always_sent` even when null, as
@@ -20,9 +21,9 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 import cattrs.cols
-from cattrs.gen import make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from ._models.common import ALWAYS_SENT
+from ._models.common import ALWAYS_SENT, WIRE_NAME
 from ._untrusted import shown
 from .errors import DecodeError
 
@@ -165,6 +166,9 @@ def make_converter(*, detailed: bool = False, keep_nulls: bool = False) -> cattr
     converter.register_structure_hook_factory(
         _is_homogeneous_tuple, lambda tp: _array_hook(tp, converter)
     )
+    converter.register_structure_hook_factory(
+        _has_wire_names, lambda cls: _renaming_structure_fn(cls, converter)
+    )
     converter.register_unstructure_hook_factory(
         attrs.has, lambda cls: _omit_none_unstructure_fn(cls, converter, keep_nulls)
     )
@@ -172,17 +176,33 @@ def make_converter(*, detailed: bool = False, keep_nulls: bool = False) -> cattr
     return converter
 
 
+def _has_wire_names(cls: Any) -> bool:
+    return attrs.has(cls) and any(WIRE_NAME in a.metadata for a in attrs.fields(cls))
+
+
+def _renames(cls: Any) -> dict[str, str]:
+    """Field name to wire key, for the fields whose key on the wire is another (`wire_name`)."""
+    return {a.name: a.metadata[WIRE_NAME] for a in attrs.fields(cls) if WIRE_NAME in a.metadata}
+
+
+def _renaming_structure_fn(cls: Any, converter: cattrs.Converter) -> Any:
+    renames = {name: override(rename=key) for name, key in _renames(cls).items()}
+    return make_dict_structure_fn(cls, converter, **renames)  # type: ignore[arg-type]
+
+
 def _omit_none_unstructure_fn(cls: Any, converter: cattrs.Converter, keep_nulls: bool) -> Any:
     # Unset optional fields (None, or an empty collection) are left out of request bodies;
     # fixed tags (`init=False`, such as a video's `type`) and scalar defaults the API requires
     # (`MediaSource.media_type = "image"`) are always written, and with `keep_nulls` so are
     # the fields the model marks `always_sent`.
+    renames = _renames(cls)
     keep = {
-        a.name: override(omit_if_default=False)
+        a.name: override(omit_if_default=False, rename=renames.get(a.name))
         for a in attrs.fields(cls)
         if not a.init
         or isinstance(a.default, str | int | float)
         or (keep_nulls and a.metadata.get(ALWAYS_SENT, False))
+        or a.name in renames
     }
     return make_dict_unstructure_fn(
         cls,

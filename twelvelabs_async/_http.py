@@ -27,7 +27,7 @@ import attrs
 from ._clock import Clock
 from ._request_log import Attempt
 from ._retry import RetryPolicy, decide, failure_of, is_idempotent, server_requested_delay
-from ._transport import AiohttpTransport, Request, StreamedResponse, Transport
+from ._transport import AiohttpTransport, Content, Request, StreamedResponse, Transport
 from ._untrusted import loads, shown
 from .errors import (
     APIConnectionError,
@@ -180,7 +180,13 @@ class HTTPTransport:
         return f"{self.base_url}/{path}"
 
     def _request(
-        self, method: str, path: str, params: Params | None, body: Any, extra: Headers | None
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Any,
+        extra: Headers | None,
+        content: Content | None = None,
     ) -> Request:
         """A request of `path`: the client's headers (plus `extra`) and timeout."""
         return Request(
@@ -189,6 +195,7 @@ class HTTPTransport:
             timeout=self.timeout,
             params=params,
             json=body,
+            content=content,
             headers={**self._headers, **extra} if extra else self._headers,
             max_body_bytes=self.max_response_bytes,
             max_error_body_bytes=self.max_error_body_bytes,
@@ -202,6 +209,7 @@ class HTTPTransport:
         *,
         params: Params | None = None,
         json_body: Any = None,
+        content: Content | None = None,
         headers: Mapping[str, str] | None = None,
         deadline: float | None = None,
         idempotent: bool | None = None,
@@ -218,6 +226,8 @@ class HTTPTransport:
                 `no_body` for a request that expects no body (any 2xx succeeds).
             params: query parameters (repeat a key to send a list).
             json_body: the JSON body, or None for none.
+            content: a body other than JSON (a multipart upload), streamed; never retried
+                when its bytes can be produced once only (`Content.replayable`).
             headers: extra request headers (e.g. `Idempotency-Key`).
             deadline: a time on the clock's `monotonic()` that no retry may sleep past (the
                 last error is raised instead); None for no limit.
@@ -228,8 +238,10 @@ class HTTPTransport:
             retries: overrides the client's `max_retries` for this request (the tracker
                 passes 0 and schedules retries itself, inside its request budget).
         """
-        request = self._request(method, path, params, json_body, headers)
+        request = self._request(method, path, params, json_body, headers, content)
         context = f"{method} /{path}"
+        if content is not None and not content.replayable:
+            retries = 0  # its bytes are gone once sent
 
         async def attempt(this: Attempt) -> T:
             response = await self.transport.send(request)

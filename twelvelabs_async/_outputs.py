@@ -19,12 +19,7 @@ Source = AnalyzeTask | AnalyzeTaskResult | AnalyzeResult
 
 def _data(source: Source) -> tuple[str, str | None]:
     if isinstance(source, AnalyzeTask):
-        if source.result is None:
-            raise InvalidInputError(
-                f"task {source.task_id} has no result (status {source.status}); "
-                "only a ready task has one"
-            )
-        source = source.result
+        source = source.ready_result()
     if source.data is None:
         raise InvalidInputError("this result has no data")
     return source.data, None if source.finish_reason is None else str(source.finish_reason)
@@ -44,7 +39,8 @@ def parse_json(source: Source, into: type[T] | None = None) -> Any:
     Raises:
         DecodeError: the text is not JSON (with `finish_reason == "length"` the output was cut
             off at the token limit), or does not fit `into` (naming the JSON path).
-        InvalidInputError: the task has no result.
+        ResultNotReadyError: the task is not `ready` (an `InvalidInputError`).
+        InvalidInputError: the result has no data.
     """
     text, finish_reason = _data(source)
     try:

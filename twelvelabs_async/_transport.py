@@ -38,6 +38,43 @@ def _headers(value: Mapping[str, str]) -> Mapping[str, str]:
     return CIMultiDictProxy(CIMultiDict(value))
 
 
+@runtime_checkable
+class Content(Protocol):
+    """A request body other than JSON, produced while it is sent (a multipart upload, say).
+
+    `chunks()` gives a fresh iterator of the body's bytes for each attempt. A body whose bytes
+    can be produced once only (`replayable` False: an iterator the caller handed over) is never
+    sent twice: the client does not retry it.
+    """
+
+    @property
+    def content_type(self) -> str:
+        """The `Content-Type` header, e.g. `multipart/form-data; boundary=...`."""
+        ...
+
+    @property
+    def length(self) -> int | None:
+        """The body's length in bytes, sent as `Content-Length`; None sends it chunked."""
+        ...
+
+    @property
+    def replayable(self) -> bool:
+        """Whether `chunks()` may be called again, for another attempt."""
+        ...
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body's bytes, piece by piece, as the transport asks for them."""
+        ...
+
+
+def _described(content: Content | None) -> str:
+    if content is None:
+        return "None"
+    return (
+        f"<{type(content).__name__} {content.content_type.split(';')[0]} length={content.length}>"
+    )
+
+
 def _hidden(headers: Mapping[str, str]) -> str:
     shown = {k: "<hidden>" if k.lower() in _SECRET_HEADERS else v for k, v in headers.items()}
     return repr(shown)
@@ -56,6 +93,8 @@ class Request:
             `Transport.stream`, the bound of connecting and of each read of the body.
         params: query parameters, in order (a key repeats for a list), or None.
         json: the JSON body, or None for no body.
+        content: a body other than JSON, streamed as it is sent (`Content`), or None; never
+            together with `json`. Its `repr` shows only its type and length.
         headers: the request headers (a case-insensitive mapping).
         max_body_bytes: for `Transport.send`, the most bytes of a 2xx body (counted after
             decompression) the client will take, or None for no limit. A transport may stop
@@ -69,6 +108,7 @@ class Request:
     timeout: float
     params: tuple[tuple[str, str], ...] | None = attrs.field(default=None, converter=_params)
     json: Any = None
+    content: Content | None = attrs.field(default=None, repr=_described)
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers, repr=_hidden)
     max_body_bytes: int | None = None
     max_error_body_bytes: int | None = None
@@ -251,16 +291,55 @@ class AiohttpTransport:
 
         A 2xx whose body is cut off is returned with `incomplete` saying so. A body longer
         than the request's limit is read no further: its first `limit + 1` bytes are returned.
+
+        A request with `content` (an upload) may last longer than the timeout: then the
+        timeout bounds each wait for progress (connecting, each piece of the body taken by the
+        connection, the answer), not the whole exchange.
         """
         session = await self._get_session()
+        content = request.content
+        if content is None:
+            timeout = aiohttp.ClientTimeout(total=request.timeout)
+            return await self._send(session, request, None, request.headers, timeout)
+        headers = {**request.headers, "Content-Type": content.content_type}
+        if content.length is not None:
+            headers["Content-Length"] = str(content.length)
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=request.timeout, sock_read=request.timeout
+        )
+        progress = _Progress(request.timeout)
+        try:
+            async with asyncio.timeout(None) as watchdog:
+                progress.watch(watchdog)
+                return await self._send(session, request, progress.body(content), headers, timeout)
+        except (TimeoutError, APIConnectionError) as exc:
+            if progress.failure is not None:  # the body itself failed: its error, as raised
+                raise progress.failure from None
+            if isinstance(exc, APIConnectionError):
+                raise
+            raise APITimeoutError(
+                f"the upload made no progress for {request.timeout:g}s (the per-request timeout)"
+            ) from None
+        finally:
+            progress.stop()
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        request: Request,
+        data: AsyncIterator[bytes] | None,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> Response:
         try:
             async with session.request(
                 request.method,
                 request.url,
                 params=request.params,
                 json=request.json,
-                headers=request.headers,
-                timeout=aiohttp.ClientTimeout(total=request.timeout),
+                data=data,
+                headers=headers,
+                timeout=timeout,
                 allow_redirects=False,  # a redirect elsewhere would carry the x-api-key header
             ) as resp:
                 success = 200 <= resp.status < 300
@@ -299,6 +378,47 @@ class AiohttpTransport:
             yield StreamedResponse(resp.status, resp.headers, _chunks(resp, request.timeout))
         finally:
             resp.release()  # a body not read to its end closes the connection: never drained
+
+
+class _Progress:
+    """An upload's watchdog: the request is cancelled when `timeout` seconds pass without progress.
+
+    Each piece of the body taken by the connection moves the deadline on (aiohttp asks for the
+    next piece once it has written the last); so does the end of the body, after which the
+    answer must begin within the timeout. The pieces are taken in aiohttp's writer task, which
+    may outlive the request: once stopped, the watchdog is left alone. An exception raised by
+    the body itself (a file that shrank, the caller's iterator failing) is kept in `failure`,
+    so that the request raises it rather than aiohttp's "failed to send" wrapping of it.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._watchdog: asyncio.Timeout | None = None
+        self.failure: Exception | None = None
+
+    def watch(self, watchdog: asyncio.Timeout) -> None:
+        """Start the clock on `watchdog` (entered by the caller)."""
+        self._watchdog = watchdog
+        self._touch()
+
+    def stop(self) -> None:
+        """The request is over: no later piece moves the deadline."""
+        self._watchdog = None
+
+    def _touch(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.reschedule(asyncio.get_running_loop().time() + self._timeout)
+
+    async def body(self, content: Content) -> AsyncIterator[bytes]:
+        """`content`'s bytes, moving the deadline on as each piece is taken."""
+        try:
+            async for chunk in content.chunks():
+                self._touch()
+                yield chunk
+        except Exception as exc:
+            self.failure = exc
+            raise
+        self._touch()
 
 
 def _loop_of(session: aiohttp.ClientSession) -> asyncio.AbstractEventLoop | None:

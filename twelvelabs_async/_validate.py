@@ -11,12 +11,13 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from typing import TypeVar, get_args
 from urllib.parse import SplitResult, urlsplit
 
 from ._convert import structure
 from .errors import ConfigurationError, DecodeError, InvalidInputError, TwelveLabsError
 from .models import (
+    AnalysisModeValue,
     AssetVideo,
     Base64Video,
     ImageInput,
@@ -25,6 +26,7 @@ from .models import (
     ResponseFormat,
     SegmentDefinition,
     SegmentField,
+    TimeFormat,
     UrlVideo,
 )
 
@@ -41,8 +43,10 @@ _REJECTED_SCHEMA_KEYWORDS = frozenset(
 )
 _NAMED_SUBSCHEMAS = frozenset({"properties", "$defs", "definitions"})
 _RESERVED_FIELD_NAMES = frozenset({"start_time", "end_time", "metadata"})
-_TIME_FORMATS = frozenset({"seconds", "hh:mm:ss", "hh:mm:ss.fff"})
+_TIME_FORMATS = frozenset(get_args(TimeFormat))
 TIME_BASED = "time_based_metadata"
+ANALYSIS_MODES = frozenset(get_args(AnalysisModeValue))
+"""The analysis modes the API takes: `general` and `time_based_metadata`."""
 
 
 def path_id(value: object, what: str = "task_id") -> str:
@@ -69,6 +73,20 @@ def path_id(value: object, what: str = "task_id") -> str:
     else:
         problem = "ids are 1-128 characters from A-Z, a-z, 0-9, '_' and '-'"
     raise InvalidInputError(f"{what} {shown(value)} is not a valid id: {problem}")
+
+
+def check_analysis_mode(value: object, what: str = "analysis_mode") -> str:
+    """`general` or `time_based_metadata` (an `AnalysisMode` member or its value), as a string.
+
+    The API answers any other mode with 400; a typo (`"segments"`) is refused here instead,
+    naming `what` and the value, escaped and cut short.
+    """
+    if isinstance(value, str) and value in ANALYSIS_MODES:
+        return str(value)
+    raise InvalidInputError(
+        f"{what} {shown(value)} is not an analysis mode: use 'general' (text, the default) "
+        "or 'time_based_metadata' (segments), or an AnalysisMode member"
+    )
 
 
 def check_custom_id(value: object) -> str:
@@ -464,3 +482,45 @@ def check_max_tokens(value: int | str | None, mode: str, has_time_ranges: bool) 
         raise InvalidInputError(f"max_tokens must be an integer or 'unlimited', got {value!r}")
     low = 2048 if mode == TIME_BASED else 512
     check_range(value, "max_tokens", low, 98_304)
+
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The widest integer a JSON number carries exactly everywhere (JavaScript's safe range)."""
+
+
+def check_user_metadata(value: object, what: str = "user_metadata") -> dict[str, object]:
+    """An asset's metadata: an object of string keys to a string, number, bool or string list.
+
+    These are the values the API documents. Refused: a key that is not a non-empty string; a
+    null, an object or a list holding anything but strings; NaN and the infinities; an integer
+    wider than 53 bits (the API asks for those as strings, which keep every digit). Returns a
+    plain dict, lists as lists, ready for `json.dumps`.
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            f"{what} must be a mapping of names to values, got {type(value).__name__}"
+        )
+    out: dict[str, object] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidInputError(f"{what} keys must be non-empty strings, got {shown(key)}")
+        where = f"{what}[{key!r}]"
+        if isinstance(item, str | bool):
+            out[key] = item
+        elif isinstance(item, int):
+            if abs(item) > MAX_SAFE_INTEGER:
+                raise InvalidInputError(
+                    f"{where} is wider than 53 bits; send it as a string to keep every digit"
+                )
+            out[key] = item
+        elif isinstance(item, float):
+            check_number(item, where)
+            out[key] = item
+        elif isinstance(item, list | tuple) and all(isinstance(v, str) for v in item):
+            out[key] = list(item)
+        else:
+            raise InvalidInputError(
+                f"{where} must be a string, a number, a bool or a list of strings, "
+                f"got {type(item).__name__}"
+            )
+    return out

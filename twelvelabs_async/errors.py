@@ -8,6 +8,7 @@ endpoint promises become `DecodeError`.
 TwelveLabsError
 ├── ConfigurationError        no API key, a misrouting base URL, a bad setting (also ValueError)
 ├── InvalidInputError         refused before any request, saying what to do (also ValueError)
+│   └── ResultNotReadyError   a result asked of a task, batch item or stream that has none yet
 ├── ClientClosedError         the client, or the session it borrowed, is closed
 ├── DecodeError               a 2xx body cut off or not the promised JSON; `.path`
 │   └── ResponseTooLargeError a body, or a streamed line, over the size limit; `.limit`
@@ -21,6 +22,7 @@ TwelveLabsError
     ├── PermissionDeniedError     403
     ├── NotFoundError             404
     ├── ConflictError             409
+    │   └── AssetInUseError       an asset indexed assets still use: delete(force=True)
     ├── UnprocessableEntityError  422
     ├── RateLimitError            429; `.retry_after` in seconds when the server said
     └── ServerError               500 and above
@@ -52,6 +54,27 @@ class ConfigurationError(TwelveLabsError, ValueError):
 
 class InvalidInputError(TwelveLabsError, ValueError):
     """An argument the API would reject, caught locally before any request was sent."""
+
+
+class ResultNotReadyError(InvalidInputError):
+    """A result was asked for where there is none: the task is not `ready`, or the stream unread.
+
+    Raised by `AnalyzeTask.ready_result()`, `BatchResult.ready_result()`,
+    `AnalyzeStream.end_event()`, and by `parse_json`/`parse_segments` given such a task. The
+    message names the task, its status and, for a failed task, the error it failed with. An
+    `InvalidInputError`, as a task that is not ready is the wrong thing to ask a result of.
+
+    Attributes:
+        task_id: the task (or batch item's task), or None for a stream.
+        status: the task's or item's status as a string, or None for a stream.
+    """
+
+    def __init__(
+        self, message: str, *, task_id: str | None = None, status: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.status = status
 
 
 class ClientClosedError(TwelveLabsError, RuntimeError):
@@ -200,6 +223,14 @@ class NotFoundError(APIError):
 
 class ConflictError(APIError):
     """409: the resource is in a state that forbids this (e.g. deleting a task being processed)."""
+
+
+class AssetInUseError(ConflictError):
+    """409 on deleting an asset that indexed assets still reference.
+
+    Its message says what to do: `client.assets.delete(asset_id, force=True)` deletes the asset
+    anyway (the API then unlinks what referenced it).
+    """
 
 
 class UnprocessableEntityError(APIError):

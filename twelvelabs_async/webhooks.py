@@ -141,7 +141,7 @@ def verify(
     signature: str | None,
     secret: str | Sequence[str],
     *,
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: float = 300.0,  # DEFAULT_TOLERANCE, written out for the reference
     now: float | None = None,
 ) -> WebhookEvent:
     """Check a delivery's signature and decode its body into a `WebhookEvent`.
@@ -298,7 +298,7 @@ def webhook_handler(
     secret: str | Sequence[str],
     on_event: EventCallback,
     *,
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: float = 300.0,  # DEFAULT_TOLERANCE, written out for the reference
     dedupe: DeliveryDeduplicator | bool = True,
     respond_first: bool = True,
     clock: WallClock | None = None,

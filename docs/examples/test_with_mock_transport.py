@@ -1,13 +1,18 @@
 """Testing your own code without sockets: `MockTransport` answers each request with a function.
 
-Needs `pip install twelvelabs-async pytest pytest-asyncio`; run it with
-`pytest -p asyncio --asyncio-mode=auto docs/examples/test_with_mock_transport.py`.
+Needs twelvelabs-async (see Install), pytest and pytest-asyncio. Run it with plain
+`pytest docs/examples/test_with_mock_transport.py`: `pytestmark` below marks every test as
+asyncio, so no `asyncio_mode` setting is needed.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from twelvelabs_async import APIConnectionError, AsyncTwelveLabs, NotFoundError, Request, Response
 from twelvelabs_async.testing import InstantClock, MockTransport
+
+pytestmark = pytest.mark.asyncio  # every test here is a coroutine
 
 
 # --- the code under test: your application's own function --------------------------------

@@ -1,7 +1,8 @@
 """Testing your own code against the simulator: a complete pytest module.
 
-Needs `pip install twelvelabs-async pytest pytest-asyncio`; run it with
-`pytest -p asyncio --asyncio-mode=auto docs/examples/test_with_simulator.py`.
+Needs twelvelabs-async (see Install), pytest and pytest-asyncio. Run it with plain
+`pytest docs/examples/test_with_simulator.py`: `pytestmark` below marks every test as
+asyncio, so no `asyncio_mode` setting is needed.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import pytest
 
 from twelvelabs_async import AsyncTwelveLabs, NotFoundError
 from twelvelabs_async.testing import Faults, InstantClock, ManualClock, Simulator, simulate
+
+pytestmark = pytest.mark.asyncio  # every test here is a coroutine
 
 
 # --- the code under test: your application's own function --------------------------------

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import attrs
 
 from twelvelabs_async import (
     AnalyzeResult,
     AnalyzeTask,
+    Asset,
+    AssetDetail,
+    AssetStatus,
     AsyncTwelveLabs,
     NotFoundError,
     RateLimitError,
@@ -185,3 +190,74 @@ async def mock_transport_example() -> None:
             async for chunk in response.chunks:
                 print(response.status, len(chunk))
         await transport.close()
+
+
+async def typed_results_and_closed_choices(client: AsyncTwelveLabs, task_id: str) -> None:
+    from twelvelabs_async import (
+        AnalysisMode,
+        AnalyzeTaskResult,
+        BatchStatus,
+        ResultNotReadyError,
+        TaskStatus,
+        TokenUsage,
+    )
+
+    task = await client.analyze.tasks.wait(task_id)
+    try:
+        result: AnalyzeTaskResult = task.ready_result()
+    except ResultNotReadyError as exc:
+        not_ready: tuple[str | None, str | None] = (exc.task_id, exc.status)
+        print(not_ready)
+    else:
+        text: str = result.data
+        print(text)
+    async with client.analyze.stream(video="https://example.com/v.mp4", prompt="Hi") as stream:
+        print(await stream.text())
+    end: StreamEnd = stream.end_event()
+    usage: TokenUsage | None = end.usage
+    print(usage)
+    async with client.analyze.batches.results("b1") as results:
+        async for item in results:
+            if item.status == "ready":
+                print(item.ready_result().data)
+    # Closed choices take their enum's members or its values as literal strings...
+    client.analyze.tasks.list(status="ready", analysis_mode="time_based_metadata")
+    client.analyze.tasks.list(status=TaskStatus.READY, analysis_mode=AnalysisMode.GENERAL)
+    client.analyze.batches.list(status=["processing", BatchStatus.CANCELING])
+    ResponseFormat.segments(
+        SegmentDefinition(
+            "scene", "A scene", fields=(SegmentField("at", "timestamp", "When", "seconds"),)
+        ),
+        time_format="hh:mm:ss",
+    )
+    await client.analyze.tasks.create(
+        video="https://example.com/v.mp4",
+        analysis_mode="time_based_metadata",
+        response_format=ResponseFormat.segments(SegmentDefinition("s", "S")),
+        max_tokens="unlimited",
+    )
+    # ...and a typo is a type error (each ignore below is needed: mypy --strict says if not).
+    await client.analyze.tasks.create(video="u", prompt="p", analysis_mode="segments")  # type: ignore[arg-type]
+    await client.analyze.tasks.create(video="u", prompt="p", max_tokens="lots")  # type: ignore[arg-type]
+    client.analyze.tasks.list(status="redy")  # type: ignore[arg-type]
+    client.analyze.tasks.list(analysis_mode="segments")  # type: ignore[arg-type]
+    client.analyze.batches.list(status="procesing")  # type: ignore[arg-type]
+    client.analyze.batches.list(status=["procesing"])  # type: ignore[list-item]
+    await client.analyze.batches.create(requests=[], analysis_mode="segments")  # type: ignore[arg-type]
+    SegmentField("team", "strng")  # type: ignore[arg-type]
+    SegmentField("at", "timestamp", format="hh:mm")  # type: ignore[arg-type]
+    ResponseFormat.segments(time_format="minutes")  # type: ignore[arg-type]
+
+
+async def assets(client: AsyncTwelveLabs, path: Path, chunks: AsyncIterator[bytes]) -> None:
+    """Assets: a path, bytes or an async iterator; typed results; closed asset types."""
+    asset: Asset = await client.assets.create(file=path, user_metadata={"team": "news", "n": 5})
+    await client.assets.create(file=chunks, filename="clip.mp4", enable_hls=False)
+    await client.assets.create(url="https://example.com/v.mp4", user_metadata={"tags": ["a"]})
+    detail: AssetDetail = await client.assets.retrieve(asset.asset_id)
+    if detail.status == AssetStatus.READY and detail.size is not None:
+        print(detail.size + 1)
+    async for item in client.assets.list(asset_ids=[asset.asset_id], asset_types=["video"]):
+        print(item.technical_metadata)
+    await client.assets.delete(asset.asset_id, force=True)
+    client.assets.list(asset_types=["movie"])  # type: ignore[list-item]

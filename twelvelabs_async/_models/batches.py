@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 import attrs
 
@@ -18,6 +19,7 @@ from .common import (
     TaskError,
     WebhookDelivery,
     always_sent,
+    ready_result_of,
 )
 from .inputs import AssetVideo, PromptV2, ResponseFormat
 
@@ -31,6 +33,13 @@ class BatchStatus(StrEnum):
     CANCELED = "canceled"
     COMPLETED = "completed"
     EXPIRED = "expired"
+
+
+BatchStatusValue = Literal["pending", "processing", "canceling", "canceled", "completed", "expired"]
+"""The values of `BatchStatus` as literal strings: what a `status=` filter takes besides a member.
+
+A type checker refuses a typo; what the API sends back stays open (`BatchStatus | str`).
+"""
 
 
 BATCH_TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "canceled", "expired"})
@@ -180,6 +189,17 @@ class BatchResult:
     def is_terminal(self) -> bool:
         """True once the item is `ready`, `failed` or `canceled`."""
         return str(self.status) in ITEM_TERMINAL_STATUSES
+
+    def ready_result(self) -> AnalyzeTaskResult:
+        """The output of this item, which must be `ready`: its `data`, typed, never None.
+
+        Raises:
+            ResultNotReadyError: the item is not `ready`; the message names its task, its
+                status and, for a failed item, its error.
+        """
+        return ready_result_of(
+            self.data, self.status, self.error, what="batch item", task_id=self.task_id
+        )
 
 
 @attrs.frozen

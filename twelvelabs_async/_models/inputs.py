@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
+
+TimeFormat = Literal["seconds", "hh:mm:ss", "hh:mm:ss.fff"]
+"""How segment times are written: `ResponseFormat.segments(time_format=)`, a timestamp's format."""
+
+SegmentFieldType = Literal[
+    "string", "boolean", "number", "integer", "array", "timestamp", "time_array"
+]
+"""The types a `SegmentField` may have (`time_array` needs pegasus1.6)."""
+
+SegmentItemType = Literal["string", "number", "boolean", "integer", "object"]
+"""The element type of an `array` field (a scalar), or `object` for a `time_array` field."""
+
+
+# What you write is typed closed, what the API sends back stays open: each field below is a
+# `str` (decoding keeps any value), and the identity converter types the constructor's
+# argument with the literal values, so that a type checker refuses a typo such as "strng".
+def _field_type(value: SegmentFieldType) -> str:
+    return value
+
+
+def _item_type(value: SegmentItemType) -> str:
+    return value
+
+
+def _time_format(value: TimeFormat | None) -> str | None:
+    return value
 
 
 @attrs.frozen
@@ -77,7 +103,7 @@ class TimeRange:
 class SegmentFieldItems:
     """The element type of an `array` field, or the event fields of a `time_array` field."""
 
-    type: str
+    type: str = attrs.field(converter=_item_type)
     fields: tuple[SegmentField, ...] = ()
 
 
@@ -86,9 +112,9 @@ class SegmentField:
     """One field extracted for every segment (`type` is e.g. `string`, `number`, `timestamp`)."""
 
     name: str
-    type: str
+    type: str = attrs.field(converter=_field_type)
     description: str | None = None
-    format: str | None = None
+    format: str | None = attrs.field(default=None, converter=_time_format)
     enum: tuple[str, ...] | None = None
     items: SegmentFieldItems | None = None
 
@@ -123,7 +149,7 @@ class ResponseFormat:
 
     @classmethod
     def segments(
-        cls, *definitions: SegmentDefinition, time_format: str | None = None
+        cls, *definitions: SegmentDefinition, time_format: TimeFormat | None = None
     ) -> ResponseFormat:
         """Segmentation output (`analysis_mode="time_based_metadata"`) with 1-20 definitions."""
         return cls(

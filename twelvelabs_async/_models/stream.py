@@ -43,6 +43,11 @@ class StreamEnd:
     error: TaskError | None = None
     event_type: str = attrs.field(default="stream_end", init=False)
 
+    @property
+    def usage(self) -> TokenUsage | None:
+        """The tokens the generation used (`metadata.usage`), or None when the API sent none."""
+        return None if self.metadata is None else self.metadata.usage
+
 
 @attrs.frozen
 class UnknownEvent:

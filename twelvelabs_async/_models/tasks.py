@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -18,6 +18,7 @@ from .common import (
     TokenUsage,
     WebhookDelivery,
     always_sent,
+    ready_result_of,
 )
 from .inputs import ImageInput, PromptV2, ResponseFormat
 
@@ -31,6 +32,14 @@ class TaskStatus(StrEnum):
     READY = "ready"
     FAILED = "failed"
     CANCELED = "canceled"
+
+
+TaskStatusValue = Literal["queued", "pending", "processing", "ready", "failed", "canceled"]
+"""The values of `TaskStatus` as literal strings: what a `status=` filter takes besides a member.
+
+A type checker refuses a typo (`"redy"`); what the API sends back stays open
+(`TaskStatus | str`), so a status it adds later is kept.
+"""
 
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"ready", "failed", "canceled"})
@@ -99,6 +108,21 @@ class AnalyzeTask:
     def is_terminal(self) -> bool:
         """True once the task is `ready`, `failed` or `canceled` (it will not change again)."""
         return is_terminal_status(self.status)
+
+    def ready_result(self) -> AnalyzeTaskResult:
+        """The result of this task, which must be `ready`: typed, never None.
+
+        `task.ready_result().data` is the generated text (or JSON text: see `parse_json`).
+        Check `task.status` first, or catch the error, for a task that may have failed.
+
+        Raises:
+            ResultNotReadyError: the task is not `ready` (still running, failed or canceled,
+                or ready without a result); the message names the task, its status and, for
+                a failed task, its error.
+        """
+        return ready_result_of(
+            self.result, self.status, self.error, what="task", task_id=self.task_id
+        )
 
 
 @attrs.frozen

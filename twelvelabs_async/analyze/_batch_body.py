@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._convert import unstructure
-from .._validate import as_model
+from .._validate import as_model, check_analysis_mode
 from ..errors import InvalidInputError
 from ..models import AnalysisMode, AssetVideo, BatchDefaults, BatchRequest
 from ._body import validated
@@ -92,6 +92,7 @@ def batch_body(
         raise InvalidInputError(
             "analysis_mode is required: 'general' or 'time_based_metadata' (one per batch)"
         )
+    mode = check_analysis_mode(analysis_mode)
     if not isinstance(model_name, str) or not model_name:
         raise InvalidInputError("model_name must be a non-empty string, e.g. 'pegasus1.5'")
     if isinstance(requests, str | bytes | Mapping) or not isinstance(requests, Iterable):
@@ -103,7 +104,6 @@ def batch_body(
         )
     _check_keys(defaults, BATCH_DEFAULT_KEYS, "defaults")
     base = None if defaults is None else as_model(defaults, BatchDefaults, "defaults")
-    mode = str(analysis_mode)
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
         request = effective_request(item, base, model_name=model_name, analysis_mode=mode)

@@ -16,6 +16,7 @@ from typing import Any
 from .._convert import unstructure
 from .._validate import (
     TIME_BASED,
+    check_analysis_mode,
     check_custom_id,
     check_images,
     check_max_tokens,
@@ -60,7 +61,9 @@ def _validated(request: AnalysisRequest, route: Route) -> AnalysisRequest:
     if route.batch:  # a batch has always checked its items' own scalars before the rules
         _custom_id(request.custom_id)
         _integer_tokens(request.max_tokens)
-    mode = str(request.analysis_mode) if request.analysis_mode is not None else "general"
+    mode = "general"
+    if request.analysis_mode is not None:
+        mode = check_analysis_mode(request.analysis_mode, name("analysis_mode"))
     prompt, prompt_v2, image = request.prompt, request.prompt_v2, request.image
     if (request.video is None) == (image is None):
         raise InvalidInputError(f"pass exactly one of {name('video')}= or {name('image')}=")

@@ -41,6 +41,7 @@ class LineStream(Generic[T]):
         self._context: AbstractAsyncContextManager[AsyncIterator[bytes]] | None = None
         self._lines: AsyncIterator[bytes] | None = None
         self._started = False
+        self._read_to_end = False
 
     def _parse(self, line: bytes) -> T | None:  # pragma: no cover - every subclass has one
         raise NotImplementedError
@@ -82,5 +83,6 @@ class LineStream(Generic[T]):
                 if item is not None:
                     self._seen(item)
                     yield item
+            self._read_to_end = True
         finally:
             await self.aclose()

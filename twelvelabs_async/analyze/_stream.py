@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._convert import structure
-from ..errors import DecodeError
+from ..errors import DecodeError, ResultNotReadyError
 from ..models import StreamEnd, StreamEvent, StreamStart, TextGeneration, UnknownEvent
 from ._lines import LineStream, Opener, json_line
 
@@ -38,7 +38,8 @@ class AnalyzeStream(LineStream[StreamEvent]):
     Use it as `async with client.analyze.stream(...) as stream: async for event in stream:`
     (the response is released when the block ends, even on `break`), or call
     `await stream.text()` for the whole text. After the stream ends, `end` holds the
-    `StreamEnd` event (finish reason, usage and any warning).
+    `StreamEnd` event (finish reason, usage and any warning), and `end_event()` returns it
+    typed, never None.
     """
 
     def __init__(self, opener: Opener) -> None:
@@ -52,6 +53,23 @@ class AnalyzeStream(LineStream[StreamEvent]):
     def _seen(self, item: StreamEvent) -> None:
         if isinstance(item, StreamEnd):
             self.end = item
+
+    def end_event(self) -> StreamEnd:
+        """The `StreamEnd` event (finish reason, `usage`, any warning), once the stream is read.
+
+        Raises:
+            ResultNotReadyError: the stream has not been read to its end yet (not iterated,
+                or left early by a `break`): iterate it to the end, or `await text()`.
+            DecodeError: the stream was read to its end, but the API sent no `stream_end`.
+        """
+        if self.end is not None:
+            return self.end
+        if self._read_to_end:
+            raise DecodeError("the stream ended without a stream_end event", path="$.event_type")
+        raise ResultNotReadyError(
+            "the stream has not been read to its end: iterate it to the end (async for), or "
+            "await stream.text(), before asking for its end event"
+        )
 
     async def text(self) -> str:
         """Read the stream to its end and return the generated text."""

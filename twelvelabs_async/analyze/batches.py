@@ -7,16 +7,18 @@ from typing import Any
 
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
-from .._validate import path_id
+from .._validate import check_analysis_mode, path_id
 from ..errors import InvalidInputError
 from ..models import (
     AnalysisMode,
+    AnalysisModeValue,
     Batch,
     BatchCreated,
     BatchDefaults,
     BatchPage,
     BatchRequest,
     BatchStatus,
+    BatchStatusValue,
 )
 from ..tracking import BatchPolicy, BatchTracker
 from ._batch_body import batch_body
@@ -82,7 +84,7 @@ class AnalyzeBatches:
         self,
         *,
         requests: Iterable[BatchRequest | Mapping[str, Any]],
-        analysis_mode: AnalysisMode | str,
+        analysis_mode: AnalysisMode | AnalysisModeValue,
         model_name: str = "pegasus1.5",
         defaults: BatchDefaults | Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
@@ -99,7 +101,8 @@ class AnalyzeBatches:
 
         Args:
             requests: the items (`BatchRequest`, or mappings in its wire shape).
-            analysis_mode: `general` or `time_based_metadata`, for every item.
+            analysis_mode: `general` or `time_based_metadata`, for every item (any other
+                value raises `InvalidInputError`).
             model_name: the model for every item (batches require `pegasus1.5`).
             defaults: values every item uses unless it sets its own.
             idempotency_key: the `Idempotency-Key` header value to send.
@@ -122,8 +125,14 @@ class AnalyzeBatches:
     def list(
         self,
         *,
-        status: BatchStatus | str | Iterable[BatchStatus | str] | None = None,
-        analysis_mode: AnalysisMode | str | Iterable[AnalysisMode | str] | None = None,
+        status: BatchStatus
+        | BatchStatusValue
+        | Iterable[BatchStatus | BatchStatusValue]
+        | None = None,
+        analysis_mode: AnalysisMode
+        | AnalysisModeValue
+        | Iterable[AnalysisMode | AnalysisModeValue]
+        | None = None,
         page_limit: int = 50,
     ) -> BatchList:
         """List batches, newest first, optionally filtered; iterate with `async for`.
@@ -133,10 +142,14 @@ class AnalyzeBatches:
 
         Args:
             status: only batches in this status, or in any of several.
-            analysis_mode: only batches of this mode, or of any of several.
+            analysis_mode: only batches of this mode, or of any of several (any other value
+                than `general` or `time_based_metadata` raises `InvalidInputError`).
             page_limit: batches per page, 1-50.
         """
-        filters = _filter("status", status) + _filter("analysis_mode", analysis_mode)
+        modes = _filter("analysis_mode", analysis_mode)
+        for _, mode in modes:
+            check_analysis_mode(mode)
+        filters = _filter("status", status) + modes
         return paginate(
             self._http, "analyze/batches", _page, page_limit=page_limit, filters=filters
         )
@@ -153,7 +166,7 @@ class AnalyzeBatches:
         async with client.analyze.batches.results(batch_id) as results:
             async for item in results:
                 if item.status == "ready":
-                    save(item.custom_id, item.data.data)
+                    print(item.custom_id, item.ready_result().data)
         ```
         """
         return _results(self._http, batch_id)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_range, path_id
+from .._validate import check_analysis_mode, check_range, path_id
 from ..models import (
     TERMINAL_STATUSES,
     AnalysisMode,
+    AnalysisModeValue,
     AnalyzeTask,
     ImageInput,
     PromptV2,
@@ -19,6 +20,7 @@ from ..models import (
     TaskPage,
     TaskRef,
     TaskStatus,
+    TaskStatusValue,
     VideoInput,
 )
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
@@ -141,10 +143,10 @@ class AnalyzeTasks:
         image: Sequence[ImageInput | Mapping[str, Any]] | None = None,
         prompt_v2: PromptV2 | Mapping[str, Any] | None = None,
         model_name: str | None = None,
-        analysis_mode: AnalysisMode | str | None = None,
+        analysis_mode: AnalysisMode | AnalysisModeValue | None = None,
         response_format: ResponseFormat | Mapping[str, Any] | None = None,
         temperature: float | None = None,
-        max_tokens: int | str | None = None,
+        max_tokens: int | Literal["unlimited"] | None = None,
         min_segment_duration: float | None = None,
         max_segment_duration: float | None = None,
         start_time: float | None = None,
@@ -166,7 +168,8 @@ class AnalyzeTasks:
             image: 1-20 images instead of a video (pegasus1.6).
             prompt_v2: a prompt with reference images instead of `prompt`.
             model_name: e.g. `pegasus1.5` (the server's default when None).
-            analysis_mode: `general` (default) or `time_based_metadata` (segmentation).
+            analysis_mode: `general` (default) or `time_based_metadata` (segmentation); any
+                other value raises `InvalidInputError`.
             response_format: `ResponseFormat.schema(...)` or `ResponseFormat.segments(...)`.
             temperature: 0-1.
             max_tokens: general 512-98,304; segmentation 2,048-98,304 or `"unlimited"`.
@@ -198,10 +201,10 @@ class AnalyzeTasks:
     def list(
         self,
         *,
-        status: TaskStatus | str | None = None,
+        status: TaskStatus | TaskStatusValue | None = None,
         video_url: str | None = None,
         asset_id: str | None = None,
-        analysis_mode: AnalysisMode | str | None = None,
+        analysis_mode: AnalysisMode | AnalysisModeValue | None = None,
         page_limit: int = 50,
     ) -> TaskList:
         """List tasks, newest first, optionally filtered; iterate with `async for`.
@@ -216,9 +219,12 @@ class AnalyzeTasks:
             status: only tasks with this status (one value).
             video_url: only tasks on this exact video URL.
             asset_id: only tasks on this asset.
-            analysis_mode: only `general` or only `time_based_metadata` tasks.
+            analysis_mode: only `general` or only `time_based_metadata` tasks (any other
+                value raises `InvalidInputError`).
             page_limit: tasks per page, 1-50.
         """
+        if analysis_mode is not None:
+            check_analysis_mode(analysis_mode)
         filters: list[tuple[str, str]] = [
             (key, str(value))
             for key, value in (

@@ -10,22 +10,26 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import sys
 from collections.abc import Sequence
 
 from .._client import API_KEY_ENV
 from .._version import __version__
-from ._common import EXIT_USAGE
+from ._common import EXIT_USAGE, PROG, add_client_options, error
+from ._flags import Parser, UsageError
 from ._simulate import add_simulate_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="twelvelabs-async",
         description="Command-line tools for the TwelveLabs API (asyncio client).",
+        epilog="--api-key and --base-url may stand before the command or after it.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_client_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_simulate_parser(commands)
     try:
@@ -43,13 +47,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for usage errors)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    PROG[0] = "twelvelabs-async"
     errors = io.StringIO()
     try:
         with contextlib.redirect_stderr(errors):
             args = parser.parse_args(argv)
+            words = [getattr(args, "command", None), getattr(args, "action", None)]
+            PROG[0] = " ".join(["twelvelabs-async", *(w for w in words if w)])
+            check = getattr(args, "check", None)
+            if check is not None:  # every flag is checked before any request or server start
+                check(args)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         sys.stderr.write(_redact(errors.getvalue(), argv))
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    except UsageError as exc:
+        error(str(exc), errors)
+        sys.stderr.write(_redact(errors.getvalue(), argv))
+        return EXIT_USAGE
     sys.stderr.write(errors.getvalue())
     code: int = args.run(args)
     return code
@@ -58,10 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _redact(text: str, argv: Sequence[str]) -> str:
     """Hide API keys in a usage error, which quotes misplaced arguments as it found them.
 
-    A key given before its subcommand (`twelvelabs-async --api-key K tasks list`) is read as the
-    subcommand's name, and argparse would echo it back. The value after any abbreviation of
-    `--api-key` or a flag that looks like a misspelt one (`--apikey`, `--key`), and the key in
-    the environment, are replaced by `***`.
+    A key given where no flag takes it (a typo: `tasks list --api-kee K`, or a stray word:
+    `simulate --port 0 K`) is quoted back by argparse. The value after any abbreviation of
+    `--api-key` or a flag that looks like a misspelt one (`--apikey`, `--key`), the key in the
+    environment, and any word shaped like a TwelveLabs key (`tlk_...`) are replaced by `***`.
     """
     secrets = {os.environ.get(API_KEY_ENV, "")}
     for i, arg in enumerate(argv):
@@ -73,7 +87,7 @@ def _redact(text: str, argv: Sequence[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         if len(secret) >= 4:
             text = text.replace(secret, "***")
-    return text
+    return re.sub(r"\btlk_[A-Za-z0-9_-]{8,}", "***", text)
 
 
 if __name__ == "__main__":  # pragma: no cover

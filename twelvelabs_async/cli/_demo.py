@@ -13,10 +13,13 @@ from typing import Any
 import anyio
 
 from .._client import AsyncTwelveLabs
+from ..analyze._request import AnalysisRequest
 from ..models import AnalyzeTask, ResponseFormat, SegmentDefinition, SegmentField
 from ..testing import Simulator, simulate
-from ._common import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, add_client_options, error, finite, run
+from ._common import EXIT_OK, EXIT_SOME_FAILED, add_client_options, base_url_of, make_client, run
 from ._display import Display
+from ._flags import UsageError, number
+from ._request import check
 from ._tasks import print_summary
 
 SCENES = ResponseFormat.segments(
@@ -53,14 +56,45 @@ def add_demo_parser(commands: Any) -> None:
             "the tracker and a live display, and print what it cost."
         ),
     )
-    p.add_argument("--tasks", type=int, default=200, help="how many tasks (default: 200)")
-    p.add_argument("--seed", type=int, default=7, help="the simulator's seed")
-    p.add_argument("--max-duration", type=finite, default=25.0, help="longest task, seconds")
+    p.add_argument(
+        "--tasks",
+        type=number("--tasks", integer=True, low=1),
+        default=200,
+        metavar="N",
+        help="how many tasks (default: 200)",
+    )
+    p.add_argument(
+        "--seed", type=number("--seed", integer=True), default=7, help="the simulator's seed"
+    )
+    p.add_argument(
+        "--max-duration",
+        type=number("--max-duration", low=2, unit="seconds"),
+        default=25.0,
+        metavar="SECONDS",
+        help="longest task, seconds (default: 25; at least 2)",
+    )
     p.add_argument("--json", action="store_true", help="JSON Lines of finished tasks on stdout")
     p.add_argument("--live", action="store_true", help="use the real API (needs a key)")
-    p.add_argument("--video-url", action="append", default=[], help="video for --live (repeat)")
+    p.add_argument(
+        "--video-url", action="append", default=[], metavar="URL", help="video for --live (repeat)"
+    )
     add_client_options(p)
-    p.set_defaults(run=lambda a: run(lambda: _demo(a)))
+    p.set_defaults(run=lambda a: run(a, lambda: _demo(a)), check=_check)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if not args.live:
+        given = [f for f in ("--api-key", "--base-url", "--video-url")
+                 if getattr(args, f[2:].replace("-", "_"), None)]  # fmt: skip
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)} need --live: without it the demo runs on its own simulator"
+            )
+        return
+    if not args.video_url:
+        raise UsageError("--live needs at least one --video-url (a public link to a video file)")
+    for url in args.video_url:
+        check(AnalysisRequest(video=url, prompt="p"), sync=False)
 
 
 def _request(i: int, videos: list[str]) -> dict[str, Any]:
@@ -82,7 +116,7 @@ async def _backend(
     args: argparse.Namespace,
 ) -> AsyncIterator[tuple[AsyncTwelveLabs, Simulator | None]]:
     if args.live:
-        async with AsyncTwelveLabs(args.api_key, base_url=args.base_url) as client:
+        async with make_client(args) as client:
             yield client, None
         return
     async with (
@@ -93,12 +127,6 @@ async def _backend(
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    if args.tasks < 1:
-        error("--tasks must be at least 1")
-        return EXIT_USAGE
-    if args.live and not args.video_url:
-        error("--live needs at least one --video-url (a public link to a video file)")
-        return EXIT_USAGE
     videos = args.video_url or [f"https://videos.example.com/demo-{i}.mp4" for i in range(40)]
     async with _backend(args) as (client, sim):
         where = "the real API" if sim is None else f"the simulator at {sim.base_url}"
@@ -125,23 +153,15 @@ async def _demo(args: argparse.Namespace) -> int:
                         finished.append(task)
                         if sim is not None:
                             latencies.append(time.time() - sim.terminal_at[task.task_id])
-                        if args.json:
-                            print(_json(task), flush=True)
                         display.finished(task)
         finally:
-            print_summary(tracker, finished, display.started)
+            print_summary(tracker, finished, display.started, base_url_of(args))
             if sim is not None:
                 _compare(sim, ids, tracker.stats.total_requests, latencies)
     # The simulated failures are part of the show: the demo succeeds when every task it created
     # was delivered (ready, failed or canceled) and no error was collected.
     delivered = len(finished) == len(ids) and not tracker.errors
     return EXIT_OK if delivered else EXIT_SOME_FAILED
-
-
-def _json(task: AnalyzeTask) -> str:
-    from ._common import to_json
-
-    return to_json(task)
 
 
 def _compare(sim: Simulator, ids: list[str], used: int, latencies: list[float]) -> None:

@@ -8,21 +8,24 @@ import time
 from collections import Counter
 from typing import Any
 
-from ..models import AnalyzeTask, TextGeneration
+from ..analyze._request import AnalysisRequest
+from ..models import AnalyzeTask, TaskStatus, TextGeneration
 from ..tracking import Tracker
 from ._common import (
     EXIT_API,
     EXIT_OK,
     EXIT_SOME_FAILED,
-    EXIT_USAGE,
     add_client_options,
-    error,
-    finite,
+    base_url_of,
+    describe,
     make_client,
     run,
     to_json,
 )
 from ._display import Display
+from ._flags import SECONDS, UsageError, choice, number
+from ._ids import checked_ids, parse_ids
+from ._request import add_request_options, check, request_from
 
 
 def add_task_parsers(commands: Any) -> None:
@@ -33,48 +36,83 @@ def add_task_parsers(commands: Any) -> None:
     get = sub.add_parser("get", help="show one task")
     get.add_argument("task_id")
     get.add_argument("--json", action="store_true", help="print the task as JSON")
-    get.set_defaults(run=lambda a: run(lambda: _get(a)))
+    get.set_defaults(run=lambda a: run(a, lambda: _get(a)))
 
     lst = sub.add_parser("list", help="list tasks, newest first (every page)")
-    lst.add_argument("--status", help="only tasks with this status")
-    lst.add_argument("--limit", type=int, default=None, help="stop after this many tasks")
+    statuses = [str(s) for s in TaskStatus]
+    lst.add_argument(
+        "--status",
+        type=choice("--status", statuses),
+        metavar="STATUS",
+        help=f"only tasks with this status: {', '.join(statuses)}",
+    )
+    lst.add_argument(
+        "--limit",
+        type=number("--limit", integer=True, low=1),
+        default=None,
+        metavar="N",
+        help="stop after N tasks (N >= 1)",
+    )
     lst.add_argument("--json", action="store_true", help="print JSON Lines")
-    lst.set_defaults(run=lambda a: run(lambda: _list(a)))
+    lst.set_defaults(run=lambda a: run(a, lambda: _list(a)))
 
-    create = sub.add_parser("create", help="create an analysis task")
-    create.add_argument("--video-url", required=True)
-    create.add_argument("--prompt", required=True)
-    create.add_argument("--custom-id")
+    create = sub.add_parser(
+        "create",
+        help="create an analysis task",
+        description=(
+            "Create an analysis task. Every option is checked before the request is sent. "
+            "A general analysis needs --prompt; a time_based_metadata analysis takes no "
+            "prompt and needs --response-format FILE with its segment definitions."
+        ),
+    )
+    add_request_options(create)
     create.add_argument("--wait", action="store_true", help="wait for it and print the result")
-    create.add_argument("--timeout", type=finite, default=None, help="seconds to wait at most")
+    create.add_argument(
+        "--timeout",
+        type=SECONDS,
+        default=None,
+        metavar="SECONDS",
+        help="with --wait: give up waiting after this long (the task goes on)",
+    )
     create.add_argument("--json", action="store_true", help="print JSON")
-    create.set_defaults(run=lambda a: run(lambda: _create(a)))
+    create.set_defaults(run=lambda a: run(a, lambda: _create(a)), check=_check_create)
 
     for name, verb in (("cancel", "cancel"), ("delete", "delete")):
         p = sub.add_parser(name, help=f"{verb} a task")
         p.add_argument("task_id")
-        p.set_defaults(run=lambda a, verb=verb: run(lambda: _simple(a, verb)))
+        p.set_defaults(run=lambda a, verb=verb: run(a, lambda: _simple(a, verb)))
 
     watch = sub.add_parser(
         "watch",
         help="follow tasks until they finish, with live progress",
-        description="Follow tasks until each finishes; print each as it finishes.",
+        description=(
+            "Follow tasks until each finishes; print each as it finishes (stdout), with the "
+            "progress and a summary on stderr."
+        ),
     )
     watch.add_argument("task_ids", nargs="*", metavar="ID", help="task ids, or - for stdin")
-    watch.add_argument("--from-file", help="read task ids from this file (one per line)")
-    watch.add_argument("--timeout", type=finite, default=None, help="give up after N seconds")
+    watch.add_argument(
+        "--from-file", metavar="FILE", help="read task ids from FILE: one a line (or a JSON list)"
+    )
+    watch.add_argument(
+        "--timeout",
+        type=SECONDS,
+        default=None,
+        metavar="SECONDS",
+        help="give up after this long (the tasks go on)",
+    )
     watch.add_argument("--json", action="store_true", help="JSON Lines on stdout")
-    watch.set_defaults(run=lambda a: run(lambda: _watch(a)))
+    watch.set_defaults(run=lambda a: run(a, lambda: _watch(a)), check=_check_watch)
 
     analyze = commands.add_parser("analyze", help="analyze a video now (sync or streamed)")
-    analyze.add_argument("--video-url", required=True)
+    analyze.add_argument("--video-url", required=True, metavar="URL")
     analyze.add_argument("--prompt", required=True)
     analyze.add_argument("--stream", action="store_true", help="print text as it is generated")
-    analyze.set_defaults(run=lambda a: run(lambda: _analyze(a)))
+    analyze.set_defaults(run=lambda a: run(a, lambda: _analyze(a)), check=_check_analyze)
 
-    for parser in (get, lst, create, watch, analyze, *sub.choices.values()):
-        if not any(o.dest == "api_key" for o in parser._actions):
-            add_client_options(parser)
+    add_client_options(tasks)
+    for parser in (analyze, *sub.choices.values()):
+        add_client_options(parser)
 
 
 def _exit_for(tasks: list[AnalyzeTask]) -> int:
@@ -103,20 +141,29 @@ async def _get(args: argparse.Namespace) -> int:
 
 async def _list(args: argparse.Namespace) -> int:
     count = 0
+    status = TaskStatus(args.status) if args.status is not None else None
+    page_limit = min(50, args.limit) if args.limit is not None else 50
     async with make_client(args) as client:
-        async for task in client.analyze.tasks.list(status=args.status):
-            if args.limit is not None and count >= args.limit:
-                break
+        async for task in client.analyze.tasks.list(status=status, page_limit=page_limit):
             print(to_json(task) if args.json else _line(task), flush=True)
             count += 1
+            if args.limit is not None and count >= args.limit:
+                break
     return EXIT_OK
+
+
+def _check_create(args: argparse.Namespace) -> None:
+    if args.timeout is not None and not args.wait:
+        raise UsageError(
+            "--timeout needs --wait: it bounds the wait for the task to finish "
+            "(without --wait the command returns as soon as the task is created)"
+        )
+    args.request = request_from(args)
 
 
 async def _create(args: argparse.Namespace) -> int:
     async with make_client(args) as client:
-        ref = await client.analyze.tasks.create(
-            video=args.video_url, prompt=args.prompt, custom_id=args.custom_id
-        )
+        ref = await client.analyze.tasks.create(**args.request)
         if not args.wait:
             print(to_json(ref) if args.json else ref.task_id)
             return EXIT_OK
@@ -138,27 +185,39 @@ async def _simple(args: argparse.Namespace, verb: str) -> int:
 
 
 def read_ids(args: argparse.Namespace) -> list[str]:
-    """Ids from the arguments, `--from-file`, or standard input (`-`), blanks and # ignored."""
-    lines: list[str] = [i for i in args.task_ids if i != "-"]
+    """Ids from the arguments, `--from-file`, or standard input (`-`), each once, in order.
+
+    Files and standard input hold one id a line (blank lines and `#` comments skipped) or a
+    JSON list of ids: what `simulate --ids-file` writes.
+    """
+    ids = checked_ids(i for i in args.task_ids if i != "-")
     if "-" in args.task_ids:
-        lines += sys.stdin.read().splitlines()
+        ids += parse_ids(sys.stdin.read(), "standard input")
     if args.from_file:
-        with open(args.from_file, encoding="utf-8") as source:
-            lines += source.read().splitlines()
-    ids = [line.strip() for line in lines]
-    return list(dict.fromkeys(i for i in ids if i and not i.startswith("#")))
+        try:
+            with open(args.from_file, encoding="utf-8") as source:
+                text = source.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise UsageError(
+                f"cannot read ids from --from-file {args.from_file}: {reason}"
+            ) from None
+        ids += parse_ids(text, f"--from-file {args.from_file}")
+    return list(dict.fromkeys(ids))
+
+
+def _check_watch(args: argparse.Namespace) -> None:
+    args.ids = read_ids(args)
+    if not args.ids:
+        raise UsageError("no task ids: pass ids, --from-file FILE, or - to read them from stdin")
 
 
 async def _watch(args: argparse.Namespace) -> int:
-    try:
-        ids = read_ids(args)
-    except OSError as exc:
-        error(f"cannot read ids: {exc}")
-        return EXIT_USAGE
-    if not ids:
-        error("no task ids: pass ids, --from-file FILE, or - to read them from stdin")
-        return EXIT_USAGE
+    ids: list[str] = args.ids
     async with make_client(args) as client:
+        # One cheap request first: a wrong key, base URL or host is said at once, instead of
+        # the tracker retrying a connection that cannot work.
+        await client.analyze.tasks.list(page_limit=1).page(1)
         display = Display(len(ids), json_lines=args.json)
         finished: list[AnalyzeTask] = []
         tracker: Tracker | None = None
@@ -170,37 +229,45 @@ async def _watch(args: argparse.Namespace) -> int:
                     display.attach(tracker)
                     async for task in tracker:
                         finished.append(task)
-                        if args.json:
-                            print(to_json(task), flush=True)
                         display.finished(task)
         finally:
             if tracker is not None:
-                print_summary(tracker, finished, display.started)
+                print_summary(tracker, finished, display.started, base_url_of(args))
     if tracker is not None and tracker.errors:
         return EXIT_API
     return _exit_for(finished) if len(finished) == len(ids) else EXIT_SOME_FAILED
 
 
-def print_summary(tracker: Tracker, finished: list[AnalyzeTask], started: float) -> None:
+def print_summary(
+    tracker: Tracker, finished: list[AnalyzeTask], started: float, base_url: str
+) -> None:
     """What finished, what did not, and what it cost, on stderr."""
     counts = Counter(str(t.status) for t in finished)
     elapsed = time.monotonic() - started
     out = sys.stderr
     by_status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"\n{len(finished)} finished in {elapsed:.1f}s" + (f": {by_status}" if counts else ""),
-          file=out)  # fmt: skip
-    stats = tracker.stats
     print(
-        f"requests: {stats.total_requests} ({dict(stats.requests)}), retries {stats.retries}, "
-        f"throttles {stats.throttles}, sweeps {stats.sweeps}",
+        f"\n{len(finished)} finished in {elapsed:.1f}s" + (f": {by_status}" if counts else ""),
+        file=out,
+    )
+    stats = tracker.stats
+    routes = ", ".join(f"{route} {n}" for route, n in sorted(stats.requests.items()))
+    print(
+        f"requests: {stats.total_requests}"
+        + (f" ({routes})" if routes else "")
+        + f", retries {stats.retries}, throttles {stats.throttles}, sweeps {stats.sweeps}",
         file=out,
     )
     for task_id, exc in sorted(tracker.errors.items()):
-        print(f"error    {task_id}  {exc}", file=out)
+        print(f"error    {task_id}  {describe(exc, base_url)}", file=out)
     unfinished = sorted(tracker.pending)
     if unfinished:
         more = ", ..." if len(unfinished) > 5 else ""
         print(f"not finished: {len(unfinished)} ({', '.join(unfinished[:5])}{more})", file=out)
+
+
+def _check_analyze(args: argparse.Namespace) -> None:
+    check(AnalysisRequest(video=args.video_url, prompt=args.prompt), sync=True)
 
 
 async def _analyze(args: argparse.Namespace) -> int:

@@ -14,10 +14,12 @@ from aiohttp import web
 
 from .._clock import WallClock
 from .._convert import structure, unstructure_response
+from .._validate import check_analysis_mode
 from ..analyze._body import validated
 from ..analyze._request import SYNC, SYNC_KEYS, TASK, TASK_KEYS, AnalysisRequest
 from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
+from ._assets import AssetRoutes
 from ._batches import BatchRoutes
 from ._config import Faults, SimulatorConfig
 from ._ratelimit import TokenBucket
@@ -118,6 +120,8 @@ class SimulatorApp:
         self.seed_rng = random.Random(config.seed + 2)
         self.batches = BatchRoutes(self.store, clock, config.seed)
         """The `/analyze/batches` routes and their state (`_batches.py`)."""
+        self.assets = AssetRoutes(config, clock)
+        """The `/assets` routes and their state (`_assets.py`)."""
 
     def build(self) -> web.Application:
         """The application, with every route under `/v1.3`."""
@@ -131,6 +135,7 @@ class SimulatorApp:
         add("POST", "/v1.3/analyze/tasks/{task_id}/cancel", self.cancel, name="cancel")
         add("POST", "/v1.3/analyze", self.analyze, name="analyze")
         self.batches.add_routes(app)
+        self.assets.add_routes(app)
         return app
 
     # --- middleware: stats, auth, rate limit, faults ----------------------------------------
@@ -207,7 +212,9 @@ class SimulatorApp:
         """`GET /analyze/tasks`: newest first, paginated, filtered, items cut down."""
         try:
             page, limit = page_params(request)
-        except ValueError as exc:
+            if "analysis_mode" in request.query:
+                check_analysis_mode(request.query["analysis_mode"])
+        except (ValueError, InvalidInputError) as exc:
             return flat_error(400, "parameter_invalid", str(exc))
         filters = {k: request.query[k] for k in _LIST_FILTERS if k in request.query}
         now = self.clock.time()

@@ -28,6 +28,7 @@ import attrs
 from aiohttp import web
 
 from .._convert import structure, unstructure, unstructure_response
+from .._validate import check_analysis_mode
 from ..analyze._batch_body import batch_body, effective_request
 from ..errors import DecodeError, InvalidInputError
 from ..models import (
@@ -217,11 +218,11 @@ class BatchRoutes:
         """`GET /analyze/batches`: newest first, paginated, `status`/`analysis_mode` repeatable."""
         try:
             page, limit = page_params(request)
-        except ValueError as exc:
+            modes = {check_analysis_mode(m) for m in request.query.getall("analysis_mode", [])}
+        except (ValueError, InvalidInputError) as exc:
             return nested_error(400, "parameter_invalid", str(exc))
         now = self.clock.time()
         statuses = set(request.query.getall("status", []))
-        modes = set(request.query.getall("analysis_mode", []))
         models = []
         for batch in reversed(self._batches.values()):
             if self.get(batch.batch_id, now) is None:
@@ -343,8 +344,7 @@ def validate(body: Any) -> None:
             raise InvalidInputError(f"{key} is required")
     if body["model_name"] not in MODELS:
         raise InvalidInputError(f"model_name must be one of {sorted(MODELS)} for batches")
-    if body["analysis_mode"] not in ("general", "time_based_metadata"):
-        raise InvalidInputError("analysis_mode must be 'general' or 'time_based_metadata'")
+    check_analysis_mode(body["analysis_mode"])
     if not isinstance(body["requests"], list):
         raise InvalidInputError("requests must be an array")
     batch_body(

@@ -133,7 +133,9 @@ class SimulatorConfig:
         rpm: requests per minute allowed (a token bucket of this size); None for no limit.
         retry_after: send `Retry-After` on 429 responses (the API does not document it).
         faults: faults for every route, or a mapping of route name to its faults (see
-            `ROUTES`; routes not in the mapping have none).
+            `ROUTES`, the batch routes `batch_*` and the asset routes `asset_create`,
+            `asset_list`, `asset_retrieve`, `asset_delete`; routes not in the mapping have
+            none).
         video_duration: (min, max) seconds of the simulated videos.
         webhooks: signed webhook deliveries (see `Webhooks`); None (the default) sends none
             and leaves `webhooks` out of task bodies, as the API does with none configured.
@@ -152,7 +154,7 @@ class SimulatorConfig:
         ),
     )
     retry_after: bool = False
-    faults: Faults | Mapping[str, Faults] = NO_FAULTS
+    faults: Faults | Mapping[str, Faults] = Faults()
     video_duration: tuple[float, float] = attrs.field(
         default=(30.0, 600.0), validator=_seconds_range(minimum=0)
     )

@@ -22,7 +22,8 @@ class MockTransport:
     (`request_sent=False`: no connection could be made; the default, True: the connection
     broke after the request may have reached the server). A streamed request gets the
     handler's body as its stream; a `Response` with `incomplete` set breaks that stream after
-    its body, as a dropped connection would.
+    its body, as a dropped connection would. An upload's body is `request.content` (a
+    `Content`): read it with `async for chunk in request.content.chunks()`.
 
     ```python
     from twelvelabs_async import AsyncTwelveLabs, Request, Response

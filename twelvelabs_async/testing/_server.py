@@ -86,6 +86,23 @@ class Simulator:
             raise KeyError(task_id)
         return "canceled" if task.canceled_at is not None else task.outcome
 
+    def asset_status(self, asset_id: str) -> str:
+        """An asset's status now, as the simulator computes it (KeyError if unknown)."""
+        asset = self._app.assets.get(asset_id)
+        if asset is None:
+            raise KeyError(asset_id)
+        return asset.status_at(self.clock.time())
+
+    def reference_asset(self, asset_id: str) -> None:
+        """Have one more indexed asset use an asset: deleting it then needs `force=true`.
+
+        A stand-in until the simulator serves indexes (KeyError if the asset is unknown).
+        """
+        asset = self._app.assets.get(asset_id)
+        if asset is None:
+            raise KeyError(asset_id)
+        asset.references += 1
+
     async def seed_tasks(
         self,
         n: int,

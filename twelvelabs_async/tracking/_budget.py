@@ -1,6 +1,7 @@
-"""The tracker's shared request budget: in-flight cap, optional rate, global pauses.
+"""The tracker's shared request budget: in-flight cap, rate, global pauses, priorities.
 
-Pauses follow a 429, a `Retry-After`, or an exhausted `X-Ratelimit-Remaining`.
+The rate is set as responses arrive (`set_rate`, from the `Pacer`'s decisions); pauses follow
+a 429, a `Retry-After`, or an exhausted `X-Ratelimit-Remaining`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Budget:
         clock: where time is read and waits happen.
         max_in_flight: the most requests in flight at once.
         rate: the most requests per second on average (bursts of up to one second's worth),
-            or None for no rate limit.
+            or None for no rate limit; `set_rate` changes it.
     """
 
     def __init__(self, clock: Clock, *, max_in_flight: int, rate: float | None) -> None:
@@ -55,6 +56,7 @@ class Budget:
         self._last = clock.monotonic()
         self.paused_until = float("-inf")
         """No request starts before this time (on the clock's `monotonic()`)."""
+        self._sleepers: set[anyio.CancelScope] = set()
 
     @property
     def in_flight(self) -> int:
@@ -73,6 +75,33 @@ class Budget:
         self.paused_until = until
         return True
 
+    @property
+    def rate(self) -> float | None:
+        """The most requests per second now, or None for no rate limit."""
+        return self._rate
+
+    def set_rate(self, rate: float | None, *, burst: float = 1.0) -> None:
+        """Pace at `rate` requests per second from now on (None: no rate limit).
+
+        At most `burst` seconds' worth of requests go at once. Tokens already earned are kept
+        (up to that). The request waiting for a token looks again at once when the rate rises
+        by more than a quarter, so none sleeps out a wait computed at a rate that no longer
+        holds.
+        """
+        old = self._rate
+        if rate == old:
+            return
+        now = self._clock.monotonic()
+        if old is not None:
+            self._allowance = min(self._capacity, self._allowance + (now - self._last) * old)
+        self._last = now
+        self._rate = rate
+        self._capacity = max(1.0, (rate or 0.0) * burst)
+        self._allowance = self._capacity if old is None else min(self._capacity, self._allowance)
+        if old is not None and (rate is None or rate > 1.25 * old):
+            for scope in self._sleepers:
+                scope.cancel()
+
     def _rate_wait(self, now: float) -> float:
         """Take a rate token and return 0, or return how long until one is available."""
         if self._rate is None:
@@ -84,7 +113,9 @@ class Budget:
         if self._allowance >= 1.0 - 1e-6:
             self._allowance -= 1.0
             return 0.0
-        return (1.0 - self._allowance) / self._rate
+        # Nor is a wait shorter than a millisecond: on a clock reading 1.7e9 (epoch seconds),
+        # adding less than ~1e-7 leaves it where it was.
+        return max(1e-3, (1.0 - self._allowance) / self._rate)
 
     def _head(self) -> _Waiter | None:
         waiters = self._waiters
@@ -117,7 +148,13 @@ class Budget:
                             # As a semaphore: let others run, the slot kept (shielded).
                             await anyio.lowlevel.cancel_shielded_checkpoint()
                             return
-                    await self._clock.sleep(wait)  # the head waits for time, the rest for it
+                    # The head waits for time, the rest for it; `set_rate` may end the wait early.
+                    with anyio.CancelScope() as scope:
+                        self._sleepers.add(scope)
+                        try:
+                            await self._clock.sleep(wait)
+                        finally:
+                            self._sleepers.discard(scope)
                     continue
                 waiter.event = anyio.Event()
                 await waiter.event.wait()

@@ -24,8 +24,20 @@ from .._backoff import exponential
 from .._retry import is_transient, server_requested_delay
 from ..errors import APIError, AuthenticationError, PermissionDeniedError, TwelveLabsError
 from ._options import OnError, Strategy
-from ._policy import DurationModel, PollPolicy, failure_delay, poll_interval
+from ._policy import (
+    HEALTHY_FAILURE_STEPS,
+    DurationModel,
+    PollPolicy,
+    failure_delay,
+    poll_interval,
+)
 from ._state import DueQueue, Entry, Priority, StatusChange, TrackerStats
+
+SAFETY_SHARE = 0.2
+"""The most of a limited rate that safety-net polls take (see `Schedule.safety_interval`)."""
+
+CANDIDATE_BACKOFF = 0.25
+"""The share of the failure backoff a flagged object's retrieve waits on a healthy server."""
 
 Verdict = Literal["transient", "drop", "fatal"]
 """What an error means: try again later, drop the one id (collected), or stop everything."""
@@ -123,6 +135,11 @@ class Schedule:
         """Consecutive transient failures of any request, reset by any success."""
         self.throttle_streak = 0
         """Consecutive 429s that named no delay, reset by any other response."""
+        self.flagged = 0
+        """Pending ids a sweep flagged (`Entry.candidate`), awaiting the retrieve that ends them."""
+        self.rate: float | None = None
+        """The pace of every request (the `Pacer`'s, or `max_rate`), None when unlimited: what
+        a limited budget is spent on is decided with it (`safety_interval`, `Sweeps.ended`)."""
 
     # --- the registry -------------------------------------------------------------------
 
@@ -209,8 +226,23 @@ class Schedule:
         """A poll showed `entry` not finished: count a wrong flag, schedule the next poll."""
         if entry.candidate:
             self.stats.wasted += 1
-        entry.candidate = False
+        self.unflag(entry)
         self.reschedule(entry)
+
+    def flag(self, entry: Entry) -> bool:
+        """Mark `entry` as probably finished (a sweep's evidence); False if it was already."""
+        if entry.candidate:
+            return False
+        entry.candidate = True
+        self.flagged += 1
+        self.stats.candidates += 1
+        return True
+
+    def unflag(self, entry: Entry) -> None:
+        """`entry` is seen running after all: no longer probably finished."""
+        if entry.candidate:
+            entry.candidate = False
+            self.flagged -= 1
 
     def finish(self, entry: Entry, created: float | None, ended: float | None) -> bool:
         """`entry` reached a terminal status: stop tracking it; True unless already done.
@@ -219,6 +251,7 @@ class Schedule:
         """
         if self.entries.pop(entry.task_id, None) is not entry:
             return False
+        self.unflag(entry)
         if created is not None and ended is not None:
             self.durations.add(ended - created)
         return True
@@ -228,8 +261,15 @@ class Schedule:
         """The direct-poll cadence while sweeps or webhooks find objects (the safety net).
 
         `max_interval`, and never less than two sweeps apart, so a sweep normally comes first.
+        Under a rate limit, also long enough that the safety net takes at most
+        `SAFETY_SHARE` of the rate: a limited budget goes to the retrieves of objects known
+        to have finished and to the sweeps that find them, not to polls of objects that are
+        probably still running.
         """
-        return max(self.policy.max_interval, 2 * self.policy.sweep_interval)
+        interval = max(self.policy.max_interval, 2 * self.policy.sweep_interval)
+        if self.rate is not None and (self.sweeping or self.expect_webhooks):
+            interval = max(interval, len(self.entries) / (SAFETY_SHARE * self.rate))
+        return interval
 
     def reschedule(self, entry: Entry, *, after_sweep: bool = False) -> None:
         """Schedule the next direct poll: adaptive, or the safety net (sweeps, webhooks)."""
@@ -276,10 +316,21 @@ class Schedule:
         return self.clock.monotonic() + delay
 
     def poll_failed(self, entry: Entry, not_before: float) -> None:
-        """A poll failed transiently: poll again after a backoff, never before `not_before`."""
+        """A poll failed transiently: poll again after a backoff, never before `not_before`.
+
+        The retrieve of an object known to have finished (flagged by a sweep or an event)
+        comes back sooner while the server is healthy: a `CANDIDATE_BACKOFF` share of the
+        backoff. The object is done; only its fetch is missing, and a random failure of a
+        healthy server says nothing about the next attempt. An outage (a failure streak
+        past `HEALTHY_FAILURE_STEPS`) backs it off fully, like every other request.
+        """
         entry.failures += 1
         self.failed()
-        self.put(entry, max(self.retry_at(entry.failures), not_before))
+        at = self.retry_at(entry.failures)
+        if entry.candidate and self.failure_streak <= HEALTHY_FAILURE_STEPS:
+            now = self.clock.monotonic()
+            at = now + (at - now) * CANDIDATE_BACKOFF
+        self.put(entry, max(at, not_before))
 
     def drop(self, object_id: str, error: TwelveLabsError) -> None:
         """Stop tracking `object_id` and record the permanent error that ended it."""
@@ -287,6 +338,7 @@ class Schedule:
         entry = self.entries.pop(object_id, None)
         if entry is not None:
             self.counts[entry.status or "unknown"] -= 1
+            self.unflag(entry)
 
     # --- rate limits --------------------------------------------------------------------
 
@@ -295,8 +347,11 @@ class Schedule:
 
         A 429 pauses for the delay the server named (`Retry-After`, `X-Ratelimit-Reset`), or,
         when it named none or one already past, for a growing backoff (0.5 s, 1 s, 2 s, ...
-        up to `max_interval`). `X-Ratelimit-Remaining: 0` pauses until the reset it names.
-        Any other response ends the backoff streak.
+        up to `max_interval`). A 429 that names no delay and comes during a pause was sent
+        before it began (it was in flight): it neither grows the backoff nor extends the pause,
+        so a burst refused together costs one step, not one step per request.
+        `X-Ratelimit-Remaining: 0` pauses until the reset it names. Any other response ends
+        the backoff streak.
         """
         wall = self.clock.time()
         if status == 429:
@@ -310,6 +365,8 @@ class Schedule:
 
     def _pause(self, delay: float | None, paused_until: float) -> Pause:
         if delay is None:
+            if self.clock.monotonic() < paused_until:  # in flight when the pause began
+                return Pause(until=paused_until, delay=0.0)
             self.throttle_streak += 1
             delay = exponential(self.throttle_streak - 1, 0.5, self.policy.max_interval)
         now = self.clock.monotonic()

@@ -78,6 +78,8 @@ class Sweeps:
     _last_end: float = attrs.field(default=float("-inf"), init=False)
     _untracked: Counter[str] = attrs.field(factory=Counter, init=False)
     """Objects on each active list that are not tracked here, as of its last full read."""
+    _flags_before: int = attrs.field(default=0, init=False)
+    """`stats.candidates` when the running sweep was planned."""
 
     @property
     def policy(self) -> PollPolicy:
@@ -141,14 +143,23 @@ class Sweeps:
     def due(self) -> bool:
         """A sweep should start now."""
         now = self.schedule.clock.monotonic()
-        return not self.running and bool(self.schedule.entries) and now >= self.next
+        return self.next_at() is not None and now >= self.next
 
     def next_at(self) -> float | None:
-        """When the next sweep is due (None while one runs or nothing is pending)."""
-        return None if self.running or not self.schedule.entries else self.next
+        """When the next sweep is due (None while one runs, or none would find anything new).
+
+        A sweep finds nothing new when nothing is pending, or, under a rate limit, when every
+        pending object is flagged already and only waits for its retrieve: the lists would
+        show what is known, at the cost of pages the retrieves need.
+        """
+        s = self.schedule
+        if self.running or not s.entries or (s.rate is not None and s.flagged >= len(s.entries)):
+            return None
+        return self.next
 
     def plan(self, finished: Mapping[str, int]) -> SweepPlan:
         """The next sweep: final when allowed (every creation time known) and cheaper."""
+        self._flags_before = self.schedule.stats.candidates
         entries = self.schedule.entries.values()
         use_final = self._final_allowed() and (
             self.yield_list_items or self.cost(True, finished) < self.cost(False, finished)
@@ -166,7 +177,10 @@ class Sweeps:
         more than one round of requests (`free_pages`) is also spaced out so that, over time,
         each page read finds `FINDS_PER_PAGE` finished objects or more: at the rate sweeps
         have been finding them, or, when they have found few, at the rate the pending ones
-        must finish within a safety interval.
+        must finish within a safety interval. Under a rate limit, also not before the rate has
+        had room for the retrieves this sweep flagged: objects known to have finished are
+        retrieved before the lists are read again, which would show them again
+        (`Schedule.rate`).
         """
         self.running = False
         s = self.schedule
@@ -182,6 +196,9 @@ class Sweeps:
             rate = max(self._find_rate, len(s.entries) / s.safety_interval)
             spacing = min(FINDS_PER_PAGE * costly / rate, s.safety_interval / 2)
             self.next = max(self.next, started + spacing)
+        if s.rate is not None:
+            flagged = s.stats.candidates - self._flags_before
+            self.next = max(self.next, now + flagged / s.rate)
 
     # --- applying -----------------------------------------------------------------------
 
@@ -212,7 +229,7 @@ class Sweeps:
                     changes.append(change)
                 # Seen running: no longer a candidate (one whose retrieve failed would else
                 # never be flagged again, and wait for its safety-net poll once it finishes).
-                entry.candidate = False
+                s.unflag(entry)
                 s.reschedule(entry, after_sweep=True)
             elif complete:
                 self.flag(entry)
@@ -249,9 +266,7 @@ class Sweeps:
         """
         s = self.schedule
         now = s.clock.monotonic()
-        if not entry.candidate:
-            entry.candidate = True
-            s.stats.candidates += 1
+        if s.flag(entry):
             self._found += 1
         elif entry.due <= now:
             return  # its retrieve is due already

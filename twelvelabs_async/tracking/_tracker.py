@@ -27,6 +27,7 @@ from ..models import AnalyzeTask
 from ._budget import Budget
 from ._engine import Engine, Tracking
 from ._options import OnError, OnExit, Strategy, check_options
+from ._pacing import BURST, Pacer
 from ._policy import PollPolicy
 from ._schedule import Schedule, classify, names_object
 from ._source import Event, Listed, Runtime, Source
@@ -88,6 +89,8 @@ class ObjectTracker(Tracking[T]):
             rng=random.Random(runtime.rng.random()),
         )
         self._budget = Budget(clock, max_in_flight=max_in_flight, rate=max_rate)
+        self._pacer = Pacer(max_rate)
+        schedule.rate = max_rate  # until the first response says more
         self._engine: Engine[T] = Engine(
             clock,
             timeout=timeout,
@@ -417,6 +420,16 @@ class ObjectTracker(Tracking[T]):
     # --- rate limits and leaving ------------------------------------------------------------
 
     def _on_response(self, status: int, headers: Mapping[str, str]) -> None:
+        clock, budget = self._engine.clock, self._budget
+        rate = self._pacer.observe(
+            status,
+            headers,
+            now=clock.monotonic(),
+            wall=clock.time(),
+            in_flight=budget.in_flight,
+        )
+        budget.set_rate(rate, burst=BURST)
+        self._schedule.rate = rate
         pause = self._schedule.on_response(status, headers, self._budget.paused_until)
         if pause.delay > 0:
             self._budget.pause(pause.until)

@@ -1,0 +1,93 @@
+"""The tracker under a rate limit, on virtual time: it paces itself instead of hitting the limit.
+
+A small in-process API (`MockTransport`) answers retrieves of tasks that finish over a few
+virtual seconds, behind the simulator's token bucket: with its `X-Ratelimit-*` headers, or
+with bare 429s and no headers at all (the tracker then learns the rate from the 429s).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from tests.conftest import FakeClock
+from twelvelabs_async import AsyncTwelveLabs, Request, Response
+from twelvelabs_async.testing import MockTransport
+from twelvelabs_async.testing._ratelimit import TokenBucket
+
+
+class LimitedAPI:
+    """Tasks finishing uniformly over `duration`, behind a token bucket of `rpm`."""
+
+    def __init__(
+        self, clock: FakeClock, tasks: int, duration: tuple[float, float], rpm: int, headers: bool
+    ) -> None:
+        rng = random.Random(4)
+        self.clock = clock
+        self.finish = {f"task{i:04d}": clock.now + rng.uniform(*duration) for i in range(tasks)}
+        self.bucket = TokenBucket(rpm, clock.now)
+        self.headers = headers
+        self.answers: Counter[int] = Counter()
+
+    async def handle(self, request: Request) -> Response:
+        await self.clock.sleep(0.01)
+        now = self.clock.now
+        allowed = self.bucket.take(now)
+        headers = self.bucket.headers(now) if self.headers else {}
+        if not allowed:
+            self.answers[429] += 1
+            return Response(429, headers)
+        self.answers[200] += 1
+        task_id = request.url.rsplit("/", 1)[1]
+        status = "ready" if now >= self.finish[task_id] else "processing"
+        body: dict[str, object] = {"task_id": task_id, "status": status}
+        if status == "ready":
+            body["result"] = {
+                "generation_id": "g",
+                "data": "done",
+                "finish_reason": "stop",
+                "usage": {"output_tokens": 1},
+            }
+        return Response.from_json(200, body, headers=headers)
+
+    @property
+    def throttled_share(self) -> float:
+        return self.answers[429] / max(1, sum(self.answers.values()))
+
+
+async def run(api: LimitedAPI, clock: FakeClock) -> list[str]:
+    """Track every task of `api` to the end (polls only); the ids in the order yielded."""
+    transport = MockTransport(api.handle)
+    got = []
+    async with (
+        AsyncTwelveLabs("k" * 20, transport=transport, clock=clock, max_retries=0) as client,
+        client.analyze.tasks.track(list(api.finish), strategy="per_task") as tracker,
+    ):
+        async for task in tracker:
+            got.append(task.task_id)
+    return got
+
+
+async def test_with_stated_limits_a_tracker_paces_itself_and_429s_stay_rare() -> None:
+    """300 tasks polled under 600 rpm with X-Ratelimit-*: every one delivered, <= 1 % 429s."""
+    clock = FakeClock()
+    api = LimitedAPI(clock, 300, (2.0, 20.0), rpm=600, headers=True)
+    started = clock.now
+    got = await run(api, clock)
+    assert sorted(got) == sorted(api.finish)
+    assert api.throttled_share <= 0.01, api.answers
+    # The limit bit: more requests than the bucket held at the start.
+    assert sum(api.answers.values()) > 600
+    assert clock.now - started < 200
+
+
+@pytest.mark.parametrize("rpm", [600, 3000])
+async def test_without_headers_a_tracker_learns_the_limit_from_429s(rpm: int) -> None:
+    """Bare 429s and no X-Ratelimit-*: every task delivered, 429s found in a cut or two (<= 2 %)."""
+    clock = FakeClock()
+    api = LimitedAPI(clock, 300, (2.0, 60.0), rpm=rpm, headers=False)
+    got = await run(api, clock)
+    assert sorted(got) == sorted(api.finish)
+    assert api.throttled_share <= 0.02, api.answers

@@ -1,0 +1,280 @@
+"""`client.assets`: create (a file or a URL), retrieve, list and delete assets (`/assets`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Union
+
+from .._http import HTTPTransport, no_body
+from .._multipart import BytesSource, FilePart, FileSource, IterSource, MultipartForm, PathSource
+from .._multipart import file_size as _file_size
+from .._pagination import AsyncPaginator
+from .._validate import check_http_url, check_user_metadata, path_id, shown
+from ..analyze._wire import json_about, json_as, paginate
+from ..errors import AssetInUseError, ConflictError, InvalidInputError
+from ..models import Asset, AssetDetail, AssetPage, AssetType, PageInfo
+from ._files import content_type, direct_limit, megabytes
+
+AssetList = AsyncPaginator[AssetDetail, AssetPage]
+"""What `assets.list()` returns: iterate assets with `async for`, or pages with `.pages()`."""
+
+FileInput = Union[str, "os.PathLike[str]", bytes, AsyncIterable[bytes]]
+"""What `assets.create(file=...)` takes: a path, the bytes, or an async iterator of bytes."""
+
+MetadataValue = str | int | float | bool | list[str] | tuple[str, ...]
+"""A value of an asset's `user_metadata`: a string, a number, a bool or a list of strings."""
+
+_asset = json_as(Asset)
+_page = json_as(AssetPage)
+
+
+def _flag(value: bool | None, what: str) -> list[tuple[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{what} must be True, False or None, got {shown(value)}")
+    return [(what, "true" if value else "false")]
+
+
+def _too_large(size: int, limit: int, what: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{what} is {size:,} bytes, over the {megabytes(limit)} ({limit:,} bytes) the API "
+        "takes as a direct upload for this kind of file; upload it by URL (create(url=...)) "
+        "or as a multipart upload, which a later version of this library adds"
+    )
+
+
+def _file_part(file: object, filename: str | None) -> FilePart:
+    """The form's file part, checked: a readable file or bytes within the direct limit."""
+    if isinstance(file, str | os.PathLike):
+        path = Path(file)
+        if isinstance(file, str) and file.startswith(("http://", "https://")):
+            raise InvalidInputError(f"file {shown(file)} is a URL; pass it as url= instead")
+        size = _file_size(path)
+        name = filename or path.name
+        source: FileSource = PathSource(path, size)
+    elif isinstance(file, bytes | bytearray | memoryview):
+        if filename is None:
+            raise InvalidInputError(
+                "pass filename= with bytes: the API tells the kind of file by its extension"
+            )
+        name, size = filename, len(file)
+        source = BytesSource(bytes(file))
+    elif isinstance(file, AsyncIterable):
+        if filename is None:
+            raise InvalidInputError(
+                "pass filename= with an async iterator: the API tells the kind of file by its "
+                "extension"
+            )
+        return FilePart(
+            "file", filename, content_type(filename), IterSource(file, direct_limit(filename))
+        )
+    else:
+        raise InvalidInputError(
+            "file must be a path (str or os.PathLike), bytes or an async iterator of bytes, "
+            f"got {type(file).__name__}"
+        )
+    if size == 0:
+        raise InvalidInputError(f"file {shown(name)} is empty")
+    limit = direct_limit(name)
+    if size > limit:
+        raise _too_large(size, limit, f"file {shown(name)}")
+    return FilePart("file", name, content_type(name), source)
+
+
+def create_form(
+    *,
+    url: str | None,
+    file: object,
+    filename: str | None,
+    enable_hls: bool | None,
+    enable_thumbnail: bool | None,
+    user_metadata: Mapping[str, object] | None,
+) -> MultipartForm:
+    """The `POST /assets` form, every argument checked before any request."""
+    if (url is None) == (file is None):
+        raise InvalidInputError(
+            "pass exactly one of url= (a file the API fetches) or file= (a local file, "
+            "bytes or an async iterator of bytes)"
+        )
+    if filename is not None and (not isinstance(filename, str) or not filename.strip()):
+        raise InvalidInputError(f"filename must be a non-empty string, got {shown(filename)}")
+    if filename is not None and not filename.isprintable():
+        raise InvalidInputError(
+            f"filename {shown(filename)} contains a line break or control character"
+        )
+    fields: list[tuple[str, str]] = []
+    part = None
+    if url is not None:
+        if not isinstance(url, str):
+            raise InvalidInputError(f"url must be a string, got {type(url).__name__}")
+        fields += [("method", "url"), ("url", check_http_url(url, "url"))]
+    else:
+        part = _file_part(file, filename)
+        fields.append(("method", "direct"))
+    if filename is not None:
+        fields.append(("filename", filename))
+    fields += _flag(enable_hls, "enable_hls") + _flag(enable_thumbnail, "enable_thumbnail")
+    if user_metadata is not None:
+        metadata = check_user_metadata(user_metadata)
+        fields.append(("user_metadata", json.dumps(metadata, ensure_ascii=False)))
+    return MultipartForm(fields=tuple(fields), file=part)
+
+
+def _listed(values: str | Iterable[str] | None, what: str) -> list[str] | None:
+    if values is None:
+        return None
+    items = [values] if isinstance(values, str) else list(values)
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidInputError(f"{what} must hold strings, got {type(item).__name__}")
+    return items
+
+
+class Assets:
+    """Assets (`/assets`): files uploaded once, then analyzed, indexed or embedded.
+
+    Reach it as `client.assets`. An asset starts `processing` and becomes `ready` (usable) or
+    `failed`; `retrieve` or `list` it to see which.
+    """
+
+    def __init__(self, transport: HTTPTransport) -> None:
+        self._http = transport
+
+    async def create(
+        self,
+        *,
+        url: str | None = None,
+        file: FileInput | None = None,
+        filename: str | None = None,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: Mapping[str, MetadataValue] | None = None,
+    ) -> Asset:
+        """Create an asset from a local file (`file=`) or a URL the API fetches (`url=`).
+
+        ```python
+        asset = await client.assets.create(file=Path("clip.mp4"))   # streamed from disk
+        asset = await client.assets.create(url="https://example.com/clip.mp4")
+        ```
+
+        The body is `multipart/form-data`; a file is streamed in pieces of 1 MiB, never read
+        whole into memory. The asset comes back `processing`. Bad arguments raise
+        `InvalidInputError` before any request: both or neither of `url` and `file`, a URL
+        that is not http(s), a file that is missing, a directory, empty or over the direct
+        upload limit (200 MiB; 32 MiB for images), metadata the API refuses.
+
+        Creating is not idempotent, and the API documents no idempotency key for it: a
+        request that may have reached the server (a reset, a timeout, a cut-off answer) is
+        never sent again, since that could create a second asset. A 429 or 5xx (the work was
+        not done) is retried as usual, except for a file given as an async iterator, whose
+        bytes cannot be sent twice.
+
+        Args:
+            url: a direct link to the media (or an HLS VOD `.m3u8` manifest); up to 4 GB for
+                video and audio, 512 MiB for documents, 32 MiB for images.
+            file: a path (`str` or `os.PathLike`), the bytes, or an async iterator of bytes.
+                Bytes and iterators need `filename`. Files over 200 MiB need multipart, which
+                a later version adds.
+            filename: the asset's name (its extension tells the API the kind of file);
+                defaults to the file's or the URL's.
+            enable_hls: generate an HLS stream (video and audio). None leaves the API's
+                default, which its sources disagree on (true in the SDK, false in the OpenAPI
+                export): pass a bool to be sure.
+            enable_thumbnail: generate a thumbnail (not for txt and md); same default caveat.
+            user_metadata: your metadata: string keys to a string, a number, a bool or a list
+                of strings; integers wider than 53 bits must be strings.
+        """
+        form = create_form(
+            url=url,
+            file=file,
+            filename=filename,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=user_metadata,
+        )
+        return await self._http.request("POST", "assets", _asset, content=form, idempotent=False)
+
+    async def retrieve(self, asset_id: str) -> AssetDetail:
+        """Get an asset with its processing details (`NotFoundError` if unknown).
+
+        A reply about another asset than `asset_id` is malformed: retried like a cut-off
+        body, then raised as `DecodeError`.
+        """
+        path = f"assets/{path_id(asset_id, 'asset_id')}"
+        return await self._http.request("GET", path, json_about(AssetDetail, "asset_id", asset_id))
+
+    def list(
+        self,
+        *,
+        asset_ids: str | Iterable[str] | None = None,
+        asset_types: AssetType | Iterable[AssetType] | None = None,
+        filename: str | None = None,
+        page_limit: int = 50,
+    ) -> AssetList:
+        """List assets, newest first, optionally filtered; iterate with `async for`.
+
+        Every asset on every page is yielded; no request is made past the last page. Use
+        `.pages()` for whole pages with their `page_info`, or `await .page(n)` for one.
+
+        Args:
+            asset_ids: only these assets (an unknown id is simply missing). An empty list
+                yields nothing, without a request. Every id goes into the URL: keep to about
+                50 per call.
+            asset_types: only assets of these kinds: `image`, `video`, `audio`, `document`.
+            filename: only assets whose file name contains this (case-insensitive).
+            page_limit: assets per page, 1-50.
+        """
+        ids = _listed(asset_ids, "asset_ids")
+        types = _listed(asset_types, "asset_types")
+        if filename is not None and not isinstance(filename, str):
+            raise InvalidInputError(f"filename must be a string, got {type(filename).__name__}")
+        filters = [("asset_ids", path_id(i, "asset_ids")) for i in ids or ()]
+        filters += [("asset_types", kind) for kind in types or ()]
+        if filename is not None:
+            filters.append(("filename", filename))
+        paginator: AssetList = paginate(
+            self._http, "assets", _page, page_limit=page_limit, filters=filters
+        )
+        if ids == []:
+            return AsyncPaginator(_nothing(page_limit), limit=page_limit, context="GET /assets")
+        return paginator
+
+    async def delete(self, asset_id: str, *, force: bool = False) -> None:
+        """Delete an asset. This cannot be undone.
+
+        Raises:
+            AssetInUseError: indexed assets still reference the asset (409); pass
+                `force=True` to delete it anyway (the API then unlinks them).
+            NotFoundError: there is no such asset.
+        """
+        path = f"assets/{path_id(asset_id, 'asset_id')}"
+        if not isinstance(force, bool):
+            raise InvalidInputError(f"force must be True or False, got {shown(force)}")
+        params = [("force", "true")] if force else None
+        try:
+            await self._http.request("DELETE", path, no_body, params=params)
+        except ConflictError as exc:
+            if force:
+                raise
+            raise AssetInUseError(
+                f"{exc.message.rstrip('.')} (indexed assets still use asset {asset_id}; pass "
+                "force=True to delete it anyway, which unlinks them)",
+                status_code=exc.status_code,
+                code=exc.code,
+                headers=exc.headers,
+                body=exc.body,
+            ) from None
+
+
+def _nothing(page_limit: int) -> Callable[[int], Awaitable[AssetPage]]:
+    """The pages of a list filtered by no id at all: one empty page, without a request."""
+
+    async def fetch(number: int) -> AssetPage:
+        info = PageInfo(limit_per_page=page_limit, page=number, total_page=1, total_results=0)
+        return AssetPage(data=(), page_info=info)
+
+    return fetch
