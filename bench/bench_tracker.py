@@ -648,7 +648,7 @@ def run(*, quick: bool) -> list[Table]:
         "requests (client) = counted by the implementation; requests (simulator) = what the "
         "simulator served (`--stats-file`)",
         "client CPU = `time.process_time()` of the client process over the run; peak RSS = "
-        "`ru_maxrss` of that process (interpreter and imports included)",
+        "`VmHWM` of that process (interpreter and imports included)",
         "wall = t0 to the last delivery; latency = delivery time in the client minus the "
         "simulator's terminal time (both epoch seconds on this machine)",
         f"client and simulator share this machine's {os.cpu_count()} CPUs",
