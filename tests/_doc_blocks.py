@@ -17,6 +17,9 @@ conventions (see "Examples in the docs" in docs/architecture.md):
 
 Every run also checks a broken fragment of its own (`SELF_TEST`), and fails unless mypy
 reports it at the right line: the check cannot pass by checking nothing.
+
+`python_blocks` and `load_block` give tests the blocks of one guide's section, to run them as
+written.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKDOWN = ("README.md", "docs/**/*.md")
@@ -148,6 +152,34 @@ def markdown_blocks(text: str, path: str) -> list[Block]:
         Block(path, text.count("\n", 0, match.start(1)) + 1, match.group(1))
         for match in _FENCE.finditer(text)
     ]
+
+
+GUIDES = ROOT / "docs" / "guides"
+
+
+def python_blocks(guide: str, heading: str) -> list[str]:
+    """The ```python blocks of `docs/guides/<guide>` under `heading`, up to the next heading
+    of the same or a higher level.
+    """
+    text = (GUIDES / guide).read_text()
+    level = heading.split(" ", 1)[0]
+    start = text.index(f"\n{heading}\n")
+    rest = text[start + len(heading) + 2 :]
+    ends = [
+        m.start() for m in re.finditer(r"^(#+) ", rest, re.MULTILINE) if len(m[1]) <= len(level)
+    ]
+    section = rest[: ends[0]] if ends else rest
+    return [block.code for block in markdown_blocks(section, guide)]
+
+
+def load_block(guide: str, heading: str, index: int = 0) -> dict[str, Any]:
+    """Run one block as a module that is not `__main__` (so `asyncio.run(main())` is not run)
+    and return its namespace: its functions see what a test puts there as their globals.
+    """
+    source = python_blocks(guide, heading)[index]
+    namespace: dict[str, Any] = {"__name__": f"docs_{Path(guide).stem.replace('-', '_')}"}
+    exec(compile(source, f"docs/guides/{guide} ({heading})", "exec"), namespace)
+    return namespace
 
 
 def doc_blocks(root: Path = ROOT) -> list[Block]:

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests._guide_blocks import GUIDES, load_block
+from tests._doc_blocks import GUIDES, load_block
 from tests._server import closed_port
 from tests.conftest import API_KEY, BASE_URL
 from twelvelabs_async import (

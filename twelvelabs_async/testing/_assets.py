@@ -39,9 +39,8 @@ from ..models import (
     AssetError,
     AssetHls,
     AssetThumbnail,
-    PageInfo,
 )
-from ._replies import flat_error, json_reply, page_params
+from ._replies import flat_error, json_reply, page_info, page_params
 
 if TYPE_CHECKING:
     from .._clock import WallClock
@@ -328,12 +327,7 @@ class AssetRoutes:
         data = [
             unstructure_response(a.model(now)) for a in matching[(page - 1) * limit : page * limit]
         ]
-        info = PageInfo(
-            limit_per_page=limit,
-            page=page,
-            total_page=max(1, -(-total // limit)),
-            total_results=total,
-        )
+        info = page_info(page, limit, total)
         return json_reply(200, {"data": data, "page_info": unstructure_response(info)})
 
     def _found(self, request: web.Request) -> SimAsset | web.Response:

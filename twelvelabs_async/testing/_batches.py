@@ -38,9 +38,8 @@ from ..models import (
     BatchItemRef,
     BatchRequest,
     BatchResult,
-    PageInfo,
 )
-from ._replies import json_reply, nested_error, page_params, refused_body
+from ._replies import json_reply, nested_error, page_info, page_params, refused_body
 from ._store import SimTask, TaskStore
 
 if TYPE_CHECKING:
@@ -234,12 +233,7 @@ class BatchRoutes:
                 models.append(model)
         total = len(models)
         data = [unstructure_response(m) for m in models[(page - 1) * limit : page * limit]]
-        info = PageInfo(
-            limit_per_page=limit,
-            page=page,
-            total_page=max(1, -(-total // limit)),
-            total_results=total,
-        )
+        info = page_info(page, limit, total)
         return json_reply(200, {"data": data, "page_info": unstructure_response(info)})
 
     def _found(self, request: web.Request) -> SimBatch | web.Response:

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from .._validate import UnsupportedSchemaKeyword
+from ..models import PageInfo
 
 
 def json_reply(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -55,3 +56,13 @@ def page_params(request: web.Request) -> tuple[int, int]:
     if page < 1 or not 1 <= limit <= 50:
         raise ValueError("page must be >= 1 and page_limit between 1 and 50.")
     return page, limit
+
+
+def page_info(page: int, limit: int, total: int) -> PageInfo:
+    """The `page_info` of page `page` of `total` items, `limit` a page (always 1 page or more)."""
+    return PageInfo(
+        limit_per_page=limit,
+        page=page,
+        total_page=max(1, -(-total // limit)),
+        total_results=total,
+    )

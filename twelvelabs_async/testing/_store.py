@@ -32,6 +32,7 @@ from ..models import (
     WebhookDelivery,
 )
 from ._config import SimulatorConfig
+from ._replies import page_info
 from ._results import free_text, json_for_schema, segments_json
 
 _FAILURE = TaskError(
@@ -311,12 +312,7 @@ class TaskStore:
             total = len(self._order)
             stop = max(0, total - (page - 1) * limit)
             items = self._order[max(0, stop - limit) : stop][::-1]
-        info = PageInfo(
-            limit_per_page=limit,
-            page=page,
-            total_page=max(1, -(-total // limit)),
-            total_results=total,
-        )
+        info = page_info(page, limit, total)
         return items, info
 
     @staticmethod
