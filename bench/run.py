@@ -1,4 +1,7 @@
-"""Run every benchmark module in bench/ and report: `python bench/run.py [--quick] [--only NAME]`.
+"""Run the benchmark modules in bench/ and report: `python bench/run.py [--quick] [--only NAME]`.
+
+`--merge` keeps the other benchmarks of the committed results (`docs/benchmarks/latest.json`),
+so `--only NAME --merge` refreshes one benchmark and leaves the page whole.
 
 Each `bench_<name>.py` module exposes `run(*, quick: bool) -> list[Table]` (see `_harness.py`).
 Tables are printed as markdown; everything is also written to `bench/results/latest.json`.
@@ -29,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs: a smoke test")
     parser.add_argument("--only", action="append", choices=names, help="run only this one")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other benchmarks of the last results file (with --only: update those)",
+    )
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(HERE))
@@ -47,10 +55,21 @@ def main(argv: list[str] | None = None) -> int:
             print(table.markdown(), end="\n\n", flush=True)
         benchmarks[name] = [dataclasses.asdict(t) for t in tables]
 
+    if args.merge:
+        benchmarks.update(_previous(set(benchmarks)))
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"results written to {RESULTS.relative_to(HERE.parent)}")
     return 0
+
+
+def _previous(fresh: set[str]) -> dict[str, list[dict[str, object]]]:
+    """The benchmarks of the committed results (or of the last run) that were not run now."""
+    for path in (HERE.parent / "docs" / "benchmarks" / "latest.json", RESULTS):
+        if path.exists():
+            old: dict[str, list[dict[str, object]]] = json.loads(path.read_text())["benchmarks"]
+            return {name: tables for name, tables in old.items() if name not in fresh}
+    return {}
 
 
 if __name__ == "__main__":
