@@ -30,7 +30,7 @@ from twelvelabs_async import (
     TaskStatus,
     TrackingTimeout,
 )
-from twelvelabs_async.analyze._wire import json_as, listed_as
+from twelvelabs_async._wire import json_as, listed_as
 
 Client = AsyncTwelveLabs
 Mock = aioresponses

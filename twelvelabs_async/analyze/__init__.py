@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._http import HTTPTransport
+from .._wire import json_as
 from ..models import AnalyzeResult, ImageInput, PromptV2, ResponseFormat, VideoInput
 from ._batch_results import BatchResults
 from ._body import request_body
 from ._request import SYNC, AnalysisRequest
 from ._stream import AnalyzeStream, parse_event
-from ._wire import json_as
 from .batches import AnalyzeBatches, BatchList
 from .tasks import AnalyzeTasks, TaskList
 

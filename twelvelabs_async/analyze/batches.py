@@ -8,6 +8,7 @@ from typing import Any
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
 from .._validate import check_analysis_mode, path_id
+from .._wire import json_about, json_as, paginate, post_once
 from ..errors import InvalidInputError
 from ..models import (
     AnalysisMode,
@@ -23,7 +24,6 @@ from ..models import (
 from ..tracking import BatchPolicy, BatchTracker
 from ._batch_body import batch_body
 from ._batch_results import JSONL_ACCEPT, BatchResults
-from ._wire import json_about, json_as, paginate, post_once
 
 BatchList = AsyncPaginator[Batch, BatchPage]
 """What `batches.list()` returns: iterate batches with `async for`, or pages with `.pages()`."""

@@ -9,6 +9,16 @@ from typing import Any, Literal
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
 from .._validate import check_analysis_mode, check_range, path_id
+from .._wire import (
+    MAX_PAGE_LIMIT,
+    ListedPage,
+    json_about,
+    json_as,
+    listed_as,
+    page_params,
+    paginate,
+    post_once,
+)
 from ..models import (
     TERMINAL_STATUSES,
     AnalysisMode,
@@ -26,16 +36,6 @@ from ..models import (
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
 from ._body import request_body
 from ._request import TASK, AnalysisRequest
-from ._wire import (
-    MAX_PAGE_LIMIT,
-    ListedPage,
-    json_about,
-    json_as,
-    listed_as,
-    page_params,
-    paginate,
-    post_once,
-)
 
 logger = logging.getLogger("twelvelabs_async")
 

@@ -13,7 +13,7 @@ from .._multipart import BytesSource, FilePart, FileSource, IterSource, Multipar
 from .._multipart import file_size as _file_size
 from .._pagination import AsyncPaginator
 from .._validate import check_http_url, check_user_metadata, path_id, shown
-from ..analyze._wire import json_about, json_as, paginate
+from .._wire import json_about, json_as, paginate
 from ..errors import AssetInUseError, ConflictError, InvalidInputError
 from ..models import Asset, AssetDetail, AssetPage, AssetType, PageInfo
 from ._files import content_type, direct_limit, megabytes

@@ -11,12 +11,12 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .._convert import parse_datetime, structure
-from .._http import Decoder, HTTPTransport, decode_json
-from .._models.common import PageInfo
-from .._pagination import AsyncPaginator, Page
-from .._validate import check_range, idempotency_header, shown
-from ..errors import DecodeError, InvalidInputError
+from ._convert import parse_datetime, structure
+from ._http import Decoder, HTTPTransport, decode_json
+from ._models.common import PageInfo
+from ._pagination import AsyncPaginator, Page
+from ._validate import check_range, idempotency_header, shown
+from .errors import DecodeError, InvalidInputError
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
