@@ -17,7 +17,7 @@ def _clip(tmp_path: Path, name: str, size: int) -> Path:
 
 
 async def test_get_list_and_delete_assets(tmp_path: Path) -> None:
-    """get prints one line (or JSON), list filters by kind and name, delete removes one."""
+    """`assets get` prints a line (or JSON), `list` filters by kind and name, `delete` deletes."""
     async with cli_sim(duration=(60.0, 60.0)) as sim:
         async with AsyncTwelveLabs(KEY, base_url=sim.base_url) as client:
             video = await client.assets.create(file=_clip(tmp_path, "talk.mp4", 2048))
