@@ -295,13 +295,13 @@ class Assets:
 
         Polls go in batches: the ids due (and those nearly due) share one request of the
         id-filtered list, `GET /assets?asset_ids=...`, up to 50 ids a request, so following
-        5,000 assets costs about 100 requests a round instead of 5,000. An id due alone is
-        retrieved alone (`GET /assets/{id}`). One scheduler serves every id within one
-        request budget: at most `max_in_flight` requests at once and, if set, `max_rate` per
-        second; a 429, `Retry-After` or an exhausted `X-Ratelimit-Remaining` pauses the whole
-        tracker. Each asset has its own next-due time; intervals adapt (sooner when assets
-        like it usually finish, backing off while it is not) within `poll_policy`'s bounds,
-        with jitter.
+        5,000 assets costs about 100 requests a round instead of 5,000. An asset polled with
+        others is polled again within `poll_policy.min_interval` (1 s by default; raise it to
+        spend fewer requests); an id due alone is retrieved alone (`GET /assets/{id}`), on
+        adaptive intervals within `poll_policy`'s bounds. One scheduler serves every id
+        within one request budget: at most `max_in_flight` requests at once and, if set,
+        `max_rate` per second; a 429, `Retry-After` or an exhausted `X-Ratelimit-Remaining`
+        pauses the whole tracker (and the client's other trackers, which hear every answer).
 
         A `failed` asset is yielded like a `ready` one (its `error.message` says why).
         Transient failures (including a reply holding an asset not asked for) are retried

@@ -4,9 +4,10 @@
 yields each once; its iteration ends when nothing is pending, or, kept open (`keep_open`), once
 `close()` was called and nothing is pending. Its driver is the scheduling loop: poll the ids
 that are due, within one request budget; sweep the source's status lists when that saves
-requests; sleep until the next thing is due or something changes. Every decision comes from
-`Schedule` and `Sweeps` (pure); this module only sends, sleeps and hands over. `Tracker` is the
-tracker of analysis tasks.
+requests; sleep until the next thing is due or something changes. A source that can fetch many
+objects by id at once (`ByIds`) has its polls sent in batches (`_by_ids.py`). Every decision
+comes from `Schedule` and `Sweeps` (pure); this module only sends, sleeps and hands over.
+`Tracker` is the tracker of analysis tasks.
 """
 
 from __future__ import annotations
