@@ -23,7 +23,7 @@ from twelvelabs_async import (
     ServerError,
     TrackingTimeout,
 )
-from twelvelabs_async.tracking import ByIds, PollPolicy
+from twelvelabs_async.tracking import ByIds, PollPolicy, StatusChange
 from twelvelabs_async.tracking._tracker import ObjectTracker
 
 STEADY = PollPolicy(jitter=0.0)
@@ -265,3 +265,37 @@ def test_decode_error_of_a_reply_names_the_stranger(clock: FakeClock) -> None:
     entry = tracker._schedule.entries["job-a"]
     with pytest.raises(DecodeError, match="job-z"):
         polls._match([entry], [source.view("job-z")])
+
+
+async def test_status_changes_seen_in_batches_reach_on_status_once_each(
+    clock: FakeClock,
+) -> None:
+    """Each job's first status and its change to done are reported once, from batched polls."""
+    source = BatchJobSource(clock)
+    ids = [f"job-{i}" for i in range(6)]
+    for i, job_id in enumerate(ids):
+        source.add(job_id, start=0.0, end=2.0 + i * 0.5)
+    changes: list[StatusChange] = []
+    async with track(source, ids, on_status=changes.append, poll_policy=STEADY) as tracker:
+        got = [job.job_id async for job in tracker]
+    assert sorted(got) == ids
+    seen = sorted((c.task_id, c.old or "-", c.new) for c in changes)
+    assert seen == sorted(
+        [(i, "-", "rendering") for i in ids] + [(i, "rendering", "done") for i in ids]
+    )
+
+
+async def test_a_server_that_keeps_sending_strangers_makes_the_tracker_fetch_alone(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three replies in a row with objects not asked for: batching stops, ids are fetched alone."""
+    source = BatchJobSource(clock)
+    for job_id in ("job-a", "job-b", "job-z"):
+        source.add(job_id, start=0.0, end=0.0)
+    source.extra.extend([[source.view("job-z")]] * 5)
+    async with track(source, ["job-a", "job-b"]) as tracker:
+        got = sorted([job.job_id async for job in tracker])
+    assert got == ["job-a", "job-b"]
+    assert len(source.batches) == 3
+    assert sorted(source.fetched) == ["job-a", "job-b"]
+    assert "fetching each job alone" in caplog.text

@@ -10,7 +10,10 @@ still takes one slot of its `Budget` per request; what changes is what one reque
   each. A poll that finds nobody to take along is an ordinary `fetch`.
 - **One request, one reply, checked.** The reply must hold only objects asked for, each once:
   anything else is a malformed reply (`DecodeError`, transient), and every id of the request
-  is polled again after a backoff, counted as one retry. A failure of the request itself is
+  is polled again after a backoff, counted as one retry. After `STRANGER_LIMIT` such replies
+  in a row, the server is taken not to filter by id as documented: the tracker stops batching
+  and fetches each id alone from then on (with a warning in the log), rather than never
+  finishing. A failure of the request itself is
   transient (429, 5xx, a reset, a cut-off body: the same backoff) or stops everything (401,
   403, any other API error: the request was about many objects, not one).
 - **Missing means "confirm".** An id asked for and absent from the reply is fetched alone
@@ -38,6 +41,7 @@ the budget, whatever it carries). Requests are counted as `retrieve_many` in
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -50,6 +54,15 @@ from ._source import ByIds, Source
 from ._state import Entry, StatusChange
 
 T = TypeVar("T")
+
+logger = logging.getLogger("twelvelabs_async")
+
+STRANGER_LIMIT = 3
+"""Replies in a row holding objects not asked for, after which ids are fetched alone."""
+
+
+class _Stranger(DecodeError):
+    """A reply holding an object not asked for, or one twice."""
 
 
 class ByIdsPolls(Generic[T]):
@@ -90,6 +103,10 @@ class ByIdsPolls(Generic[T]):
         self._report = report
         self._poll_one = poll_one
         self._wake = wake
+        self._strangers = 0
+        """Replies in a row that held an object not asked for."""
+        self.alone = False
+        """Batching was given up (`STRANGER_LIMIT`): every poll fetches one id."""
 
     def gather(self, first: Entry) -> list[Entry]:
         """`first` (taken from the schedule) and the ids due within `lead`, up to `max_ids`.
@@ -98,6 +115,8 @@ class ByIdsPolls(Generic[T]):
         """
         schedule = self._schedule
         batch = [first]
+        if self.alone:
+            return batch
         horizon = schedule.clock.monotonic() + self._lead
         while len(batch) < self._max_ids:
             entry = schedule.queue.pop_due(horizon, schedule.entries)
@@ -117,8 +136,10 @@ class ByIdsPolls(Generic[T]):
                 items = await self._by_ids.fetch_many([entry.task_id for entry in entries])
                 found = self._match(entries, items)
             except Exception as exc:
+                self._count_stranger(exc)
                 self._failed(entries, exc)
                 return
+            self._strangers = 0
             schedule.succeeded()
             for entry in entries:
                 item = found.get(entry.task_id)
@@ -144,14 +165,29 @@ class ByIdsPolls(Generic[T]):
         for item in items:
             got = self._source.id_of(item)
             if got not in asked:
-                raise DecodeError(
+                raise _Stranger(
                     f"asked for {len(asked)} {noun}s by id, the reply holds {noun} {shown(got)}, "
                     "which was not asked for"
                 )
             if got in found:
-                raise DecodeError(f"the reply holds {noun} {shown(got)} more than once")
+                raise _Stranger(f"the reply holds {noun} {shown(got)} more than once")
             found[got] = item
         return found
+
+    def _count_stranger(self, exc: Exception) -> None:
+        if not isinstance(exc, _Stranger):
+            return
+        self._strangers += 1
+        if self._strangers >= STRANGER_LIMIT and not self.alone:
+            self.alone = True
+            logger.warning(
+                "tracker: %d replies in a row held %ss not asked for (%s); fetching each %s "
+                "alone from now on",
+                self._strangers,
+                self._source.noun,
+                exc,
+                self._source.noun,
+            )
 
     def _failed(self, entries: Sequence[Entry], exc: Exception) -> None:
         """The request failed: poll its ids again after a backoff, or stop everything.
