@@ -299,3 +299,51 @@ async def test_a_server_that_keeps_sending_strangers_makes_the_tracker_fetch_alo
     assert len(source.batches) == 3
     assert sorted(source.fetched) == ["job-a", "job-b"]
     assert "fetching each job alone" in caplog.text
+
+
+class LazyJobSource(BatchJobSource):
+    """Replies whose items record being decoded whole; `broken` ids fail that once."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.decoded: list[str] = []
+        self.broken: set[str] = set()
+
+    async def fetch_many(self, ids: Sequence[str]) -> Sequence[Job]:
+        return [LazyJob(j, self) for j in await super().fetch_many(ids)]
+
+
+class LazyJob(Job):
+    """A listed job that records its decoding (and fails it once when its id is broken)."""
+
+    def __init__(self, job: Job, source: LazyJobSource) -> None:
+        super().__init__(job.job_id, job.state, job.created, job.ended)
+        object.__setattr__(self, "_source", source)
+
+    def full(self) -> Job:
+        source: LazyJobSource = object.__getattribute__(self, "_source")
+        source.decoded.append(self.job_id)
+        if self.job_id in source.broken:
+            source.broken.discard(self.job_id)
+            raise DecodeError("cut short", path="$.data[0]")
+        return Job(self.job_id, self.state, self.created, self.ended)
+
+
+async def test_only_finished_objects_are_decoded_whole_and_a_bad_one_is_polled_again(
+    clock: FakeClock,
+) -> None:
+    """Running items are read, not decoded; a finished one that cannot be decoded is retried."""
+    source = LazyJobSource(clock)
+    ids = [f"job-{i}" for i in range(5)]
+    for i, job_id in enumerate(ids):
+        source.add(job_id, start=0.0, end=3.0 + i)
+    source.broken.add("job-2")
+    async with track(source, ids, poll_policy=STEADY) as tracker:
+        got = [job async for job in tracker]
+    assert sorted(job.job_id for job in got) == ids
+    assert all(type(job) is Job for job in got)  # the decoded object, not the list item
+    counts = Counter(source.decoded)  # (the last job may be fetched alone, not listed)
+    assert counts["job-2"] == 2
+    assert all(n == 1 for job_id, n in counts.items() if job_id != "job-2")
+    assert sum(len(batch) for _, batch in source.batches) > 3 * len(source.decoded)
+    assert tracker.stats.retries == 1

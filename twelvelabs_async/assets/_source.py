@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from .._http import HTTPTransport
 from .._validate import path_id
-from .._wire import json_about, json_as, page_params
+from .._wire import ListedItem, json_about, listed_as, page_params
 from ..errors import InvalidInputError
-from ..models import ASSET_TERMINAL_STATUSES, AssetDetail, AssetPage
+from ..models import ASSET_TERMINAL_STATUSES, AssetDetail
 
 MAX_IDS = 50
 """Ids per `GET /assets?asset_ids=...` request: the list's largest page (REFERENCE §8.1).
@@ -23,7 +23,7 @@ MAX_IDS = 50
 Ids are at most 128 URL-safe characters (`path_id`); the API's are 24 hex digits, so a full
 request's query is about 1.8 KB."""
 
-_page = json_as(AssetPage)
+_listed = listed_as(AssetDetail, "_id")
 
 
 async def retrieve_asset(
@@ -72,16 +72,18 @@ class AssetTrackingSource:
         """`GET /assets/{id}`, one attempt."""
         return await retrieve_asset(self._http, object_id, retries=0)
 
-    async def fetch_many(self, ids: Sequence[str]) -> Sequence[AssetDetail]:
+    async def fetch_many(self, ids: Sequence[str]) -> Sequence[ListedItem[AssetDetail]]:
         """`GET /assets?asset_ids=...` for up to `MAX_IDS` ids, one attempt.
 
-        The assets that exist, in the API's order; an unknown id is missing from the reply.
+        The assets that exist, in the API's order (an unknown id is missing from the reply),
+        decoded lazily: each item's id, status and creation time are read, the rest by its
+        `full()`, for the assets the tracker delivers.
         """
         if not 1 <= len(ids) <= MAX_IDS:
             raise InvalidInputError(f"fetch_many takes 1 to {MAX_IDS} ids, got {len(ids)}")
         filters = [("asset_ids", path_id(object_id, "asset_id")) for object_id in ids]
         params = page_params(1, MAX_IDS, filters)
-        page = await self._http.request("GET", "assets", _page, params=params, retries=0)
+        page = await self._http.request("GET", "assets", _listed, params=params, retries=0)
         return page.data
 
     async def cancel(self, object_id: str) -> None:

@@ -21,9 +21,11 @@ still takes one slot of its `Budget` per request; what changes is what one reque
   that object, raised or collected per `on_error` as a missing object always is; an object
   it finds after all is handled like any poll's.
 - **What each id learns** is what a poll of it would learn: a status change (`on_status`),
-  the next due time from the schedule, or, terminal, one delivery. A source that gives no
-  end time (`ended_of` is None) has its detection time stand for it, so the schedule's
-  duration model still learns how long objects take.
+  the next due time from the schedule, or, terminal, one delivery. The reply's items are
+  `Listed`: only a terminal object is decoded whole (`full()`), and one that cannot be is
+  polled again after a backoff. A source that gives no end time (`ended_of` is None) has its
+  detection time stand for it, so the schedule's duration model still learns how long
+  objects take.
 - **Cheap polls are frequent.** An id polled with others costs a fraction of a request, so
   its next poll comes within `min_interval` (jittered downwards only), or sooner when the
   schedule says so: every running id is polled about every `min_interval`, for at most about
@@ -50,7 +52,7 @@ from ..errors import DecodeError
 from ._budget import Budget
 from ._engine import Engine
 from ._schedule import Schedule, classify
-from ._source import ByIds, Source
+from ._source import ByIds, Listed, Source
 from ._state import Entry, StatusChange
 
 T = TypeVar("T")
@@ -157,13 +159,13 @@ class ByIdsPolls(Generic[T]):
         for entry in missing:  # each in flight until its own fetch is answered
             self._engine.spawn(self._confirm, entry)
 
-    def _match(self, entries: Sequence[Entry], items: Sequence[T]) -> dict[str, T]:
+    def _match(self, entries: Sequence[Entry], items: Sequence[Listed[T]]) -> dict[str, Listed[T]]:
         """The reply's objects by id; `DecodeError` for one not asked for, or one repeated."""
         asked = {entry.task_id for entry in entries}
-        found: dict[str, T] = {}
+        found: dict[str, Listed[T]] = {}
         noun = self._source.noun
         for item in items:
-            got = self._source.id_of(item)
+            got = item.id
             if got not in asked:
                 raise _Stranger(
                     f"asked for {len(asked)} {noun}s by id, the reply holds {noun} {shown(got)}, "
@@ -205,14 +207,13 @@ class ByIdsPolls(Generic[T]):
             entry.failures += 1
             schedule.put(entry, max(schedule.retry_at(entry.failures), not_before))
 
-    def _took(self, entry: Entry, item: T) -> None:
-        """What a poll of `entry` would do with `item`: finish it, or schedule its next poll.
+    def _took(self, entry: Entry, seen: Listed[T]) -> None:
+        """What a poll of `entry` would do with `seen`: finish it, or schedule its next poll.
 
         A running object's next poll is due within `min_interval` (see the module docstring).
         """
         source, schedule = self._source, self._schedule
-        status = source.status_of(item)
-        created = source.created_of(item)
+        status, created = seen.status, seen.created
         self._report(schedule.observe(entry, status, created))
         if status not in schedule.terminal:
             schedule.still_running(entry)
@@ -222,6 +223,11 @@ class ByIdsPolls(Generic[T]):
             due = schedule.clock.monotonic() + soon
             if due < entry.due:
                 schedule.put(entry, due)
+            return
+        try:
+            item = seen.full()
+        except DecodeError:  # the item is malformed: poll it again, as a failed poll
+            schedule.poll_failed(entry, not_before=self._budget.paused_until)
             return
         schedule.stats.found_by[entry.reason] += 1
         ended = source.ended_of(item)

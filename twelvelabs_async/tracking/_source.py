@@ -219,7 +219,9 @@ class ByIds(Protocol[T_co]):
     polled in batches: the tracker coalesces the ids due (and those nearly due) into requests
     of up to `max_ids` ids, each one request of its budget (see `_by_ids.py`). An id asked for
     and missing from the reply is confirmed with one `Source.fetch`; a reply holding an object
-    not asked for is malformed.
+    not asked for is malformed. The reply's items are `Listed`, as a status list's are: the
+    tracker reads the id, status and creation time of each, and decodes whole (`full()`) only
+    the objects it delivers, most of its CPU otherwise.
     """
 
     @property
@@ -227,6 +229,6 @@ class ByIds(Protocol[T_co]):
         """The most ids one request may carry (at least 1)."""
         ...
 
-    async def fetch_many(self, ids: Sequence[str]) -> Sequence[T_co]:
-        """The objects of `ids` that exist, complete, in any order; one attempt, no retry."""
+    async def fetch_many(self, ids: Sequence[str]) -> Sequence[Listed[T_co]]:
+        """The objects of `ids` that exist, in any order; one attempt, no retry."""
         ...
