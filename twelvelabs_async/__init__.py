@@ -30,7 +30,7 @@ from .analyze import (
     BatchResults,
     TaskList,
 )
-from .assets import AssetList, Assets
+from .assets import AssetList, Assets, AssetTracker
 from .errors import (
     APIConnectionError,
     APIError,
@@ -160,6 +160,7 @@ __all__ = [
     "AssetStatus",
     "AssetStatusValue",
     "AssetThumbnail",
+    "AssetTracker",
     "AssetType",
     "AssetVideo",
     "Assets",

@@ -261,3 +261,20 @@ async def assets(client: AsyncTwelveLabs, path: Path, chunks: AsyncIterator[byte
         print(item.technical_metadata)
     await client.assets.delete(asset.asset_id, force=True)
     client.assets.list(asset_types=["movie"])  # type: ignore[list-item]
+
+
+async def assets_tracked(client: AsyncTwelveLabs, asset_ids: list[str]) -> None:
+    from twelvelabs_async import AssetTracker
+    from twelvelabs_async.assets._source import AssetTrackingSource
+    from twelvelabs_async.tracking import ByIds, Source
+
+    ready: AssetDetail = await client.assets.wait(asset_ids[0], timeout=600)
+    tracker: AssetTracker = client.assets.track(asset_ids, timeout=60, on_error="collect")
+    async with tracker:
+        async for asset in tracker:
+            detail: AssetDetail = asset
+            print(detail.status, ready.status)
+    source = AssetTrackingSource(client._http)
+    as_source: Source[AssetDetail] = source
+    by_ids: ByIds[AssetDetail] = source
+    print(as_source, by_ids, tracker.stats.requests["retrieve_many"])

@@ -16,7 +16,9 @@ from .._validate import check_http_url, check_user_metadata, path_id, shown
 from .._wire import json_about, json_as, paginate
 from ..errors import AssetInUseError, ConflictError, InvalidInputError
 from ..models import Asset, AssetDetail, AssetPage, AssetType, PageInfo
+from ..tracking import OnError, PollPolicy, StatusChange
 from ._files import content_type, direct_limit, megabytes
+from ._tracking import AssetTracker, track_assets, wait_for_asset
 
 AssetList = AsyncPaginator[AssetDetail, AssetPage]
 """What `assets.list()` returns: iterate assets with `async for`, or pages with `.pages()`."""
@@ -268,6 +270,124 @@ class Assets:
                 headers=exc.headers,
                 body=exc.body,
             ) from None
+
+    def track(
+        self,
+        asset_ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        on_error: OnError = "raise",
+        max_in_flight: int = 64,
+        max_rate: float | None = None,
+        poll_policy: PollPolicy | None = None,
+        on_status: Callable[[StatusChange], object] | None = None,
+        buffer: int = 256,
+        keep_open: bool = False,
+    ) -> AssetTracker:
+        """Follow many assets and yield each one, complete, the moment it is terminal.
+
+        ```python
+        async with client.assets.track(asset_ids, timeout=600) as tracker:
+            async for asset in tracker:         # each id once, in the order they finish
+                ...
+                tracker.add(another_id)         # ids can be added while iterating
+        ```
+
+        Polls go in batches: the ids due (and those nearly due) share one request of the
+        id-filtered list, `GET /assets?asset_ids=...`, up to 50 ids a request, so following
+        5,000 assets costs about 100 requests a round instead of 5,000. An asset polled with
+        others is polled again within `poll_policy.min_interval` (1 s by default; raise it to
+        spend fewer requests); an id due alone is retrieved alone (`GET /assets/{id}`), on
+        adaptive intervals within `poll_policy`'s bounds. One scheduler serves every id
+        within one request budget: at most `max_in_flight` requests at once and, if set,
+        `max_rate` per second; a 429, `Retry-After` or an exhausted `X-Ratelimit-Remaining`
+        pauses the whole tracker (and the client's other trackers, which hear every answer).
+
+        A `failed` asset is yielded like a `ready` one (its `error.message` says why).
+        Transient failures (including a reply holding an asset not asked for) are retried
+        within the budget and never yielded. An id missing from a list reply is retrieved
+        alone to confirm it: a 404 there (`NotFoundError`), or any other permanent error
+        about one asset, stops everything and is raised (`on_error="raise"`), naming the
+        asset in the error's `task_id`, or is recorded in `tracker.errors`
+        (`on_error="collect"`). 401 and 403 always stop everything, as does a permanent error
+        answering a list request (about many assets). Leaving the block (by `break`, an error
+        or cancellation) stops all polling at once. The API has no way to cancel an asset,
+        so no `on_exit="cancel_remote"` is offered; nor sweeps or webhooks, which the API
+        does not have for assets.
+
+        Args:
+            asset_ids: the ids to follow (duplicates collapse); each must be 1-128
+                characters of `A-Z a-z 0-9 _ -`, or `InvalidInputError` is raised before any
+                request.
+            timeout: overall deadline in seconds (None or `math.inf` for none); past it
+                `TrackingTimeout` is raised with the ids still `pending`. Not the per-request
+                timeout.
+            on_error: `"raise"` or `"collect"` for per-asset permanent errors.
+            max_in_flight: the most requests in flight at once.
+            max_rate: the most requests per second, or None.
+            poll_policy: the bounds of poll intervals (`PollPolicy`; its sweep settings do not
+                apply). An id may be polled up to half a `min_interval` early, to share a
+                request.
+            on_status: called with a `StatusChange` whenever an asset is seen in a new status
+                (for progress displays); it must not block.
+            buffer: finished assets held for a slow consumer before polling pauses.
+            keep_open: a worker's tracker: when nothing is pending, iteration waits for
+                `tracker.add()` instead of ending, until `tracker.close()`; it then ends once
+                the ids still pending are yielded (or collected). `add()` after `close()`
+                raises `RuntimeError`. With a `timeout`, a tracker still open at the deadline
+                raises `TrackingTimeout` even with nothing pending.
+        """
+        return track_assets(
+            self._http,
+            asset_ids,
+            timeout=timeout,
+            on_error=on_error,
+            max_in_flight=max_in_flight,
+            max_rate=max_rate,
+            poll_policy=poll_policy,
+            on_status=on_status,
+            buffer=buffer,
+            keep_open=keep_open,
+        )
+
+    async def wait(
+        self,
+        asset_id: str,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 30.0,
+    ) -> AssetDetail:
+        """Poll one asset until it is `ready` or `failed`, and return it.
+
+        ```python
+        asset = await client.assets.wait(asset_id, timeout=600)
+        if asset.status == "failed":
+            ...                                  # asset.error.message says why
+        ```
+
+        Runs on the tracker's engine, retrieving the asset (`GET /assets/{id}`): the first
+        poll is immediate; the interval then grows by half each poll, from `poll_interval` up
+        to `max_poll_interval`, with +-20 % jitter. Transient failures (429, 408, 5xx,
+        connection errors, malformed bodies, a reply about another asset) are polled through,
+        honouring a server-requested delay. 404 (`NotFoundError`), 401, 403 and other API
+        errors raise at once. A `failed` asset is returned, not raised.
+
+        Args:
+            asset_id: the asset to wait for (checked before any request).
+            timeout: the overall deadline in seconds (None or `math.inf` waits forever);
+                past it, `TrackingTimeout` is raised naming the asset. This is not the
+                per-request timeout, which the client's `timeout` sets.
+            poll_interval: the first interval between polls, in seconds.
+            max_poll_interval: the largest interval between polls, in seconds.
+        """
+        return await wait_for_asset(
+            self._http,
+            asset_id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+        )
 
 
 def _nothing(page_limit: int) -> Callable[[int], Awaitable[AssetPage]]:

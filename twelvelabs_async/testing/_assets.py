@@ -4,17 +4,20 @@
 dropped piece by piece, never held, and one over the direct-upload limit for its kind of file
 (`assets._files`) is answered `400` with the flat error body once the body is read. Each
 asset's status is computed from the clock when read, like a task's: `processing` for a
-duration drawn from the configured `duration` range (a URL import first spends another such
-draw fetching the file, so it takes longer), then `ready`, or `failed` with
-`error.message` at the configured `failure_rate`. `technical_metadata` is left out while
-`processing` (and partial once `failed`); `size` and `duration` are set once `ready`. An
-omitted `enable_hls` or `enable_thumbnail` is taken as true, as the newest SDK documents.
-A form field the endpoint does not take, or one sent twice, is answered 400
+duration drawn from the configured `asset_duration` range, else `duration` (a URL import
+first spends another such draw fetching the file, so it takes longer), then `ready`, or
+`failed` with `error.message` at the configured `failure_rate`. `technical_metadata` is
+left out while `processing` (and partial once `failed`); `size` and `duration` are set once
+`ready`. An omitted `enable_hls` or `enable_thumbnail` is taken as true, as the newest SDK
+documents. A form field the endpoint does not take, or one sent twice, is answered 400
 (`parameter_unknown`, `parameter_invalid`).
 
 Route names (for per-route faults and the statistics): `asset_create`, `asset_list`,
 `asset_retrieve`, `asset_delete`. Nothing here is in the API but `reference_asset`, which
-stands for an indexed asset using the asset (so that delete answers 409 without `force`).
+stands for an indexed asset using the asset (so that delete answers 409 without `force`), and
+`seed`, which creates many assets at once without HTTP (`Simulator.seed_assets`). Filtered by
+`asset_ids`, the list looks up only those ids (an unknown one is simply missing), so a
+tracker's batches of 50 ids stay cheap among thousands of assets.
 """
 
 from __future__ import annotations
@@ -183,6 +186,9 @@ class AssetRoutes:
         self.clock = clock
         self._rng = random.Random(config.seed + 4)
         self._assets: dict[str, SimAsset] = {}
+        self._order: dict[str, int] = {}
+        """Each asset's place in creation order (the id-filtered list sorts by it)."""
+        self._created = 0
 
     def add_routes(self, app: web.Application) -> None:
         """Register every asset route under `/v1.3`."""
@@ -195,6 +201,55 @@ class AssetRoutes:
     def get(self, asset_id: str) -> SimAsset | None:
         """The asset, or None when there is none with this id."""
         return self._assets.get(asset_id)
+
+    @property
+    def durations(self) -> tuple[float, float]:
+        """(min, max) seconds an asset spends `processing` (`asset_duration`, else `duration`)."""
+        return self.config.asset_duration or self.config.duration
+
+    def _keep(self, asset: SimAsset) -> None:
+        self._assets[asset.asset_id] = asset
+        self._order[asset.asset_id] = self._created
+        self._created += 1
+
+    def seed(
+        self,
+        n: int,
+        *,
+        duration: float | tuple[float, float] | None,
+        failure_rate: float | None,
+        rng: random.Random,
+    ) -> list[str]:
+        """Create `n` video assets now, as direct uploads would; their ids, oldest first.
+
+        Each is `processing` for `duration` seconds (fixed, or drawn from a (min, max)
+        range; default `durations`), then `ready`, or `failed` at `failure_rate` (default the
+        configured one).
+        """
+        now = self.clock.time()
+        rate = self.config.failure_rate if failure_rate is None else failure_rate
+        ids = []
+        for _ in range(n):
+            span = self.durations if duration is None else duration
+            took = rng.uniform(*span) if isinstance(span, tuple) else float(span)
+            filename = f"clip-{len(self._assets)}.mp4"
+            asset = SimAsset(
+                asset_id=f"{rng.getrandbits(96):024x}",
+                method="direct",
+                filename=filename,
+                file_type=content_type(filename),
+                kind="video",
+                created=now,
+                finish_at=now + took,
+                outcome="failed" if rng.random() < rate else "ready",
+                size=rng.randint(1024 * 1024, 200 * 1024 * 1024),
+                duration=round(rng.uniform(*self.config.video_duration), 2),
+                hls=True,
+                thumbnail=True,
+            )
+            self._keep(asset)
+            ids.append(asset.asset_id)
+        return ids
 
     # --- create -----------------------------------------------------------------------------
 
@@ -258,10 +313,10 @@ class AssetRoutes:
                 )
             if size == 0:
                 raise Refused("parameter_invalid", "The file is empty.")
-            took = rng.uniform(*cfg.duration)
+            took = rng.uniform(*self.durations)
         else:
             size = rng.randint(1024 * 1024, min(URL_LIMITS[kind], 512 * 1024 * 1024))
-            took = rng.uniform(*cfg.duration) + rng.uniform(*cfg.duration)  # fetch, then check
+            took = rng.uniform(*self.durations) + rng.uniform(*self.durations)  # fetch, check
         metadata = None
         if "user_metadata" in fields:
             try:
@@ -297,7 +352,7 @@ class AssetRoutes:
             return flat_error(400, "parameter_invalid", f"The form could not be read: {exc}")
         except ConnectionError:  # the client stopped sending: nobody reads the answer
             return flat_error(400, "parameter_invalid", "The upload was cut off.")
-        self._assets[asset.asset_id] = asset
+        self._keep(asset)
         return json_reply(201, unstructure_response(asset.created_model(self.clock.time())))
 
     # --- read, delete -----------------------------------------------------------------------
@@ -315,12 +370,21 @@ class AssetRoutes:
             )
         ids = set(request.query.getall("asset_ids", []))
         name = request.query.get("filename", "").casefold()
+        # Filtered by id, only those ids are looked at (a tracker's batches of 50 among
+        # thousands of assets); newest first either way.
+        candidates = (
+            sorted(
+                (asset for i in ids if (asset := self._assets.get(i)) is not None),
+                key=lambda asset: self._order[asset.asset_id],
+                reverse=True,
+            )
+            if ids
+            else reversed(self._assets.values())
+        )
         matching = [
             asset
-            for asset in reversed(self._assets.values())
-            if (not ids or asset.asset_id in ids)
-            and (not types or asset.kind in types)
-            and name in asset.filename.casefold()
+            for asset in candidates
+            if (not types or asset.kind in types) and name in asset.filename.casefold()
         ]
         now = self.clock.time()
         total = len(matching)
@@ -365,4 +429,5 @@ class AssetRoutes:
                 "first or pass force=true.",
             )
         del self._assets[asset.asset_id]
+        del self._order[asset.asset_id]
         return web.Response(status=200)

@@ -139,6 +139,8 @@ class SimulatorConfig:
         video_duration: (min, max) seconds of the simulated videos.
         webhooks: signed webhook deliveries (see `Webhooks`); None (the default) sends none
             and leaves `webhooks` out of task bodies, as the API does with none configured.
+        asset_duration: (min, max) seconds an asset spends `processing`, drawn uniformly (a
+            URL import draws twice: fetch, then check); None (the default) uses `duration`.
     """
 
     api_key: str = "tlk_simulator_key"
@@ -159,6 +161,9 @@ class SimulatorConfig:
         default=(30.0, 600.0), validator=_seconds_range(minimum=0)
     )
     webhooks: Webhooks | None = None
+    asset_duration: tuple[float, float] | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_seconds_range(minimum=0))
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.queued_fraction + self.pending_fraction > 1:

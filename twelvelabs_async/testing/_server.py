@@ -137,6 +137,43 @@ class Simulator:
             ids.append(store.create(request, now, duration=fixed, fail=fail).task_id)
         return ids
 
+    async def seed_assets(
+        self,
+        n: int,
+        *,
+        duration: float | tuple[float, float] | None = None,
+        failure_rate: float | None = None,
+    ) -> list[str]:
+        """Create `n` video assets at once, without HTTP; returns their ids, oldest first.
+
+        Each is as a direct upload leaves it: `processing`, then `ready` (or `failed`).
+
+        Args:
+            n: how many.
+            duration: seconds `processing`, fixed or a (min, max) range; defaults to the
+                configured `asset_duration` (else `duration`).
+            failure_rate: overrides the configured failure rate for these assets.
+        """
+        check_number(n, "n", low=0, integer=True)
+        for bound in duration if isinstance(duration, tuple) else (duration,):
+            if bound is not None:
+                check_number(bound, "duration", low=0, unit="seconds")
+        if failure_rate is not None:
+            check_number(failure_rate, "failure_rate", low=0, high=1)
+        return self._app.assets.seed(
+            n, duration=duration, failure_rate=failure_rate, rng=self._app.seed_rng
+        )
+
+    def asset_finish(self, asset_id: str) -> tuple[float, str]:
+        """When an asset becomes (or became) terminal, in epoch seconds, and how it ends.
+
+        KeyError if the asset is unknown.
+        """
+        asset = self._app.assets.get(asset_id)
+        if asset is None:
+            raise KeyError(asset_id)
+        return asset.finish_at, asset.outcome
+
     async def start(self) -> None:
         """Listen on the configured host and port (port 0 picks a free one)."""
         if self._runner is not None:

@@ -10,7 +10,7 @@ pure `Schedule`, and learn about a kind of object only through its `Source`
 from ._batches import BatchPolicy, BatchTracker, BatchTrackerStats
 from ._options import OnError, OnExit, Strategy
 from ._policy import PollPolicy
-from ._source import BatchSource, Listed, Runtime, Source, StatusLists
+from ._source import BatchSource, ByIds, Listed, Runtime, Source, StatusLists
 from ._state import StatusChange, TrackerStats
 from ._tracker import ObjectTracker, Tracker
 
@@ -19,6 +19,7 @@ __all__ = [
     "BatchSource",
     "BatchTracker",
     "BatchTrackerStats",
+    "ByIds",
     "Listed",
     "ObjectTracker",
     "OnError",

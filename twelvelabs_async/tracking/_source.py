@@ -7,7 +7,9 @@ or embedding tasks):
 - how to fetch one object by id, and how to cancel one;
 - which statuses are terminal, and how an object names its id, status and times;
 - how to read the statuses of many objects at once, when the API can: `StatusLists`, lists
-  filtered by status and read page by page, newest first (`GET /analyze/tasks?status=...`).
+  filtered by status and read page by page, newest first (`GET /analyze/tasks?status=...`);
+- or how to fetch many objects by id in one request, when the API can: `ByIds`, which a
+  source offers by having `max_ids` and `fetch_many` (`GET /assets?asset_ids=...`).
 
 `BatchSource` is the one-container variant: the batch tracker follows one batch through its
 counts and reads its items from one stream.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from .._clock import Clock
 from ..models import Batch, BatchResult, PageInfo
@@ -206,4 +208,27 @@ class BatchSource(Protocol):
 
     def results(self, batch_id: str) -> AbstractAsyncContextManager[AsyncIterable[BatchResult]]:
         """The batch's items, streamed, one attempt, no retry."""
+        ...
+
+
+@runtime_checkable
+class ByIds(Protocol[T_co]):
+    """Many objects fetched by id in one request: what a source offers when the API can.
+
+    A `Source` that also has these two members (`GET /assets?asset_ids=a&asset_ids=b`) is
+    polled in batches: the tracker coalesces the ids due (and those nearly due) into requests
+    of up to `max_ids` ids, each one request of its budget (see `_by_ids.py`). An id asked for
+    and missing from the reply is confirmed with one `Source.fetch`; a reply holding an object
+    not asked for is malformed. The reply's items are `Listed`, as a status list's are: the
+    tracker reads the id, status and creation time of each, and decodes whole (`full()`) only
+    the objects it delivers, most of its CPU otherwise.
+    """
+
+    @property
+    def max_ids(self) -> int:
+        """The most ids one request may carry (at least 1)."""
+        ...
+
+    async def fetch_many(self, ids: Sequence[str]) -> Sequence[Listed[T_co]]:
+        """The objects of `ids` that exist, in any order; one attempt, no retry."""
         ...

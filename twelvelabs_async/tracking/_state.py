@@ -25,7 +25,8 @@ class TrackerStats:
     """What a tracker did, for logs, progress displays and benchmarks.
 
     Attributes:
-        requests: requests sent, by kind (`retrieve`, `list`, `cancel`).
+        requests: requests sent, by kind (`retrieve`, `list`, `cancel`; `retrieve_many`
+            for requests of many ids at once, from a source that can: `ByIds`).
         retries: transient failures (429, 5xx, connection errors, malformed bodies) that were
             retried within the budget.
         throttles: times the whole tracker paused because the server asked it to slow down.

@@ -4,9 +4,10 @@
 yields each once; its iteration ends when nothing is pending, or, kept open (`keep_open`), once
 `close()` was called and nothing is pending. Its driver is the scheduling loop: poll the ids
 that are due, within one request budget; sweep the source's status lists when that saves
-requests; sleep until the next thing is due or something changes. Every decision comes from
-`Schedule` and `Sweeps` (pure); this module only sends, sleeps and hands over. `Tracker` is the
-tracker of analysis tasks.
+requests; sleep until the next thing is due or something changes. A source that can fetch many
+objects by id at once (`ByIds`) has its polls sent in batches (`_by_ids.py`). Every decision
+comes from `Schedule` and `Sweeps` (pure); this module only sends, sleeps and hands over.
+`Tracker` is the tracker of analysis tasks.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from .._validate import shown
 from ..errors import DecodeError, InvalidInputError, TrackingTimeout, TwelveLabsError
 from ..models import AnalyzeTask
 from ._budget import Budget
+from ._by_ids import ByIdsPolls
 from ._engine import Engine, Tracking
 from ._options import OnError, OnExit, Strategy, check_options
 from ._pacing import BURST, Pacer
 from ._policy import PollPolicy
 from ._schedule import Schedule, classify, names_object
-from ._source import Event, Listed, Runtime, Source
+from ._source import ByIds, Event, Listed, Runtime, Source
 from ._state import Entry, StatusChange, TrackerStats
 from ._sweep import Sweeper
 from ._sweeps import SweepPlan, Sweeps
@@ -118,6 +120,19 @@ class ObjectTracker(Tracking[T]):
                 budget=self._budget,
                 engine=self._engine,
                 applied=self._applied,
+            )
+        self._by_ids: ByIdsPolls[T] | None = None
+        if isinstance(source, ByIds):  # polls go in batches (`_by_ids.py`)
+            self._by_ids = ByIdsPolls(
+                source,
+                source,
+                schedule,
+                self._engine,
+                self._budget,
+                lead=poll_policy.min_interval / 2,
+                report=self._report,
+                poll_one=self._poll,
+                wake=self._wake,
             )
         self._done: set[str] = set()
         self._event_ids = DeliveryDeduplicator(max_events=100_000)
@@ -292,13 +307,22 @@ class ObjectTracker(Tracking[T]):
                     entry.in_flight = False
                     budget.release()
                     break
-                engine.spawn(self._poll, entry)
+                self._send(entry)
             wake_at = schedule.next_due() if engine.room else None
             if sweeping and engine.room and sweeps is not None:
                 next_sweep = sweeps.next_at()
                 if next_sweep is not None:
                     wake_at = next_sweep if wake_at is None else min(wake_at, next_sweep)
             await self._sleep_until(wake_at)
+
+    def _send(self, entry: Entry) -> None:
+        """Poll `entry` (a slot is held for it): alone, or with the ids it takes along."""
+        if self._by_ids is not None:
+            batch = self._by_ids.gather(entry)
+            if len(batch) > 1:
+                self._engine.spawn(self._by_ids.poll, batch)
+                return
+        self._engine.spawn(self._poll, entry)
 
     async def _sleep_until(self, when: float | None) -> None:
         if self._wake_event.is_set():
