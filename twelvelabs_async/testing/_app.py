@@ -21,8 +21,8 @@ from ..errors import DecodeError, InvalidInputError
 from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
 from ._assets import AssetRoutes
 from ._batches import BatchRoutes
-from ._embed import EmbedRoutes
 from ._config import Faults, SimulatorConfig
+from ._embed import EmbedRoutes
 from ._ratelimit import TokenBucket
 from ._replies import flat_error, json_reply, nested_error, page_params, refused_body
 from ._results import free_text, json_for_schema

@@ -216,9 +216,12 @@ def _segments(
     """The segments a ready task holds, and the options and scopes it used."""
     spec = body[kind]
     if kind == "image":
-        return [{"embedding_option": "visual", "embedding_scope": "asset"}], ["visual"], [
-            "asset"
-        ], None
+        return (
+            [{"embedding_option": "visual", "embedding_scope": "asset"}],
+            ["visual"],
+            ["asset"],
+            None,
+        )
     if kind == "document":
         options = spec.get("embedding_option") or ["text"]
         scopes = spec.get("embedding_scope") or ["local", "asset"]
@@ -227,8 +230,14 @@ def _segments(
         for option in options:
             if "local" in scopes:
                 for page in range(1, pages + 1):
-                    segments.append({"embedding_option": option, "embedding_scope": "page",
-                                     "start_page_number": page, "end_page_number": page})  # fmt: skip
+                    segments.append(
+                        {
+                            "embedding_option": option,
+                            "embedding_scope": "page",
+                            "start_page_number": page,
+                            "end_page_number": page,
+                        }
+                    )
             if "asset" in scopes:
                 segments.append({"embedding_option": option, "embedding_scope": "asset"})
         return segments, options, scopes, None
@@ -250,12 +259,24 @@ def _segments(
         for clip in range(clips):
             lo, hi = start + clip * length, min(start + total, start + (clip + 1) * length)
             for option in per_clip:
-                segments.append({"embedding_option": option, "embedding_scope": "clip",
-                                 "start_sec": round(lo, 3), "end_sec": round(hi, 3)})  # fmt: skip
+                segments.append(
+                    {
+                        "embedding_option": option,
+                        "embedding_scope": "clip",
+                        "start_sec": round(lo, 3),
+                        "end_sec": round(hi, 3),
+                    }
+                )
     if "asset" in scopes:
         for option in per_clip:
-            segments.append({"embedding_option": option, "embedding_scope": "asset",
-                             "start_sec": start, "end_sec": round(start + total, 3)})  # fmt: skip
+            segments.append(
+                {
+                    "embedding_option": option,
+                    "embedding_scope": "asset",
+                    "start_sec": start,
+                    "end_sec": round(start + total, 3),
+                }
+            )
     return segments, options, scopes, total
 
 
@@ -268,14 +289,21 @@ def check_task_body(body: Any) -> tuple[str, str, int]:
         raise Refused("model_name must be marengo3.0 or marengo3.5.")
     if kind not in _INPUTS:
         raise Refused("input_type must be video, audio, image or document.")
-    unknown = set(body) - {"input_type", "model_name", "embedding_dimension",
-                           "embedding_uncertainty", *_INPUTS}  # fmt: skip
+    unknown = set(body) - {
+        "input_type",
+        "model_name",
+        "embedding_dimension",
+        "embedding_uncertainty",
+        *_INPUTS,
+    }
     if unknown:
         raise Refused(f"Unknown parameter(s): {', '.join(sorted(unknown))}.")
     if [k for k in _INPUTS if k in body] != [kind]:
         raise Refused(f"input_type {kind} takes exactly the {kind} object.")
     dimension = body.get("embedding_dimension", 512)
-    if model == "marengo3.0" and ("embedding_dimension" in body or body.get("embedding_uncertainty")):
+    if model == "marengo3.0" and (
+        "embedding_dimension" in body or body.get("embedding_uncertainty")
+    ):
         raise Refused("embedding_dimension and embedding_uncertainty need marengo3.5.")
     if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
         raise Refused("embedding_dimension must be a positive integer.")
@@ -286,7 +314,9 @@ def check_task_body(body: Any) -> tuple[str, str, int]:
         raise Refused(f"{kind} must be an object.")
     _media_source(spec.get("media_source"))
     if kind in ("video", "audio"):
-        allowed = ("visual", "audio", "transcription") if kind == "video" else ("audio", "transcription")
+        allowed = (
+            ("visual", "audio", "transcription") if kind == "video" else ("audio", "transcription")
+        )
         options = _pick(spec, "embedding_option", allowed)
         scopes = _pick(spec, "embedding_scope", ("clip", "local", "asset"))
         types = _pick(spec, "embedding_type", ("separate_embedding", "fused_embedding"))
@@ -299,13 +329,16 @@ def check_task_body(body: Any) -> tuple[str, str, int]:
             count -= 1
         if types is not None and count < 2:
             raise Refused("embedding_type needs at least two embedding options.")
-        if types and "fused_embedding" in types and model == "marengo3.5":
-            if not spec.get("time_based_metadata"):
-                raise Refused("fused_embedding on marengo3.5 needs time_based_metadata.")
+        fused = types is not None and "fused_embedding" in types
+        if fused and model == "marengo3.5" and not spec.get("time_based_metadata"):
+            raise Refused("fused_embedding on marengo3.5 needs time_based_metadata.")
         _segment_length(spec.get("segmentation"), model, kind)
     elif kind == "image":
-        for key, only in (("embedding_option", "visual"), ("embedding_type", "separate_embedding"),
-                          ("embedding_scope", "asset")):  # fmt: skip
+        for key, only in (
+            ("embedding_option", "visual"),
+            ("embedding_type", "separate_embedding"),
+            ("embedding_scope", "asset"),
+        ):
             if key in spec and spec[key] != [only]:
                 raise Refused(f"image.{key} takes only [{only}].")
     else:
@@ -444,7 +477,9 @@ def _text_body(body: Any) -> tuple[str, str, int]:
     else:
         if kind != "text":
             raise Refused("this simulator embeds text only: input_type text on marengo3.0.")
-        if any(k in body for k in ("embedding_dimension", "embedding_uncertainty", "auto_truncate")):
+        if any(
+            k in body for k in ("embedding_dimension", "embedding_uncertainty", "auto_truncate")
+        ):
             raise Refused("embedding_dimension, embedding_uncertainty, auto_truncate need 3.5.")
         spec = body.get("text")
     text = spec.get("input_text") if isinstance(spec, Mapping) else None
