@@ -456,7 +456,7 @@ class EmbedRoutes:
             tokens = max(1, len(text.split()))
             tail = {
                 "usage": {"input_tokens": {"text": tokens}, "truncated": False},
-                "metadata": {"embedding_dimension": dimension},
+                "metadata": {"input_type": "multi_input", "embedding_dimension": dimension},
             }
         payload = b'{"data":[' + row.encode() + b"]," + json.dumps(tail).encode()[1:]
         if not tail:
