@@ -521,3 +521,173 @@ async def test_the_source_cannot_cancel(clock: FakeClock) -> None:
         with pytest.raises(InvalidInputError, match="cannot be canceled"):
             await source.cancel("t1")
     assert script.requests == []
+
+
+MORE_BAD: list[tuple[str, dict[str, Any]]] = [
+    (
+        "non-empty list",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(URL, embedding_option=[])},
+    ),
+    (
+        "twice",
+        {
+            "model_name": "marengo3.5",
+            "video": VideoEmbedInput(URL, embedding_option=["visual", "visual"]),
+        },
+    ),
+    (
+        "takes 'clip'",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(URL, embedding_scope=["page"])},
+    ),  # type: ignore[list-item]
+    ("an EmbedSource or a URL", {"model_name": "marengo3.5", "video": VideoEmbedInput(42)}),  # type: ignore[arg-type]
+    (
+        "url must be a string",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(EmbedSource(url=b"x"))},
+    ),  # type: ignore[arg-type]
+    (
+        "non-empty base64",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(EmbedSource(base64_string=""))},
+    ),
+    (
+        "is not base64",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(EmbedSource(base64_string="é" * 8))},
+    ),
+    (
+        "DynamicSegments or FixedSegments",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(URL, segmentation=6)},
+    ),  # type: ignore[arg-type]
+    (
+        "duration_sec",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(URL, segmentation=FixedSegments(0))},
+    ),
+    (
+        "min_duration_sec",
+        {
+            "model_name": "marengo3.5",
+            "video": VideoEmbedInput(URL, segmentation=DynamicSegments(2.5)),
+        },
+    ),  # type: ignore[arg-type]
+    (
+        "list of TimedText",
+        {"model_name": "marengo3.5", "video": VideoEmbedInput(URL, time_based_metadata=[])},
+    ),
+    (
+        "holds TimedText",
+        {
+            "model_name": "marengo3.5",
+            "video": VideoEmbedInput(URL, time_based_metadata=[{"start": 0}]),
+        },
+    ),  # type: ignore[list-item]
+    (
+        "text must be a non-empty",
+        {
+            "model_name": "marengo3.5",
+            "video": VideoEmbedInput(URL, time_based_metadata=[TimedText(0, 2, " ")]),
+        },
+    ),
+    (
+        "end must be",
+        {
+            "model_name": "marengo3.5",
+            "video": VideoEmbedInput(URL, time_based_metadata=[TimedText(3, 2, "x")]),
+        },
+    ),
+    ("start_sec", {"model_name": "marengo3.5", "video": VideoEmbedInput(URL, start_sec=-1)}),
+    (
+        "'standard' or 'quadrants'",
+        {"model_name": "marengo3.5", "document": DocumentEmbedInput(URL, spatial="halves")},
+    ),  # type: ignore[arg-type]
+    (
+        "overlap_sentences",
+        {
+            "model_name": "marengo3.5",
+            "document": DocumentEmbedInput(URL, sequential=SentenceChunks(3, overlap_sentences=3)),
+        },
+    ),
+    (
+        "max_sentences",
+        {
+            "model_name": "marengo3.5",
+            "document": DocumentEmbedInput(URL, sequential=SentenceChunks(0)),
+        },
+    ),
+    (
+        "takes 'local'",
+        {"model_name": "marengo3.5", "document": DocumentEmbedInput(URL, embedding_scope=["clip"])},
+    ),  # type: ignore[list-item]
+    (
+        "embedding_uncertainty must be True or False",
+        {"model_name": "marengo3.5", "embedding_uncertainty": "yes", "video": VideoEmbedInput(URL)},
+    ),
+    (
+        "embedding_dimension must be",
+        {"model_name": "marengo3.5", "embedding_dimension": 0, "video": VideoEmbedInput(URL)},
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "kwargs"), MORE_BAD)
+async def test_malformed_inputs_are_refused_before_any_request(
+    clock: FakeClock, message: str, kwargs: dict[str, Any]
+) -> None:
+    """Malformed lists, sources, segments, texts and flags raise InvalidInputError, unsent."""
+    script = Script(Response.from_json(202, CREATED))
+    async with client_for(script, clock) as client:
+        with pytest.raises(InvalidInputError) as caught:
+            await client.embed.tasks.create(**kwargs)
+    assert message in str(caught.value)
+    assert script.requests == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"text": " ", "model_name": "marengo3.5"}, "non-empty string"),
+        ({"text": "x", "model_name": "marengo3.5", "auto_truncate": 1}, "True or False"),
+        ({"text": "x", "model_name": "marengo3.0", "embedding_dimension": 256}, "only on"),
+        ({"text": "x", "model_name": "marengo9"}, "model_name"),
+    ],
+)
+async def test_bad_text_requests_are_refused_before_any_request(
+    clock: FakeClock, kwargs: dict[str, Any], message: str
+) -> None:
+    """An empty text, a non-bool flag, a 3.5-only option on 3.0, an unknown model: refused."""
+    script = Script(Response.from_json(200, {"data": []}))
+    async with client_for(script, clock) as client:
+        with pytest.raises(InvalidInputError, match=message):
+            await client.embed.create(**kwargs)
+    assert script.requests == []
+
+
+async def test_an_image_takes_its_single_values_and_a_pdf_its_spatial_strategy(
+    clock: FakeClock,
+) -> None:
+    """The image's one allowed value passes; a PDF sends `spatial` and its options."""
+    image = await sent_body(
+        clock,
+        model_name="marengo3.5",
+        image=ImageEmbedInput(
+            URL,
+            embedding_option=["visual"],
+            embedding_type=["separate_embedding"],
+            embedding_scope=["asset"],
+        ),
+    )
+    assert image["image"] == {
+        "media_source": {"url": URL},
+        "embedding_option": ["visual"],
+        "embedding_type": ["separate_embedding"],
+        "embedding_scope": ["asset"],
+    }
+    pdf = await sent_body(
+        clock,
+        model_name="marengo3.5",
+        document=DocumentEmbedInput(
+            "https://d.example.com/a.pdf",
+            embedding_option=["visual", "text"],
+            embedding_type=["separate_embedding"],
+            spatial="quadrants",
+        ),
+    )
+    assert pdf["document"]["segmentation"] == {"spatial": {"strategy": "quadrants"}}
+    assert pdf["document"]["embedding_type"] == ["separate_embedding"]
