@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import random
 import time
 import tracemalloc
@@ -144,6 +145,7 @@ def run(*, quick: bool) -> list[Table]:
     for _ in range(3 if quick else 7):
         for name, decode in decoders.items():
             best[name] = min(best[name], one_call_ms(decode, raw))
+    load = os.getloadavg()[0]
     measured = {name: (best[name], *memory(decode, raw)) for name, decode in decoders.items()}
     ours_ms, ours_mb, _ = measured["ours: EmbeddingVector (array('d'))"]
     rows = [
@@ -175,6 +177,8 @@ def run(*, quick: bool) -> list[Table]:
                 "every number of both results checked first against `json.loads` (exact: "
                 "`array('d')` holds the same doubles)",
                 f"the raw numbers alone are {SEGMENTS * DIMENSION * 8 / 1e6:.1f} MB as doubles",
+                f"load average {load:.1f} on {os.cpu_count()} cores when the timing ended (a "
+                "shared machine): the times are noisy, the memory figures are not",
             ],
             meta={p: version(p) for p in ("twelvelabs", "pydantic", "cattrs", "attrs")},
         )

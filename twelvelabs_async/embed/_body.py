@@ -112,7 +112,8 @@ def _check_base64(text: object, limit: int, what: str) -> None:
             "API takes inline; upload the file as an asset (client.assets) and pass its asset_id"
         )
     try:
-        binascii.a2b_base64(text[:4096].encode("ascii"), strict_mode=False)
+        # The first 4,096 characters (a whole number of 4-character groups), strictly.
+        binascii.a2b_base64(text[:4096].encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise InvalidInputError(f"{what} is not base64") from None
 
