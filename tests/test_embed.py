@@ -525,6 +525,10 @@ async def test_the_source_cannot_cancel(clock: FakeClock) -> None:
 
 MORE_BAD: list[tuple[str, dict[str, Any]]] = [
     (
+        "embedding_uncertainty exists only",
+        {"model_name": "marengo3.0", "embedding_uncertainty": False, "video": VideoEmbedInput(URL)},
+    ),
+    (
         "non-empty list",
         {"model_name": "marengo3.5", "video": VideoEmbedInput(URL, embedding_option=[])},
     ),

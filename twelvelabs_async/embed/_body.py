@@ -346,7 +346,7 @@ def _new_only(model: str, dimension: object, uncertainty: object) -> dict[str, A
         if not isinstance(uncertainty, bool):
             raise InvalidInputError(f"embedding_uncertainty must be True or False, got "
                                     f"{shown(uncertainty)}")  # fmt: skip
-        if uncertainty and model != NEW:
+        if model != NEW:  # even False: the API answers 400 to the field on 3.0
             raise InvalidInputError("embedding_uncertainty exists only on marengo3.5")
         body["embedding_uncertainty"] = uncertainty
     return body

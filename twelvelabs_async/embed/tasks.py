@@ -8,7 +8,7 @@ from datetime import datetime
 from .._http import HTTPTransport
 from .._pagination import AsyncPaginator
 from .._validate import check_range, path_id, shown
-from .._wire import MAX_PAGE_LIMIT, json_as, paginate
+from .._wire import json_as, paginate
 from ..errors import InvalidInputError
 from ..models import (
     AudioEmbedInput,
@@ -122,7 +122,7 @@ class EmbedTasks:
         status: EmbedTaskStatus | EmbedTaskStatusValue | None = None,
         started_at: datetime | None = None,
         ended_at: datetime | None = None,
-        page_limit: int = MAX_PAGE_LIMIT,
+        page_limit: int = 50,
     ) -> EmbeddingTaskList:
         """List tasks, newest first, without their vectors; iterate with `async for`.
 

@@ -301,9 +301,7 @@ def check_task_body(body: Any) -> tuple[str, str, int]:
     if [k for k in _INPUTS if k in body] != [kind]:
         raise Refused(f"input_type {kind} takes exactly the {kind} object.")
     dimension = body.get("embedding_dimension", 512)
-    if model == "marengo3.0" and (
-        "embedding_dimension" in body or body.get("embedding_uncertainty")
-    ):
+    if model == "marengo3.0" and ("embedding_dimension" in body or "embedding_uncertainty" in body):
         raise Refused("embedding_dimension and embedding_uncertainty need marengo3.5.")
     if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
         raise Refused("embedding_dimension must be a positive integer.")
