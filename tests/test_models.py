@@ -454,7 +454,9 @@ def test_response_preset_writes_set_values_and_leaves_other_nones_out() -> None:
 
 
 def test_always_sent_is_marked_on_the_response_models_that_echo_custom_id() -> None:
-    """The rule lives on the models: `custom_id` of each response that echoes it, nothing else."""
+    """The rule lives on the models: `custom_id` of each response that echoes it, and an
+    embedding task's `data` (null until ready), nothing else.
+    """
     classes = [value for name, value in vars(models).items() if not name.startswith("_")]
     classes += [WebhookEvent, WebhookTaskData]
     marked = {
@@ -469,4 +471,5 @@ def test_always_sent_is_marked_on_the_response_models_that_echo_custom_id() -> N
         ("BatchItemRef", "custom_id"),
         ("BatchResult", "custom_id"),
         ("WebhookTaskData", "custom_id"),
+        ("EmbeddingTask", "data"),
     }

@@ -14,6 +14,7 @@ from ._validate import check_base_url, check_number
 from ._version import __version__
 from .analyze import Analyze
 from .assets import Assets
+from .embed import Embed
 from .errors import ClientClosedError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ class AsyncTwelveLabs:
         """The Analyze API: `generate`, `stream`, and `tasks`."""
         self.assets = Assets(self._http)
         """Assets: `create` (a file or a URL), `retrieve`, `list`, `delete`."""
+        self.embed = Embed(self._http)
+        """Embeddings v2: text embeddings (`create`) and `tasks` for media."""
 
     @property
     def base_url(self) -> str:

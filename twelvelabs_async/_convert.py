@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import types
 import typing
+from array import array
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
@@ -24,6 +25,12 @@ import cattrs.cols
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._models.common import ALWAYS_SENT, WIRE_NAME
+from ._models.embed import (
+    EmbeddingMetadata,
+    EmbeddingVector,
+    FileEmbeddingMetadata,
+    MediaEmbeddingMetadata,
+)
 from ._untrusted import shown
 from .errors import DecodeError
 
@@ -143,6 +150,35 @@ def _array_hook(tp: Any, converter: cattrs.Converter) -> Any:
     return structure
 
 
+def _vector(value: Any, _: Any) -> EmbeddingVector:
+    # One `array('d')` per vector, filled straight from the decoded list (which is then
+    # dropped): exact, and 8 bytes a number instead of a float object each.
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected an array of numbers, got {_json_kind(value)}")
+    try:
+        return EmbeddingVector._adopt(array("d", value))
+    except TypeError:
+        raise TypeError("expected an array of numbers") from None
+
+
+_MEDIA_INPUTS = frozenset({"video", "audio"})
+
+
+def _metadata_hook(converter: cattrs.Converter) -> Any:
+    # A union on `input_type`: video and audio carry the required durations; image, document,
+    # a just-created task (no `input_type`) and any type added later decode as a file's.
+    def structure(value: Any, tp: Any) -> Any:
+        if value is None and type(None) in _union_members(tp):
+            return None
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an object, got {_json_kind(value)}")
+        media = value.get("input_type") in _MEDIA_INPUTS
+        cls = MediaEmbeddingMetadata if media else FileEmbeddingMetadata
+        return converter.structure(value, cls)
+
+    return structure
+
+
 def make_converter(*, detailed: bool = False, keep_nulls: bool = False) -> cattrs.Converter:
     """Build a converter for the TwelveLabs wire format.
 
@@ -173,6 +209,12 @@ def make_converter(*, detailed: bool = False, keep_nulls: bool = False) -> cattr
         attrs.has, lambda cls: _omit_none_unstructure_fn(cls, converter, keep_nulls)
     )
     converter.register_unstructure_hook(Enum, lambda member: member.value)
+    converter.register_structure_hook(EmbeddingVector, _vector)
+    converter.register_unstructure_hook(EmbeddingVector, lambda vector: vector.tolist())
+    metadata = _metadata_hook(converter)
+    converter.register_structure_hook_func(
+        lambda tp: tp in (EmbeddingMetadata, EmbeddingMetadata | None), metadata
+    )
     return converter
 
 

@@ -5,8 +5,8 @@ one converter in `_convert.py`. Enumerations are *open*: a value the API adds la
 its plain string instead of failing, so every enum-typed field is `Enum | str`.
 
 This module is the one place to import them from; they are defined in `_models/`, one private
-module per part of the API (inputs, tasks, streamed events, batches, assets, and what they
-share).
+module per part of the API (inputs, tasks, streamed events, batches, assets, embeddings, and
+what they share).
 """
 
 from __future__ import annotations
@@ -45,6 +45,42 @@ from ._models.common import PageInfo as PageInfo
 from ._models.common import TaskError as TaskError
 from ._models.common import TokenUsage as TokenUsage
 from ._models.common import WebhookDelivery as WebhookDelivery
+from ._models.embed import EMBED_TERMINAL_STATUSES as EMBED_TERMINAL_STATUSES
+from ._models.embed import EmbeddingData as EmbeddingData
+from ._models.embed import EmbeddingMetadata as EmbeddingMetadata
+from ._models.embed import EmbeddingOption as EmbeddingOption
+from ._models.embed import EmbeddingScope as EmbeddingScope
+from ._models.embed import EmbeddingTask as EmbeddingTask
+from ._models.embed import EmbeddingTaskError as EmbeddingTaskError
+from ._models.embed import EmbeddingTaskPage as EmbeddingTaskPage
+from ._models.embed import EmbeddingTaskSummary as EmbeddingTaskSummary
+from ._models.embed import EmbeddingUsage as EmbeddingUsage
+from ._models.embed import EmbeddingVector as EmbeddingVector
+from ._models.embed import EmbedModel as EmbedModel
+from ._models.embed import EmbedTaskStatus as EmbedTaskStatus
+from ._models.embed import EmbedTaskStatusValue as EmbedTaskStatusValue
+from ._models.embed import FileEmbeddingMetadata as FileEmbeddingMetadata
+from ._models.embed import MediaEmbeddingMetadata as MediaEmbeddingMetadata
+from ._models.embed import Quadrant as Quadrant
+from ._models.embed import TextEmbedding as TextEmbedding
+from ._models.embed_inputs import AudioEmbedInput as AudioEmbedInput
+from ._models.embed_inputs import AudioOption as AudioOption
+from ._models.embed_inputs import DocumentEmbedInput as DocumentEmbedInput
+from ._models.embed_inputs import DocumentOption as DocumentOption
+from ._models.embed_inputs import DocumentScope as DocumentScope
+from ._models.embed_inputs import DynamicSegments as DynamicSegments
+from ._models.embed_inputs import EmbeddingType as EmbeddingType
+from ._models.embed_inputs import EmbedInput as EmbedInput
+from ._models.embed_inputs import EmbedSource as EmbedSource
+from ._models.embed_inputs import FixedSegments as FixedSegments
+from ._models.embed_inputs import ImageEmbedInput as ImageEmbedInput
+from ._models.embed_inputs import MediaScope as MediaScope
+from ._models.embed_inputs import Segmentation as Segmentation
+from ._models.embed_inputs import SentenceChunks as SentenceChunks
+from ._models.embed_inputs import SpatialStrategy as SpatialStrategy
+from ._models.embed_inputs import TimedText as TimedText
+from ._models.embed_inputs import VideoEmbedInput as VideoEmbedInput
+from ._models.embed_inputs import VideoOption as VideoOption
 from ._models.inputs import AssetVideo as AssetVideo
 from ._models.inputs import Base64Video as Base64Video
 from ._models.inputs import ImageInput as ImageInput

@@ -39,6 +39,12 @@ ROOTS = (
     "Create-assetRequestBadRequestError",
     "List-assetsRequestBadRequestError",
     "Delete-assetRequestConflictError",
+    # Embeddings v2: a task (create answer, retrieve), the list, its flat 400, text embeddings.
+    "EmbeddingTaskResponse",
+    "embed_v2_tasks_create_Response_202",
+    "embed_v2_tasks_list_Response_200",
+    "List-async-embedding-tasksRequestBadRequestError",
+    "EmbeddingSuccessResponse",
 )
 OUTPUT = Path(__file__).with_name("openapi_schemas.json")
 _PREFIX = "#/components/schemas/"
@@ -139,7 +145,97 @@ def adjust(schemas: dict[str, Any]) -> dict[str, Any]:
         "Generate-text-representationRequestBadRequestError",
     ):
         s[flat]["required"] = ["code", "message"]
+    _adjust_embeddings(s)
     return dict(sorted(s.items()))
+
+
+def _adjust_embeddings(s: dict[str, Any]) -> None:
+    """Embeddings v2: the SDK 1.3.6 knows Marengo 3.5's fields, which the export predates."""
+    integer, text = {"type": "integer"}, {"type": "string"}
+    strings = {"type": "array", "items": text}
+    numbers = {"type": "array", "items": {"type": "number"}}
+    # SDK: a task's metadata is a union on input_type (audio, video, image, document), each
+    # with `embedding_dimension`; the export has audio and video only, told apart by nothing.
+    variants = s["EmbeddingTaskMediaMetadata"]["oneOf"]
+    for variant, kind in zip(variants, ("audio", "video"), strict=True):
+        variant["properties"]["input_type"] = {"const": kind}
+        variant["properties"]["embedding_dimension"] = integer
+    for kind in ("image", "document"):
+        variants.append(
+            {
+                "type": "object",
+                "properties": {
+                    "input_type": {"const": kind},
+                    "input_url": text,
+                    "input_filename": text,
+                    "embedding_options": strings,
+                    "embedding_scopes": strings,
+                    "embedding_dimension": integer,
+                },
+                "required": ["input_type"],
+                "title": f"EmbeddingTaskMediaMetadata_{kind.title()} (from the SDK)",
+            }
+        )
+    # SDK: 3.5 reports `usage` on tasks and on synchronous embeddings.
+    s["EmbeddingUsage"] = {
+        "type": "object",
+        "properties": {
+            "input_tokens": {"type": "object", "additionalProperties": integer},
+            "truncated": {"type": "boolean"},
+            "truncation_reason": text,
+        },
+        "required": ["input_tokens", "truncated"],
+        "title": "EmbeddingUsage (from the SDK)",
+    }
+    usage = {"$ref": f"{_PREFIX}EmbeddingUsage"}
+    s["EmbeddingTaskResponse"]["properties"]["usage"] = usage
+    s["EmbeddingSuccessResponse"]["properties"]["usage"] = usage
+    # SDK: the create answer carries `metadata.embedding_dimension` (3.5).
+    s["embed_v2_tasks_create_Response_202"]["properties"]["metadata"] = {
+        "type": "object",
+        "properties": {"embedding_dimension": integer},
+    }
+    # SDK: a vector may carry its uncertainty, PDF pages, a quadrant, a text chunk's index;
+    # options add `text`, scopes `page` and `chunk`.
+    data = s["EmbeddingData"]["properties"]
+    data["embedding_uncertainty"] = numbers
+    for key in ("start_page_number", "end_page_number", "chunk_index"):
+        data[key] = {"type": ["integer", "null"]}
+    data["quadrant"] = {"enum": ["top_left", "top_right", "bottom_left", "bottom_right", None]}
+    s["EmbeddingDataEmbeddingOption"]["enum"].append("text")
+    s["EmbeddingDataEmbeddingScope"]["enum"] += ["page", "chunk"]
+    # SDK: synchronous metadata is a union on input_type that adds multi_input (3.5).
+    s["EmbeddingMediaMetadata"]["oneOf"].append(
+        {
+            "type": "object",
+            "properties": {"input_type": {"const": "multi_input"}, "embedding_dimension": integer},
+            "required": ["input_type"],
+            "title": "EmbeddingMediaMetadata_MultiInput (from the SDK)",
+        }
+    )
+    s["List-async-embedding-tasksRequestBadRequestError"]["required"] = ["code", "message"]
+    # SDK: list items name their lists `<kind>_embedding_option` and `_scope` (singular), the
+    # video's options too, and image and document tasks have their own metadata objects.
+    audio = s["AudioEmbeddingMetadata"]["properties"]
+    audio["audio_embedding_option"] = audio.pop("audio_embedding_options")
+    audio["audio_embedding_scope"] = audio.pop("audio_embedding_scopes")
+    s["VideoEmbeddingMetadata"]["properties"]["video_embedding_option"] = strings
+    for kind in ("image", "document"):
+        name = f"{kind.title()}EmbeddingMetadata"
+        s[name] = {
+            "type": "object",
+            "properties": {
+                "input_url": text,
+                "input_filename": text,
+                f"{kind}_embedding_option": strings,
+                f"{kind}_embedding_scope": strings,
+            },
+            "title": f"{name} (from the SDK)",
+        }
+        s["MediaEmbeddingTask"]["properties"][f"{kind}_embedding"] = {
+            "type": "object",
+            "properties": {"metadata": {"$ref": f"{_PREFIX}{name}"}},
+        }
 
 
 def extract(openapi: dict[str, Any]) -> dict[str, Any]:

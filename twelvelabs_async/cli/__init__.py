@@ -35,12 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     try:
         from ._assets import add_asset_parsers
         from ._demo import add_demo_parser
+        from ._embed import add_embed_parsers
         from ._tasks import add_task_parsers
     except ImportError as exc:  # pragma: no cover - a broken install
         parser.epilog = f"other commands are unavailable: {exc}"
     else:
         add_task_parsers(commands)
         add_asset_parsers(commands)
+        add_embed_parsers(commands)
         add_demo_parser(commands)
     return parser
 

@@ -134,9 +134,11 @@ class SimulatorConfig:
         retry_after: send `Retry-After` on 429 responses (the API does not document it).
         faults: faults for every route, or a mapping of route name to its faults (see
             `ROUTES`, the batch routes `batch_*` and the asset routes `asset_create`,
-            `asset_list`, `asset_retrieve`, `asset_delete`; routes not in the mapping have
-            none).
-        video_duration: (min, max) seconds of the simulated videos.
+            `asset_list`, `asset_retrieve`, `asset_delete`, the embedding routes
+            `embed_create`, `embed_list`, `embed_retrieve`, `embed_text`; routes not in the
+            mapping have none).
+        video_duration: (min, max) seconds of the simulated videos (and of the media an
+            embedding task embeds, unless its `end_sec` says).
         webhooks: signed webhook deliveries (see `Webhooks`); None (the default) sends none
             and leaves `webhooks` out of task bodies, as the API does with none configured.
         asset_duration: (min, max) seconds an asset spends `processing`, drawn uniformly (a

@@ -14,6 +14,7 @@ from .._validate import check_number
 from ..errors import ConfigurationError
 from ._app import SimulatorApp, SimulatorStats
 from ._config import SimulatorConfig, SystemTime
+from ._embed import Refused
 from ._webhooks import WebhookDispatcher
 
 
@@ -92,6 +93,23 @@ class Simulator:
         if asset is None:
             raise KeyError(asset_id)
         return asset.status_at(self.clock.time())
+
+    def embed_status(self, task_id: str) -> str:
+        """An embedding task's status now, as the simulator computes it (KeyError if unknown)."""
+        task = self._app.embed.get(task_id)
+        if task is None:
+            raise KeyError(task_id)
+        return task.status_at(self.clock.time())
+
+    def seed_embed_task(self, body: Mapping[str, Any]) -> str:
+        """Create an embedding task from a `POST /embed-v2/tasks` body, without a request.
+
+        Returns its id. A body the API refuses raises `ValueError` saying why.
+        """
+        try:
+            return self._app.embed.new_task(body).task_id
+        except Refused as exc:
+            raise ValueError(str(exc)) from None
 
     def reference_asset(self, asset_id: str) -> None:
         """Have one more indexed asset use an asset: deleting it then needs `force=true`.
