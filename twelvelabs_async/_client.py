@@ -15,6 +15,7 @@ from ._version import __version__
 from .analyze import Analyze
 from .assets import Assets
 from .errors import ClientClosedError, ConfigurationError
+from .indexes import Indexes
 
 if TYPE_CHECKING:
     import aiohttp
@@ -142,6 +143,8 @@ class AsyncTwelveLabs:
         """The Analyze API: `generate`, `stream`, and `tasks`."""
         self.assets = Assets(self._http)
         """Assets: `create` (a file or a URL), `retrieve`, `list`, `delete`."""
+        self.indexes = Indexes(self._http)
+        """Indexes: `create`, `retrieve`, `list`, `update`, `delete`, and `indexed_assets`."""
 
     @property
     def base_url(self) -> str:
