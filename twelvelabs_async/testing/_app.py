@@ -22,6 +22,7 @@ from ..models import AssetVideo, Base64Video, TaskRef, UrlVideo, VideoInput
 from ._assets import AssetRoutes
 from ._batches import BatchRoutes
 from ._config import Faults, SimulatorConfig
+from ._indexes import IndexRoutes
 from ._ratelimit import TokenBucket
 from ._replies import flat_error, json_reply, nested_error, page_params, refused_body
 from ._results import free_text, json_for_schema
@@ -122,6 +123,8 @@ class SimulatorApp:
         """The `/analyze/batches` routes and their state (`_batches.py`)."""
         self.assets = AssetRoutes(config, clock)
         """The `/assets` routes and their state (`_assets.py`)."""
+        self.indexes = IndexRoutes(config, clock, self.assets)
+        """The `/indexes` and indexed-asset routes and their state (`_indexes.py`)."""
 
     def build(self) -> web.Application:
         """The application, with every route under `/v1.3`."""
@@ -136,6 +139,7 @@ class SimulatorApp:
         add("POST", "/v1.3/analyze", self.analyze, name="analyze")
         self.batches.add_routes(app)
         self.assets.add_routes(app)
+        self.indexes.add_routes(app)
         return app
 
     # --- middleware: stats, auth, rate limit, faults ----------------------------------------

@@ -134,11 +134,15 @@ class SimulatorConfig:
         retry_after: send `Retry-After` on 429 responses (the API does not document it).
         faults: faults for every route, or a mapping of route name to its faults (see
             `ROUTES`, the batch routes `batch_*` and the asset routes `asset_create`,
-            `asset_list`, `asset_retrieve`, `asset_delete`; routes not in the mapping have
-            none).
+            `asset_list`, `asset_retrieve`, `asset_delete`, and the index routes
+            `index_*`, `indexed_asset_*`, `asset_indexed_assets`; routes not in the mapping
+            have none).
         video_duration: (min, max) seconds of the simulated videos.
         webhooks: signed webhook deliveries (see `Webhooks`); None (the default) sends none
             and leaves `webhooks` out of task bodies, as the API does with none configured.
+        indexing_duration: (min, max) seconds from indexing an asset to a terminal status
+            (shared by `validating`, `pending`, `queued` and `indexing`), drawn uniformly.
+        indexing_failure_rate: the probability that an indexed asset ends `failed`.
     """
 
     api_key: str = "tlk_simulator_key"
@@ -159,6 +163,10 @@ class SimulatorConfig:
         default=(30.0, 600.0), validator=_seconds_range(minimum=0)
     )
     webhooks: Webhooks | None = None
+    indexing_duration: tuple[float, float] = attrs.field(
+        default=(5.0, 30.0), validator=_seconds_range(minimum=0)
+    )
+    indexing_failure_rate: float = attrs.field(default=0.0, validator=_probability)
 
     def __attrs_post_init__(self) -> None:
         if self.queued_fraction + self.pending_fraction > 1:
