@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import typing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,13 +14,19 @@ from twelvelabs_async import (
     APIConnectionError,
     AsyncTwelveLabs,
     DecodeError,
+    EmbeddingOption,
     IndexedAssetStatus,
     IndexModel,
+    IndexModelOption,
     InvalidInputError,
+    ModelFamily,
     Range,
     Request,
     Response,
+    SortBy,
+    SortOption,
 )
+from twelvelabs_async.indexes import _checks
 from twelvelabs_async.testing import MockTransport
 
 BASE = "https://api.twelvelabs.io/v1.3"
@@ -404,6 +411,7 @@ async def test_list_sends_every_filter(clock: FakeClock) -> None:
         ({"width": Range(gte=-1)}, "width.gte"),
         ({"size": (1, 2)}, "size must be a Range"),
         ({"status": [""]}, "status must hold non-empty strings"),
+        ({"status": 3}, "status must be a string or a list of strings"),
         ({"user_metadata": {"a[b]": 1}}, "without brackets"),
         ({"user_metadata": {"k": ["x"]}}, "a string, a number or a bool"),
         ({"created_at": "soon"}, "not an RFC 3339"),
@@ -439,3 +447,21 @@ async def test_of_asset_lists_the_indexes_an_asset_is_in(clock: FakeClock) -> No
     assert script.requests[0].url == f"{BASE}/assets/a1/indexed-assets"
     assert script.requests[0].params == (("page", "1"), ("page_limit", "10"))
     assert [(m.indexed_asset_id, m.index and m.index.name) for m in members] == [("x1", "sports")]
+
+
+@pytest.mark.parametrize(
+    ("literal", "checked"),
+    [
+        (IndexModelOption, _checks.MODEL_OPTIONS),
+        (EmbeddingOption, _checks.EMBEDDING_OPTIONS),
+        (SortBy, _checks.SORT_BY),
+        (SortOption, _checks.SORT_OPTIONS),
+        (ModelFamily, _checks.MODEL_FAMILIES),
+    ],
+    ids=["model_options", "embedding_option", "sort_by", "sort_option", "model_family"],
+)
+def test_each_literal_type_is_what_is_checked_at_run_time(
+    literal: object, checked: tuple[str, ...]
+) -> None:
+    """The values a type checker allows are exactly those the run-time check accepts."""
+    assert typing.get_args(literal) == checked

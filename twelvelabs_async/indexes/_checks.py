@@ -30,6 +30,10 @@ def strings(value: str | Iterable[str] | None, what: str) -> list[str]:
     """One string or several, as a list of non-empty strings (`[]` for None)."""
     if value is None:
         return []
+    if not isinstance(value, str | Iterable):
+        raise InvalidInputError(
+            f"{what} must be a string or a list of strings, got {type(value).__name__}"
+        )
     items = [value] if isinstance(value, str) else list(value)
     for item in items:
         if not isinstance(item, str) or not item:
