@@ -17,6 +17,8 @@ from twelvelabs_async import (
     BatchRequest,
     BatchStatus,
     BatchStatusValue,
+    IndexedAssetStatus,
+    IndexedAssetStatusValue,
     InvalidInputError,
     Request,
     Response,
@@ -38,8 +40,9 @@ from twelvelabs_async.testing import MockTransport
         (AnalysisModeValue, AnalysisMode),
         (TaskStatusValue, TaskStatus),
         (BatchStatusValue, BatchStatus),
+        (IndexedAssetStatusValue, IndexedAssetStatus),
     ],
-    ids=["analysis_mode", "task_status", "batch_status"],
+    ids=["analysis_mode", "task_status", "batch_status", "indexed_asset_status"],
 )
 def test_literal_types_list_exactly_the_enum_values(alias: object, enum: type[Any]) -> None:
     """Each literal type of a parameter holds exactly its enum's values, in the same order."""

@@ -16,6 +16,7 @@ from .analyze import Analyze
 from .assets import Assets
 from .embed import Embed
 from .errors import ClientClosedError, ConfigurationError
+from .indexes import Indexes
 
 if TYPE_CHECKING:
     import aiohttp
@@ -143,6 +144,8 @@ class AsyncTwelveLabs:
         """The Analyze API: `generate`, `stream`, and `tasks`."""
         self.assets = Assets(self._http)
         """Assets: `create` (a file or a URL), `retrieve`, `list`, `delete`."""
+        self.indexes = Indexes(self._http)
+        """Indexes: `create`, `retrieve`, `list`, `update`, `delete`, and `indexed_assets`."""
         self.embed = Embed(self._http)
         """Embeddings v2: text embeddings (`create`) and `tasks` for media."""
 

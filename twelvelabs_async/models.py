@@ -5,8 +5,8 @@ one converter in `_convert.py`. Enumerations are *open*: a value the API adds la
 its plain string instead of failing, so every enum-typed field is `Enum | str`.
 
 This module is the one place to import them from; they are defined in `_models/`, one private
-module per part of the API (inputs, tasks, streamed events, batches, assets, embeddings, and
-what they share).
+module per part of the API (inputs, tasks, streamed events, batches, assets, indexes,
+embeddings, and what they share).
 """
 
 from __future__ import annotations
@@ -81,6 +81,36 @@ from ._models.embed_inputs import SpatialStrategy as SpatialStrategy
 from ._models.embed_inputs import TimedText as TimedText
 from ._models.embed_inputs import VideoEmbedInput as VideoEmbedInput
 from ._models.embed_inputs import VideoOption as VideoOption
+from ._models.indexes import INDEXED_ASSET_TERMINAL_STATUSES as INDEXED_ASSET_TERMINAL_STATUSES
+from ._models.indexes import AssetIndexing as AssetIndexing
+from ._models.indexes import AssetIndexingPage as AssetIndexingPage
+from ._models.indexes import IndexEmbeddingOption as IndexEmbeddingOption
+from ._models.indexes import Index as Index
+from ._models.indexes import IndexAddon as IndexAddon
+from ._models.indexes import IndexedAsset as IndexedAsset
+from ._models.indexes import IndexedAssetDetail as IndexedAssetDetail
+from ._models.indexes import IndexedAssetEmbedding as IndexedAssetEmbedding
+from ._models.indexes import IndexedAssetHls as IndexedAssetHls
+from ._models.indexes import IndexedAssetHlsStatus as IndexedAssetHlsStatus
+from ._models.indexes import IndexedAssetPage as IndexedAssetPage
+from ._models.indexes import IndexedAssetRef as IndexedAssetRef
+from ._models.indexes import IndexedAssetSegment as IndexedAssetSegment
+from ._models.indexes import IndexedAssetStatus as IndexedAssetStatus
+from ._models.indexes import IndexedAssetStatusValue as IndexedAssetStatusValue
+from ._models.indexes import IndexedAssetSystemMetadata as IndexedAssetSystemMetadata
+from ._models.indexes import IndexedAssetVideoEmbedding as IndexedAssetVideoEmbedding
+from ._models.indexes import IndexModel as IndexModel
+from ._models.indexes import IndexModelName as IndexModelName
+from ._models.indexes import IndexModelOption as IndexModelOption
+from ._models.indexes import IndexModels as IndexModels
+from ._models.indexes import IndexPage as IndexPage
+from ._models.indexes import IndexRef as IndexRef
+from ._models.indexes import IndexSummary as IndexSummary
+from ._models.indexes import ModelFamily as ModelFamily
+from ._models.indexes import Range as Range
+from ._models.indexes import SortBy as SortBy
+from ._models.indexes import SortOption as SortOption
+from ._models.indexes import TranscriptionEntry as TranscriptionEntry
 from ._models.inputs import AssetVideo as AssetVideo
 from ._models.inputs import Base64Video as Base64Video
 from ._models.inputs import ImageInput as ImageInput

@@ -45,6 +45,20 @@ ROOTS = (
     "embed_v2_tasks_list_Response_200",
     "List-async-embedding-tasksRequestBadRequestError",
     "EmbeddingSuccessResponse",
+    # Indexes and indexed assets: every answer with a body, and their flat error bodies.
+    "indexes_create_Response_201",
+    "indexes_list_Response_200",
+    "Index",
+    "Create-indexRequestBadRequestError",
+    "Retrieve-indexRequestBadRequestError",
+    "indexes_indexed_assets_create_Response_202",
+    "indexes_indexed_assets_list_Response_200",
+    "indexedAssetDetailed",
+    "indexes_indexed_assets_list_by_asset_Response_200",
+    "Create-indexed-assetRequestBadRequestError",
+    "Create-indexed-assetRequestNotFoundError",
+    "Retrieve-indexed-asset-informationRequestNotFoundError",
+    "List-indexed-assetsRequestBadRequestError",
 )
 OUTPUT = Path(__file__).with_name("openapi_schemas.json")
 _PREFIX = "#/components/schemas/"
@@ -146,6 +160,9 @@ def adjust(schemas: dict[str, Any]) -> dict[str, Any]:
     ):
         s[flat]["required"] = ["code", "message"]
     _adjust_embeddings(s)
+    # SDK: an indexed asset may be `validating` (first status); the OpenAPI enums lack it.
+    for status in ("IndexedAssetStatus", "IndexedAssetDetailedStatus"):
+        s[status]["enum"].append("validating")
     return dict(sorted(s.items()))
 
 

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         from ._assets import add_asset_parsers
         from ._demo import add_demo_parser
         from ._embed import add_embed_parsers
+        from ._indexes import add_index_parsers
         from ._tasks import add_task_parsers
     except ImportError as exc:  # pragma: no cover - a broken install
         parser.epilog = f"other commands are unavailable: {exc}"
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_task_parsers(commands)
         add_asset_parsers(commands)
         add_embed_parsers(commands)
+        add_index_parsers(commands)
         add_demo_parser(commands)
     return parser
 
@@ -56,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with contextlib.redirect_stderr(errors):
             args = parser.parse_args(argv)
-            words = [getattr(args, "command", None), getattr(args, "action", None)]
+            words = [getattr(args, name, None) for name in ("command", "action", "item_action")]
             PROG[0] = " ".join(["twelvelabs-async", *(w for w in words if w)])
             check = getattr(args, "check", None)
             if check is not None:  # every flag is checked before any request or server start

@@ -1,1 +1,20 @@
-"""Indexes and indexed assets (`/indexes`, `/indexes/{id}/indexed-assets`): REFERENCE §8.3-8.4."""
+"""Indexes and indexed assets: `client.indexes` (`/indexes`) and its `indexed_assets`."""
+
+from ._indexed import (
+    AssetIndexingList,
+    IndexedAssetList,
+    IndexedAssets,
+    IndexedAssetSource,
+    IndexedAssetTracker,
+)
+from ._resource import Indexes, IndexList
+
+__all__ = [
+    "AssetIndexingList",
+    "IndexList",
+    "IndexedAssetList",
+    "IndexedAssetSource",
+    "IndexedAssetTracker",
+    "IndexedAssets",
+    "Indexes",
+]

@@ -23,6 +23,7 @@ from ._assets import AssetRoutes
 from ._batches import BatchRoutes
 from ._config import Faults, SimulatorConfig
 from ._embed import EmbedRoutes
+from ._indexes import IndexRoutes
 from ._ratelimit import TokenBucket
 from ._replies import flat_error, json_reply, nested_error, page_params, refused_body
 from ._results import free_text, json_for_schema
@@ -125,6 +126,8 @@ class SimulatorApp:
         """The `/assets` routes and their state (`_assets.py`)."""
         self.embed = EmbedRoutes(config, clock)
         """The `/embed-v2` routes and their state (`_embed.py`)."""
+        self.indexes = IndexRoutes(config, clock, self.assets)
+        """The `/indexes` and indexed-asset routes and their state (`_indexes.py`)."""
 
     def build(self) -> web.Application:
         """The application, with every route under `/v1.3`."""
@@ -140,6 +143,7 @@ class SimulatorApp:
         self.batches.add_routes(app)
         self.assets.add_routes(app)
         self.embed.add_routes(app)
+        self.indexes.add_routes(app)
         return app
 
     # --- middleware: stats, auth, rate limit, faults ----------------------------------------

@@ -135,14 +135,18 @@ class SimulatorConfig:
         faults: faults for every route, or a mapping of route name to its faults (see
             `ROUTES`, the batch routes `batch_*` and the asset routes `asset_create`,
             `asset_list`, `asset_retrieve`, `asset_delete`, the embedding routes
-            `embed_create`, `embed_list`, `embed_retrieve`, `embed_text`; routes not in the
-            mapping have none).
+            `embed_create`, `embed_list`, `embed_retrieve`, `embed_text`, and the index routes
+            `index_*`, `indexed_asset_*`, `asset_indexed_assets`; routes not in the mapping
+            have none).
         video_duration: (min, max) seconds of the simulated videos (and of the media an
             embedding task embeds, unless its `end_sec` says).
         webhooks: signed webhook deliveries (see `Webhooks`); None (the default) sends none
             and leaves `webhooks` out of task bodies, as the API does with none configured.
         asset_duration: (min, max) seconds an asset spends `processing`, drawn uniformly (a
             URL import draws twice: fetch, then check); None (the default) uses `duration`.
+        indexing_duration: (min, max) seconds from indexing an asset to a terminal status
+            (shared by `validating`, `pending`, `queued` and `indexing`), drawn uniformly.
+        indexing_failure_rate: the probability that an indexed asset ends `failed`.
     """
 
     api_key: str = "tlk_simulator_key"
@@ -166,6 +170,10 @@ class SimulatorConfig:
     asset_duration: tuple[float, float] | None = attrs.field(
         default=None, validator=attrs.validators.optional(_seconds_range(minimum=0))
     )
+    indexing_duration: tuple[float, float] = attrs.field(
+        default=(5.0, 30.0), validator=_seconds_range(minimum=0)
+    )
+    indexing_failure_rate: float = attrs.field(default=0.0, validator=_probability)
 
     def __attrs_post_init__(self) -> None:
         if self.queued_fraction + self.pending_fraction > 1:

@@ -111,6 +111,10 @@ class Simulator:
         except Refused as exc:
             raise ValueError(str(exc)) from None
 
+    def indexed_asset_status(self, indexed_asset_id: str) -> str:
+        """An indexed asset's status now, as the simulator computes it (KeyError if unknown)."""
+        return self._app.indexes.indexed_status(indexed_asset_id)
+
     def reference_asset(self, asset_id: str) -> None:
         """Have one more indexed asset use an asset: deleting it then needs `force=true`.
 
