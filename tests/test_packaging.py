@@ -62,9 +62,7 @@ def test_install_instructions_work_today() -> None:
 
 
 def test_readme_says_what_is_covered() -> None:
-    """The README's coverage table lists the Analyze families, assets, indexes, indexed assets and
-    embeddings v2 as covered, the rest as not yet; the docs home shows the same table, from the README.
-    """
+    """The README's coverage table says what is covered and what not yet; the docs home shows it."""
     table = README.split("<!-- --8<-- [start:coverage] -->", 1)[1].split("[end:coverage]", 1)[0]
     rows = {
         cells[0]: cells[2]

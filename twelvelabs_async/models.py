@@ -84,7 +84,6 @@ from ._models.embed_inputs import VideoOption as VideoOption
 from ._models.indexes import INDEXED_ASSET_TERMINAL_STATUSES as INDEXED_ASSET_TERMINAL_STATUSES
 from ._models.indexes import AssetIndexing as AssetIndexing
 from ._models.indexes import AssetIndexingPage as AssetIndexingPage
-from ._models.indexes import IndexEmbeddingOption as IndexEmbeddingOption
 from ._models.indexes import Index as Index
 from ._models.indexes import IndexAddon as IndexAddon
 from ._models.indexes import IndexedAsset as IndexedAsset
@@ -99,6 +98,7 @@ from ._models.indexes import IndexedAssetStatus as IndexedAssetStatus
 from ._models.indexes import IndexedAssetStatusValue as IndexedAssetStatusValue
 from ._models.indexes import IndexedAssetSystemMetadata as IndexedAssetSystemMetadata
 from ._models.indexes import IndexedAssetVideoEmbedding as IndexedAssetVideoEmbedding
+from ._models.indexes import IndexEmbeddingOption as IndexEmbeddingOption
 from ._models.indexes import IndexModel as IndexModel
 from ._models.indexes import IndexModelName as IndexModelName
 from ._models.indexes import IndexModelOption as IndexModelOption
