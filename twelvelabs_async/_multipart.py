@@ -51,18 +51,24 @@ class PathSource(FileSource):
     """A file on disk, of `size` bytes when checked: read piece by piece off the event loop.
 
     Exactly `size` bytes are sent (the `Content-Length` promised them): a file that shrinks
-    while it is read raises `InvalidInputError`, and bytes it grew by are not sent.
+    while it is read raises `InvalidInputError`, and bytes it grew by are not sent. With an
+    `offset`, the `size` bytes from there (one chunk of a multipart upload).
     """
 
-    def __init__(self, path: Path, size: int, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(
+        self, path: Path, size: int, chunk_size: int = CHUNK_SIZE, *, offset: int = 0
+    ) -> None:
         self.path = path
         self.size = size
+        self.offset = offset
         self._chunk_size = chunk_size
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The file's first `size` bytes, `chunk_size` at a time."""
+        """The file's `size` bytes from `offset`, `chunk_size` at a time."""
         left = self.size if self.size is not None else 0
         async with await anyio.open_file(self.path, "rb") as file:
+            if self.offset:
+                await file.seek(self.offset)
             while left > 0:
                 chunk = await file.read(min(self._chunk_size, left))
                 if not chunk:
@@ -128,6 +134,31 @@ class FilePart:
     filename: str
     content_type: str
     source: FileSource
+
+
+@attrs.frozen
+class RawBody:
+    """A body of raw bytes from a `FileSource` (a chunk PUT to storage, say): a `Content`.
+
+    Sent as `application/octet-stream` with the source's exact `Content-Length`.
+    """
+
+    source: FileSource
+    content_type: str = "application/octet-stream"
+
+    @property
+    def length(self) -> int | None:
+        """The source's size, or None when unknown (then sent chunked)."""
+        return self.source.size
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the source's bytes can be produced again."""
+        return self.source.replayable
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The source's bytes, piece by piece."""
+        return self.source.chunks()
 
 
 def _boundary() -> str:
