@@ -51,24 +51,18 @@ class PathSource(FileSource):
     """A file on disk, of `size` bytes when checked: read piece by piece off the event loop.
 
     Exactly `size` bytes are sent (the `Content-Length` promised them): a file that shrinks
-    while it is read raises `InvalidInputError`, and bytes it grew by are not sent. With an
-    `offset`, the `size` bytes from there (one chunk of a multipart upload).
+    while it is read raises `InvalidInputError`, and bytes it grew by are not sent.
     """
 
-    def __init__(
-        self, path: Path, size: int, chunk_size: int = CHUNK_SIZE, *, offset: int = 0
-    ) -> None:
+    def __init__(self, path: Path, size: int, chunk_size: int = CHUNK_SIZE) -> None:
         self.path = path
         self.size = size
-        self.offset = offset
         self._chunk_size = chunk_size
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The file's `size` bytes from `offset`, `chunk_size` at a time."""
+        """The file's first `size` bytes, `chunk_size` at a time."""
         left = self.size if self.size is not None else 0
         async with await anyio.open_file(self.path, "rb") as file:
-            if self.offset:
-                await file.seek(self.offset)
             while left > 0:
                 chunk = await file.read(min(self._chunk_size, left))
                 if not chunk:
@@ -77,6 +71,40 @@ class PathSource(FileSource):
                     )
                 left -= len(chunk)
                 yield chunk
+
+
+def _read_at(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as file:
+        file.seek(offset)
+        return file.read(size)
+
+
+class FileRange(FileSource):
+    """`size` bytes of a file from `offset` (a chunk of a multipart upload), piece by piece.
+
+    Each piece is read in a worker thread that opens, reads and closes the file: nothing is
+    held open between pieces, so a request that stops taking the body (a reset) leaves no
+    open file behind. A file that became shorter raises `InvalidInputError`.
+    """
+
+    def __init__(self, path: Path, offset: int, size: int, chunk_size: int = CHUNK_SIZE) -> None:
+        self.path = path
+        self.offset = offset
+        self.size = size
+        self._chunk_size = chunk_size
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The range's bytes, `chunk_size` at a time."""
+        position, end = self.offset, self.offset + (self.size or 0)
+        while position < end:
+            want = min(self._chunk_size, end - position)
+            piece = await anyio.to_thread.run_sync(_read_at, self.path, position, want)
+            if len(piece) < want:
+                raise InvalidInputError(
+                    f"{self.path} became shorter while it was uploaded; upload it again"
+                )
+            position += want
+            yield piece
 
 
 class BytesSource(FileSource):

@@ -31,7 +31,7 @@ import anyio
 import attrs
 
 from .._http import HTTPTransport
-from .._multipart import PathSource, RawBody, file_size
+from .._multipart import FileRange, RawBody, file_size
 from .._retry import backoff_delay, is_transient
 from .._validate import check_range, path_id, shown
 from ..errors import (
@@ -317,7 +317,7 @@ class MultipartUpload:
         retry = 0
         while True:
             url = await self._url(index, fresh=retry > 0)
-            body = RawBody(PathSource(self._plan.path, size, offset=(index - 1) * self._chunk_size))
+            body = RawBody(FileRange(self._plan.path, (index - 1) * self._chunk_size, size))
             try:
                 headers = await self._http.put_external(url, body)
                 etag = headers.get("ETag", "").strip().strip('"')
@@ -385,8 +385,9 @@ class MultipartUpload:
         for chunk in batch:
             del self._unreported[chunk.chunk_index]
             self._reported.add(chunk.chunk_index)
-        counted = (answer.processed_chunks, answer.duplicate_chunks)
-        if None not in counted and sum(counted) != len(batch):  # type: ignore[arg-type]
+        processed, duplicates = answer.processed_chunks, answer.duplicate_chunks
+        counted = (processed or 0) + (duplicates or 0)
+        if counted > len(batch) or (None not in (processed, duplicates) and counted < len(batch)):
             raise DecodeError(
                 f"reported {len(batch)} chunks, the answer counts {answer.processed_chunks} "
                 f"processed and {answer.duplicate_chunks} duplicates"

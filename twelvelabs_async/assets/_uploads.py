@@ -142,7 +142,7 @@ class Uploads:
         )
 
     async def retrieve(
-        self, upload_id: str, *, page: int = 1, page_limit: int = MAX_PAGE_LIMIT
+        self, upload_id: str, *, page: int = 1, page_limit: int = 50
     ) -> UploadStatusPage:
         """The session's status, with one page of its chunks (`page`, `page_limit` ≤ 50).
 
@@ -154,13 +154,13 @@ class Uploads:
         decode = json_about(UploadStatusPage, "upload_id", upload_id)
         return await self._http.request("GET", path, decode, params=page_params(page, page_limit))
 
-    def chunks(self, upload_id: str, *, page_limit: int = MAX_PAGE_LIMIT) -> ChunkList:
+    def chunks(self, upload_id: str, *, page_limit: int = 50) -> ChunkList:
         """Every chunk the session lists (`uploaded_chunks` of every status page)."""
         path = f"assets/multipart-uploads/{path_id(upload_id, 'upload_id')}"
         decode = json_about(UploadStatusPage, "upload_id", upload_id)
         return paginate(self._http, path, decode, page_limit=page_limit, filters=())
 
-    def list(self, *, page_limit: int = MAX_PAGE_LIMIT) -> UploadList:
+    def list(self, *, page_limit: int = 50) -> UploadList:
         """The sessions not completed yet, every page; iterate with `async for`."""
         return paginate(
             self._http, "assets/multipart-uploads", _incomplete, page_limit=page_limit, filters=()

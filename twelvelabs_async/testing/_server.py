@@ -14,6 +14,7 @@ from .._validate import check_number
 from ..errors import ConfigurationError
 from ._app import SimulatorApp, SimulatorStats
 from ._config import SimulatorConfig, SystemTime
+from ._uploads import SimUpload, StoragePut
 from ._webhooks import WebhookDispatcher
 
 
@@ -92,6 +93,18 @@ class Simulator:
         if asset is None:
             raise KeyError(asset_id)
         return asset.status_at(self.clock.time())
+
+    @property
+    def storage_puts(self) -> list[StoragePut]:
+        """Every chunk PUT the simulated storage received, in order (URL token, status, ...)."""
+        return self._app.uploads.puts
+
+    def upload_session(self, upload_id: str) -> SimUpload:
+        """A multipart session as the simulator holds it (KeyError if unknown)."""
+        upload = self._app.uploads.get(upload_id)
+        if upload is None:
+            raise KeyError(upload_id)
+        return upload
 
     def reference_asset(self, asset_id: str) -> None:
         """Have one more indexed asset use an asset: deleting it then needs `force=true`.
