@@ -45,7 +45,7 @@ def _too_large(size: int, limit: int, what: str) -> InvalidInputError:
     return InvalidInputError(
         f"{what} is {size:,} bytes, over the {megabytes(limit)} ({limit:,} bytes) the API "
         "takes as a direct upload for this kind of file; upload it by URL (create(url=...)) "
-        "or as a multipart upload, which a later version of this library adds"
+        "or with assets.upload(path), a multipart upload in chunks"
     )
 
 
@@ -270,8 +270,8 @@ class Assets:
             url: a direct link to the media (or an HLS VOD `.m3u8` manifest); up to 4 GB for
                 video and audio, 512 MiB for documents, 32 MiB for images.
             file: a path (`str` or `os.PathLike`), the bytes, or an async iterator of bytes.
-                Bytes and iterators need `filename`. Files over 200 MiB need multipart, which
-                a later version adds.
+                Bytes and iterators need `filename`. Files over 200 MiB need a multipart
+                upload: `upload(path)`.
             filename: the asset's name (its extension tells the API the kind of file);
                 defaults to the file's or the URL's.
             enable_hls: generate an HLS stream (video and audio). None leaves the API's

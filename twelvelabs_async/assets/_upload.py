@@ -54,6 +54,8 @@ MAX_CONCURRENCY = 64
 """The most chunks `upload()` PUTs at once."""
 REPORT_BATCH = 100
 """The most chunks one report carries."""
+PIECE = 1024 * 1024
+"""Bytes of a chunk read from disk at a time: memory is about `concurrency` x this."""
 URL_MARGIN = 60.0
 """Seconds before its expiry that a presigned URL is no longer used: a fresh one is asked for."""
 
@@ -317,7 +319,8 @@ class MultipartUpload:
         retry = 0
         while True:
             url = await self._url(index, fresh=retry > 0)
-            body = RawBody(FileRange(self._plan.path, (index - 1) * self._chunk_size, size))
+            offset = (index - 1) * self._chunk_size
+            body = RawBody(FileRange(self._plan.path, offset, size, PIECE))
             try:
                 headers = await self._http.put_external(url, body)
                 etag = headers.get("ETag", "").strip().strip('"')

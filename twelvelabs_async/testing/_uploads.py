@@ -24,6 +24,7 @@ its URL had expired, at that probability.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 
 from .._convert import unstructure_response
 from .._validate import check_user_metadata
@@ -494,9 +495,13 @@ class UploadRoutes:
         grant = self._grants.pop(token, None)
         digest = hashlib.md5(usedforsecurity=False)
         size = 0
-        while piece := await request.content.readany():
-            digest.update(piece)
-            size += len(piece)
+        try:
+            while piece := await request.content.readany():
+                digest.update(piece)
+                size += len(piece)
+        except (ConnectionError, asyncio.CancelledError, ClientPayloadError):
+            self._cut_off(request, token, grant, size)  # the bytes that came, then nothing
+            raise
         upload = None if grant is None else self._uploads.get(grant.upload_id)
         reply = self._stored(request, token, grant, upload, now, size, digest.hexdigest())
         self.puts.append(
@@ -510,6 +515,21 @@ class UploadRoutes:
             )
         )
         return reply
+
+    def _cut_off(self, request: web.Request, token: str, grant: Grant | None, size: int) -> None:
+        """A chunk PUT whose body stopped halfway (the client went away): recorded, status 0."""
+        if grant is not None:
+            self._used.add(token)
+        self.puts.append(
+            StoragePut(
+                token=token,
+                upload_id=None if grant is None else grant.upload_id,
+                index=None if grant is None else grant.index,
+                status=0,
+                size=size,
+                had_api_key="x-api-key" in request.headers,
+            )
+        )
 
     def _stored(
         self,
