@@ -20,7 +20,9 @@ from tests.test_guide_recipes import ours
 from twelvelabs_async import (
     AsyncTwelveLabs,
     BadRequestError,
+    ClientClosedError,
     CompletedChunk,
+    DecodeError,
     InvalidInputError,
     Request,
     Response,
@@ -463,3 +465,78 @@ async def test_a_report_answer_that_miscounts_is_an_error(tmp_path: Path) -> Non
     async with AsyncTwelveLabs("key", transport=transport) as client:
         with pytest.raises(UploadInterruptedError, match="answer counts"):
             await client.assets.upload(_file(tmp_path, 2), multipart=True, concurrency=1)
+
+
+async def test_the_endpoint_calls_refuse_bad_arguments_before_any_request() -> None:
+    """uploads.create, report, urls, retrieve: bad arguments raise before a request is made."""
+    seen: list[Request] = []
+    async with AsyncTwelveLabs("key", transport=MockTransport(seen.append)) as client:  # type: ignore[arg-type]
+        uploads = client.assets.uploads
+        good: dict[str, Any] = {"filename": "a.mp4", "type": "video", "total_size": 10}
+        bad_creates: list[dict[str, Any]] = [
+            {**good, "filename": "a\nb.mp4"},
+            {**good, "type": "document"},
+            {**good, "total_size": 0},
+            {**good, "total_size": True},
+            {**good, "type": "image", "total_size": 33 * 1024 * 1024},
+            {**good, "enable_hls": "yes"},
+            {**good, "user_metadata": {"k": {"nested": 1}}},
+        ]
+        for kwargs in bad_creates:
+            with pytest.raises(InvalidInputError):
+                await uploads.create(**kwargs)
+        chunk = CompletedChunk(chunk_index=1, proof="e", chunk_size=5)
+        for chunks in ([], [object()], [CompletedChunk(chunk_index=0, proof="e", chunk_size=5)],
+                       [CompletedChunk(chunk_index=1, proof="", chunk_size=5)]):  # fmt: skip
+            with pytest.raises(InvalidInputError):
+                await uploads.report("u1", chunks)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError):
+            await uploads.report("a/b", [chunk])
+        for start, count in ((0, 1), (1, 0), (1, 51)):
+            with pytest.raises(InvalidInputError):
+                await uploads.urls("u1", start=start, count=count)
+        for page, limit in ((0, 10), (1, 51)):
+            with pytest.raises(InvalidInputError):
+                await uploads.retrieve("u1", page=page, page_limit=limit)
+    assert seen == []
+
+
+async def test_put_external_refuses_a_url_that_is_not_http_and_a_closed_client() -> None:
+    """The seam's bare PUT wants an absolute http(s) URL and an open client."""
+    seen: list[Request] = []
+    client = AsyncTwelveLabs("key", transport=MockTransport(seen.append))  # type: ignore[arg-type]
+    with pytest.raises(DecodeError, match="not an absolute"):
+        await client._http.put_external("ftp://storage.example/1", _Bytes(b"x"))
+    await client.close()
+    with pytest.raises(ClientClosedError):
+        await client._http.put_external("https://storage.example/1", _Bytes(b"x"))
+    assert seen == []
+
+
+async def test_a_file_that_shrinks_during_the_upload_is_an_error(tmp_path: Path) -> None:
+    """A chunk that cannot be read whole (the file shrank) stops the upload, saying so."""
+    path = _file(tmp_path, 4)
+
+    def shrink(report: UploadProgress) -> None:
+        if report.chunks_done == 1:
+            with path.open("r+b") as f:
+                f.truncate(CHUNK + 10)
+
+    async with sim_and_client(multipart=_config()) as (_sim, client, _clock):
+        with pytest.raises(UploadInterruptedError, match="shorter") as caught:
+            await client.assets.upload(path, multipart=True, concurrency=1, progress=shrink)
+    assert isinstance(caught.value.cause, InvalidInputError)
+
+
+async def test_an_async_progress_callback_is_awaited(tmp_path: Path) -> None:
+    """A coroutine function given as progress is awaited for every report."""
+    path = _file(tmp_path, 3)
+    seen: list[int] = []
+
+    async def progress(report: UploadProgress) -> None:
+        await asyncio.sleep(0)
+        seen.append(report.chunks_done)
+
+    async with sim_and_client(multipart=_config()) as (_sim, client, _clock):
+        await client.assets.upload(path, multipart=True, concurrency=1, progress=progress)
+    assert seen == [0, 1, 2, 3]
