@@ -204,10 +204,14 @@ class MultipartUpload:
                 break
         if summary is None or str(summary.status) != "active":
             status = await self._uploads.retrieve(upload_id, page_limit=1)
-            state = status.status if summary is None else summary.status
+            state = str(status.status if summary is None else summary.status)
+            why = (
+                "every chunk arrived already: poll its asset instead"
+                if state == "completed"
+                else "an expired or failed session is over: upload the file again without upload_id"
+            )
             raise UploadInterruptedError(
-                f"upload {upload_id} cannot be resumed: the session is {state} (an expired or "
-                "failed session is over: upload the file again without upload_id)",
+                f"upload {upload_id} cannot be resumed: the session is {state} ({why})",
                 upload_id=upload_id,
                 chunks_done=status.chunks_completed or 0,
             )
