@@ -81,7 +81,7 @@ async def test_chunks_in_flight_never_exceed_the_concurrency(tmp_path: Path) -> 
     for concurrency in (1, 3):
         async with sim_and_client(multipart=_config(), faults=slow) as (sim, client, _clock):
             await client.assets.upload(path, multipart=True, concurrency=concurrency)
-            assert 1 <= sim._app.uploads.max_in_flight <= concurrency
+            assert 1 <= sim.storage_peak_in_flight <= concurrency
 
 
 async def test_a_failed_chunk_is_retried_on_a_fresh_url_never_a_used_one(tmp_path: Path) -> None:

@@ -32,7 +32,8 @@ from ._instant import InstantClock
 from ._mock import MockTransport
 from ._replies import flat_error, nested_error
 from ._server import Simulator, simulate
-from ._uploads import UPLOAD_ROUTES, SimUpload, StoragePut
+from ._storage import SimUpload, StoragePut
+from ._uploads import UPLOAD_ROUTES
 from ._webhooks import WebhookStats
 
 __all__ = [

@@ -182,7 +182,7 @@ class SimulatorApp:
     async def _storage(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """A chunk PUT to presigned storage: authorized by its URL, faults of `storage_put`."""
         faults = self.config.faults_for("storage_put")
-        storage = self.uploads
+        storage = self.uploads.storage
         storage.entered()
         try:
             if faults.any:

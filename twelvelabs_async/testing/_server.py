@@ -14,7 +14,7 @@ from .._validate import check_number
 from ..errors import ConfigurationError
 from ._app import SimulatorApp, SimulatorStats
 from ._config import SimulatorConfig, SystemTime
-from ._uploads import SimUpload, StoragePut
+from ._storage import SimUpload, StoragePut
 from ._webhooks import WebhookDispatcher
 
 
@@ -97,7 +97,12 @@ class Simulator:
     @property
     def storage_puts(self) -> list[StoragePut]:
         """Every chunk PUT the simulated storage received, in order (URL token, status, ...)."""
-        return self._app.uploads.puts
+        return self._app.uploads.storage.puts
+
+    @property
+    def storage_peak_in_flight(self) -> int:
+        """The most chunk PUTs the simulated storage was receiving at once."""
+        return self._app.uploads.storage.max_in_flight
 
     def upload_session(self, upload_id: str) -> SimUpload:
         """A multipart session as the simulator holds it (KeyError if unknown)."""

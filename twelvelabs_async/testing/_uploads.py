@@ -2,12 +2,10 @@
 
 `POST /assets/multipart-uploads` opens a session: the server picks the chunk size
 (`MultipartConfig.chunk_size`), reserves an asset id and hands out presigned URLs for the
-first `initial_urls` chunks. A presigned URL points back at the simulator
-(`/_storage/{upload_id}/{chunk}?token=...&expires=...`): it is **single-use** (a second PUT to
-it gets a 403 as storage answers, an XML body) and **expires** after `url_ttl` seconds. A
-chunk's body is streamed and dropped: only its size and an ETag (the md5 of its bytes, quoted)
-are kept, so a 2 GB upload holds no more than a few KB here. A chunk of the wrong size (every
-chunk but the last is exactly `chunk_size`) is refused with a 400.
+first `initial_urls` chunks. A presigned URL points back at the simulator's storage
+(`_storage.py`): **single-use**, **expiring** after `url_ttl` seconds, each chunk's body
+streamed and dropped (only its size and md5 ETag kept, so a 2 GB upload holds a few KB here),
+a chunk of the wrong size refused.
 
 Reports are checked (index, size and ETag as stored); the answer counts processed and
 duplicate chunks and carries `url` only when it completed the session, which then creates
@@ -24,15 +22,11 @@ its URL had expired, at that probability.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import random
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
-from aiohttp import ClientPayloadError, web
+from aiohttp import web
 
 from .._convert import unstructure_response
 from .._validate import check_user_metadata
@@ -41,12 +35,12 @@ from ..errors import InvalidInputError
 from ..models import (
     ChunkInfo,
     IncompleteUpload,
-    PresignedUrl,
     PresignedUrls,
     UploadSession,
     UploadStatusPage,
 )
 from ._replies import flat_error, json_reply, page_info, page_params
+from ._storage import SimUpload, Storage, when
 
 if TYPE_CHECKING:
     from .._clock import WallClock
@@ -65,85 +59,6 @@ UPLOAD_ROUTES = (
 _CREATE_FIELDS = frozenset(
     {"filename", "type", "total_size", "enable_hls", "enable_thumbnail", "user_metadata"}
 )
-
-
-def _when(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _storage_error(status: int, code: str, message: str) -> web.Response:
-    """Storage's error shape (S3's XML), not the API's."""
-    body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
-    return web.Response(status=status, text=body, content_type="application/xml")
-
-
-@attrs.define(eq=False)
-class StoredChunk:
-    """A chunk that reached storage: its size and ETag (its bytes are not kept)."""
-
-    size: int
-    etag: str
-    stored_at: float
-    reported_at: float | None = None
-
-
-@attrs.define(eq=False)
-class SimUpload:
-    """One multipart session."""
-
-    upload_id: str
-    asset_id: str
-    filename: str
-    kind: str
-    total_size: int
-    chunk_size: int
-    total_chunks: int
-    created: float
-    expires: float
-    hls: bool
-    thumbnail: bool
-    user_metadata: Mapping[str, Any] | None
-    chunks: dict[int, StoredChunk] = attrs.field(factory=dict)
-    completed_at: float | None = None
-    updated: float = 0.0
-
-    def status_at(self, now: float) -> str:
-        """`completed` once every chunk is reported; `expired` past its deadline; else active."""
-        if self.completed_at is not None:
-            return "completed"
-        return "expired" if now >= self.expires else "active"
-
-    def size_of(self, index: int) -> int:
-        """The bytes chunk `index` must have."""
-        if index < self.total_chunks:
-            return self.chunk_size
-        return self.total_size - self.chunk_size * (self.total_chunks - 1)
-
-    @property
-    def reported(self) -> int:
-        """Chunks reported so far."""
-        return sum(1 for c in self.chunks.values() if c.reported_at is not None)
-
-
-@attrs.frozen
-class Grant:
-    """What a presigned URL allows: one PUT of one chunk, until `expires`."""
-
-    upload_id: str
-    index: int
-    expires: float
-
-
-@attrs.frozen
-class StoragePut:
-    """One chunk PUT as storage saw it (for tests: which URL, what came of it)."""
-
-    token: str
-    upload_id: str | None
-    index: int | None
-    status: int
-    size: int
-    had_api_key: bool
 
 
 class Refused(Exception):
@@ -166,16 +81,9 @@ class UploadRoutes:
         self.clock = clock
         self.assets = assets
         self._rng = random.Random(seed + 5)
-        self._fault_rng = random.Random(seed + 6)
         self._uploads: dict[str, SimUpload] = {}
-        self._grants: dict[str, Grant] = {}
-        self._used: set[str] = set()
-        self.puts: list[StoragePut] = []
-        """Every chunk PUT storage received, in order (faults included)."""
-        self.in_flight = 0
-        """Chunk PUTs being received now."""
-        self.max_in_flight = 0
-        """The most chunk PUTs received at once."""
+        self.storage = Storage(config, clock, self._uploads, seed)
+        """Where the sessions' presigned URLs point (`_storage.py`)."""
 
     def add_routes(self, app: web.Application) -> None:
         """Register the routes (before `/assets/{asset_id}`, which would shadow them)."""
@@ -186,44 +94,13 @@ class UploadRoutes:
         add("GET", base + "/{upload_id}", self.status, name="upload_status")
         add("POST", base + "/{upload_id}", self.report, name="upload_report")
         add("POST", base + "/{upload_id}/presigned-urls", self.urls, name="upload_urls")
-        add("PUT", "/_storage/{upload_id}/{index}", self.put, name="storage_put")
+        add("PUT", "/_storage/{upload_id}/{index}", self.storage.put, name="storage_put")
 
     def get(self, upload_id: str) -> SimUpload | None:
         """The session, or None."""
         return self._uploads.get(upload_id)
 
-    def entered(self) -> None:
-        """A chunk PUT started arriving."""
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-    def left(self) -> None:
-        """A chunk PUT was answered (or dropped)."""
-        self.in_flight -= 1
-
-    def refused(self, request: web.Request, status: int) -> None:
-        """A chunk PUT answered by a fault (`status`; 0 for a reset): recorded, URL untouched."""
-        token = request.query.get("token", "")
-        grant = self._grants.get(token)
-        self.puts.append(
-            StoragePut(
-                token=token,
-                upload_id=None if grant is None else grant.upload_id,
-                index=None if grant is None else grant.index,
-                status=status,
-                size=0,
-                had_api_key="x-api-key" in request.headers,
-            )
-        )
-
     # --- helpers ------------------------------------------------------------------------------
-
-    def _grant(self, origin: str, upload: SimUpload, index: int, now: float) -> PresignedUrl:
-        token = f"{self._rng.getrandbits(128):032x}"
-        expires = now + self.config.url_ttl
-        self._grants[token] = Grant(upload.upload_id, index, expires)
-        url = f"{origin}/_storage/{upload.upload_id}/{index}?token={token}&expires={int(expires)}"
-        return PresignedUrl(chunk_index=index, url=url, expires_at=_when(expires))
 
     def _found(self, request: web.Request, now: float) -> SimUpload:
         upload_id = request.match_info["upload_id"]
@@ -266,7 +143,9 @@ class UploadRoutes:
         now = self.clock.time()
         origin = str(request.url.origin())
         first = min(self.config.initial_urls, upload.total_chunks)
-        urls = tuple(self._grant(origin, upload, i, now) for i in range(1, first + 1))
+        urls = tuple(
+            self.storage.grant(origin, upload.upload_id, i, now) for i in range(1, first + 1)
+        )
         session = UploadSession(
             upload_id=upload.upload_id,
             asset_id=upload.asset_id,
@@ -274,7 +153,7 @@ class UploadRoutes:
             upload_headers={},
             chunk_size=upload.chunk_size,
             total_chunks=upload.total_chunks,
-            expires_at=_when(upload.expires),
+            expires_at=when(upload.expires),
         )
         return json_reply(201, unstructure_response(session))
 
@@ -343,8 +222,8 @@ class UploadRoutes:
                     total_size=u.total_size,
                     chunk_size=u.chunk_size,
                     total_chunks=u.total_chunks,
-                    created_at=_when(u.created),
-                    expires_at=_when(u.expires),
+                    created_at=when(u.created),
+                    expires_at=when(u.expires),
                 )
             )
             for u in active[(page - 1) * limit : page * limit]
@@ -372,10 +251,10 @@ class UploadRoutes:
                 ChunkInfo(
                     index=index,
                     status="completed" if done else "pending",
-                    uploaded_at=_when(stored.reported_at)  # type: ignore[union-attr,arg-type]
+                    uploaded_at=when(stored.reported_at)  # type: ignore[union-attr,arg-type]
                     if done
                     else None,
-                    updated_at=_when(stored.stored_at if stored else upload.created),
+                    updated_at=when(stored.stored_at if stored else upload.created),
                 )
             )
         reported = upload.reported
@@ -389,8 +268,8 @@ class UploadRoutes:
             page_info=page_info(page, limit, upload.total_chunks),
             total_size=upload.total_size,
             uploaded_size=sum(c.size for c in upload.chunks.values() if c.reported_at),
-            created_at=_when(upload.created),
-            updated_at=_when(upload.updated),
+            created_at=when(upload.created),
+            updated_at=when(upload.updated),
         )
         return json_reply(200, unstructure_response(body))
 
@@ -477,90 +356,15 @@ class UploadRoutes:
             return flat_error(exc.status, exc.code, exc.message)
         last = min(upload.total_chunks, start + count - 1)
         origin = str(request.url.origin())
-        urls = tuple(self._grant(origin, upload, i, now) for i in range(start, last + 1))
+        urls = tuple(
+            self.storage.grant(origin, upload.upload_id, i, now) for i in range(start, last + 1)
+        )
         answer = PresignedUrls(
             upload_id=upload.upload_id,
             start_index=start,
             count=len(urls),
             upload_urls=urls,
-            generated_at=_when(now),
-            expires_at=_when(now + self.config.url_ttl),
+            generated_at=when(now),
+            expires_at=when(now + self.config.url_ttl),
         )
         return json_reply(200, unstructure_response(answer))
-
-    async def put(self, request: web.Request) -> web.StreamResponse:
-        """`PUT /_storage/...`: a chunk, streamed and dropped; its ETag is the md5 of its bytes."""
-        now = self.clock.time()
-        token = request.query.get("token", "")
-        grant = self._grants.pop(token, None)
-        digest = hashlib.md5(usedforsecurity=False)
-        size = 0
-        try:
-            while piece := await request.content.readany():
-                digest.update(piece)
-                size += len(piece)
-        except (ConnectionError, asyncio.CancelledError, ClientPayloadError):
-            self._cut_off(request, token, grant, size)  # the bytes that came, then nothing
-            raise
-        upload = None if grant is None else self._uploads.get(grant.upload_id)
-        reply = self._stored(request, token, grant, upload, now, size, digest.hexdigest())
-        self.puts.append(
-            StoragePut(
-                token=token,
-                upload_id=None if grant is None else grant.upload_id,
-                index=None if grant is None else grant.index,
-                status=reply.status,
-                size=size,
-                had_api_key="x-api-key" in request.headers,
-            )
-        )
-        return reply
-
-    def _cut_off(self, request: web.Request, token: str, grant: Grant | None, size: int) -> None:
-        """A chunk PUT whose body stopped halfway (the client went away): recorded, status 0."""
-        if grant is not None:
-            self._used.add(token)
-        self.puts.append(
-            StoragePut(
-                token=token,
-                upload_id=None if grant is None else grant.upload_id,
-                index=None if grant is None else grant.index,
-                status=0,
-                size=size,
-                had_api_key="x-api-key" in request.headers,
-            )
-        )
-
-    def _stored(
-        self,
-        request: web.Request,
-        token: str,
-        grant: Grant | None,
-        upload: SimUpload | None,
-        now: float,
-        size: int,
-        etag: str,
-    ) -> web.Response:
-        path = request.match_info
-        if grant is None or upload is None:
-            if token in self._used:
-                return _storage_error(403, "AccessDenied", "This URL was already used.")
-            return _storage_error(403, "SignatureDoesNotMatch", "The signature is not valid.")
-        self._used.add(token)
-        if path["upload_id"] != grant.upload_id or path["index"] != str(grant.index):
-            return _storage_error(403, "SignatureDoesNotMatch", "The signature is not valid.")
-        expired_fault = self.config.expired_urls and (
-            self._fault_rng.random() < self.config.expired_urls
-        )
-        if now >= grant.expires or expired_fault or upload.status_at(now) != "active":
-            return _storage_error(403, "AccessDenied", "Request has expired.")
-        expected = upload.size_of(grant.index)
-        if size != expected:
-            return _storage_error(
-                400,
-                "InvalidChunkSize",
-                f"Chunk {grant.index} must have {expected} bytes, got {size}.",
-            )
-        upload.chunks[grant.index] = StoredChunk(size=size, etag=etag, stored_at=now)
-        upload.updated = now
-        return web.Response(status=200, headers={"ETag": f'"{etag}"'})
