@@ -10,6 +10,7 @@ streamed, md5'd and dropped), and every upload runs in a child process of its ow
   No reports, no checks.
 - *ours*: `client.assets.upload(path, concurrency=CONCURRENCY)`, timed whole: the session,
   URL refreshes, chunk PUTs, ETag reports, the completion check and the asset's retrieve.
+  Raw and ours run `ROUNDS` times each, alternated; the fastest of each is compared.
 - *kill + resume*: `upload()` in a child that is sent SIGKILL once half the bytes are sent,
   then `upload(path, upload_id=...)` in a fresh child. Bytes sent again = every byte storage
   received, in both runs, including the bodies cut off by the kill, minus the file's size.
@@ -42,6 +43,8 @@ SIZE = 2 * GIB
 QUICK_SIZE = 256 * MIB
 CHUNK = 16 * MIB
 CONCURRENCY = 4
+ROUNDS = 2
+"""Runs of the raw loop and of ours, alternated; the fastest of each is compared."""
 RATIO = 0.8
 """Issue 10: our throughput at least this share of the raw aiohttp loop's."""
 RSS_LIMIT_MB = 150.0
@@ -262,10 +265,12 @@ def run(*, quick: bool) -> list[Any]:
         results: dict[str, dict[str, Any]] = {}
         storage: dict[str, Any] = {}
         with _simulator(tmp, {}) as sim:
-            _say("raw aiohttp loop")
-            results["raw"] = _upload("raw", sim, file, tmp)
-            _say("client.assets.upload()")
-            results["ours"] = _upload("ours", sim, file, tmp)
+            for round_ in range(1, ROUNDS + 1):  # alternated, best of each: less load noise
+                for kind in ("raw", "ours"):
+                    _say(f"{kind}, round {round_} of {ROUNDS}")
+                    result = _upload(kind, sim, file, tmp)
+                    if kind not in results or result["seconds"] < results[kind]["seconds"]:
+                        results[kind] = result
         with _simulator(tmp, storage) as sim:
             _say("upload() killed at half way")
             killed = _upload("ours", sim, file, tmp, kill_at=size // 2)
@@ -293,6 +298,8 @@ def run(*, quick: bool) -> list[Any]:
         notes=[
             "the simulator in its own process, each upload in a child process of its own "
             "(peak RSS is its VmHWM); the raw loop's URLs are fetched before its clock starts",
+            f"raw and ours alternated {ROUNDS} times each on one simulator; the fastest run of "
+            "each is shown (the machine is shared: single runs vary by 2x)",
             f"machine: {load_before} before, {load_after} after (other work shares the CPUs)",
             f"kill + resume: storage received {storage['bytes']:,} bytes in "
             f"{storage['puts']} PUTs for a {size:,}-byte file",
