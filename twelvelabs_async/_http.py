@@ -21,6 +21,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -275,6 +276,66 @@ class HTTPTransport:
         if idempotent is None:
             idempotent = is_idempotent(method, headers)
         return await self._retrying(attempt, method, path, idempotent, deadline, retries)
+
+    async def put_external(
+        self, url: str, content: Content, *, timeout: float | None = None
+    ) -> Mapping[str, str]:
+        """PUT `content` to an absolute URL outside the API (a presigned URL), once, bare.
+
+        Nothing of the client's credentials goes with it: no `x-api-key` (such a URL carries
+        its own authorization, and the key must never reach a third party), no other client
+        header but `User-Agent`. Sent once and never retried here: a presigned URL is
+        single-use, so the caller retries on a fresh one. TLS is verified and redirects are
+        not followed, as for every request. The attempt is logged like any other, naming the
+        URL's host only (its path and query, which holds the signature, are never logged).
+
+        Args:
+            url: the absolute `http(s)` URL, as the API handed it out.
+            content: the body; its `content_type` is sent as `Content-Type`.
+            timeout: the per-request timeout (for a body: of each wait for progress); None
+                for the client's.
+
+        Returns:
+            The response headers of a 2xx (its body is not read).
+
+        Raises:
+            APIError: the subclass for any other status (403 for a refused or expired URL).
+            APIConnectionError: no response (`APITimeoutError` past the timeout).
+            ClientClosedError: the client is closed.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise DecodeError(f"not an absolute http(s) URL: {shown(url, self._key)}")
+        if self._closed:
+            raise ClientClosedError(
+                "this AsyncTwelveLabs client is closed; create a new client to send requests"
+            )
+        request = Request(
+            method="PUT",
+            url=url,
+            timeout=self.timeout if timeout is None else timeout,
+            content=content,
+            headers={"User-Agent": self._headers["User-Agent"]},
+            max_body_bytes=self.max_error_body_bytes,
+            max_error_body_bytes=self.max_error_body_bytes,
+        )
+        where = f"<presigned URL at {shown(parts.hostname, self._key)}>"
+        context = f"PUT {where}"
+        this = Attempt("PUT", where.removeprefix("/"), 1, 1, self.clock.monotonic())
+        try:
+            response = await self.transport.send(request)
+            this.received(response.status, response.headers)  # not the API's: no listener
+            if not 200 <= response.status < 300:
+                raise self._error(response.status, response.headers, response.body, context)
+        except APIConnectionError as exc:
+            error = _in_context(exc, context, self._key)
+            self._logged(this, error)
+            raise error from None
+        except BaseException as exc:
+            self._logged(this, exc)
+            raise
+        self._logged(this, None)
+        return response.headers
 
     @asynccontextmanager
     async def stream(

@@ -8,12 +8,14 @@ endpoint promises become `DecodeError`.
 TwelveLabsError
 ├── ConfigurationError        no API key, a misrouting base URL, a bad setting (also ValueError)
 ├── InvalidInputError         refused before any request, saying what to do (also ValueError)
-│   └── ResultNotReadyError   a result asked of a task, batch item or stream that has none yet
+│   ├── ResultNotReadyError   a result asked of a task, batch item or stream that has none yet
+│   └── UploadMismatchError   a file and an upload session disagree (size, chunk size, chunks)
 ├── ClientClosedError         the client, or the session it borrowed, is closed
 ├── DecodeError               a 2xx body cut off or not the promised JSON; `.path`
 │   └── ResponseTooLargeError a body, or a streamed line, over the size limit; `.limit`
 ├── TrackingTimeout           a wait passed its deadline; `.pending` (also TimeoutError)
 ├── WebhookVerificationError  a webhook delivery that is unsigned, forged, stale or malformed
+├── UploadInterruptedError    a multipart upload stopped before completing; `.upload_id`, `.cause`
 ├── APIConnectionError        no usable response: refused, reset, DNS, TLS
 │   └── APITimeoutError       the per-request timeout expired (also TimeoutError)
 └── APIError                  an error status: status_code, code, message, headers, body
@@ -75,6 +77,65 @@ class ResultNotReadyError(InvalidInputError):
         super().__init__(message)
         self.task_id = task_id
         self.status = status
+
+
+class UploadMismatchError(InvalidInputError):
+    """A file and a multipart upload session disagree: they cannot make one asset.
+
+    Raised when resuming a session with a file of another size, or when a session's
+    `chunk_size` or `total_chunks` do not agree with the size that was sent. The message names
+    both numbers.
+
+    Attributes:
+        upload_id: the session.
+        field: what disagrees: `total_size`, `chunk_size` or `total_chunks`.
+        expected: what the file (or the size sent) gives.
+        actual: what the session says.
+    """
+
+    def __init__(
+        self, message: str, *, upload_id: str | None, field: str, expected: int, actual: object
+    ) -> None:
+        super().__init__(message)
+        self.upload_id = upload_id
+        self.field = field
+        self.expected = expected
+        self.actual = actual
+
+
+class UploadInterruptedError(TwelveLabsError):
+    """A multipart upload stopped before the session completed; it can usually be resumed.
+
+    A chunk failed for good (after its retries, each on a fresh presigned URL), the upload
+    was cancelled, the session expired or failed, or it did not end `completed`. Chunks
+    already reported stay done: `client.assets.upload(path, upload_id=exc.upload_id)` sends
+    only the rest (an `expired` or `failed` session cannot be resumed: start a new one).
+
+    Attributes:
+        upload_id: the session to resume.
+        asset_id: the asset the session reserved, when known.
+        cause: what stopped it (also the exception's `__cause__`), or None.
+        chunks_done: chunks reported when it stopped.
+        total_chunks: chunks in all.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upload_id: str,
+        asset_id: str | None = None,
+        cause: BaseException | None = None,
+        chunks_done: int = 0,
+        total_chunks: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.upload_id = upload_id
+        self.asset_id = asset_id
+        self.cause = cause
+        self.chunks_done = chunks_done
+        self.total_chunks = total_chunks
 
 
 class ClientClosedError(TwelveLabsError, RuntimeError):

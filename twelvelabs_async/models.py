@@ -144,3 +144,17 @@ from ._models.tasks import TaskStatusValue as TaskStatusValue
 from ._models.tasks import VideoSource as VideoSource
 from ._models.tasks import VideoSystemMetadata as VideoSystemMetadata
 from ._models.tasks import is_terminal_status as is_terminal_status
+from ._models.uploads import UPLOAD_TERMINAL_STATUSES as UPLOAD_TERMINAL_STATUSES
+from ._models.uploads import ChunkInfo as ChunkInfo
+from ._models.uploads import ChunkReport as ChunkReport
+from ._models.uploads import ChunkStatus as ChunkStatus
+from ._models.uploads import CompletedChunk as CompletedChunk
+from ._models.uploads import IncompleteUpload as IncompleteUpload
+from ._models.uploads import IncompleteUploadPage as IncompleteUploadPage
+from ._models.uploads import PresignedUrl as PresignedUrl
+from ._models.uploads import PresignedUrls as PresignedUrls
+from ._models.uploads import UploadKind as UploadKind
+from ._models.uploads import UploadProgress as UploadProgress
+from ._models.uploads import UploadSession as UploadSession
+from ._models.uploads import UploadStatus as UploadStatus
+from ._models.uploads import UploadStatusPage as UploadStatusPage

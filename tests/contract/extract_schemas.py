@@ -59,6 +59,18 @@ ROOTS = (
     "Create-indexed-assetRequestNotFoundError",
     "Retrieve-indexed-asset-informationRequestNotFoundError",
     "List-indexed-assetsRequestBadRequestError",
+    # Multipart uploads: every answer, and the flat error bodies of each route.
+    "CreateAssetUploadResponse",
+    "GetUploadStatusResponse",
+    "ReportChunkBatchResponse",
+    "RequestAdditionalPresignedURLsResponse",
+    "ListIncompleteUploadsResponse",
+    "Create-multipart-uploadRequestBadRequestError",
+    "Create-multipart-uploadRequestInternalServerError",
+    "Get-upload-statusRequestBadRequestError",
+    "Report-chunk-batchRequestBadRequestError",
+    "Request-additional-presigned-urlsRequestBadRequestError",
+    "List-incomplete-uploadsRequestBadRequestError",
 )
 OUTPUT = Path(__file__).with_name("openapi_schemas.json")
 _PREFIX = "#/components/schemas/"

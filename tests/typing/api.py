@@ -15,6 +15,9 @@ from twelvelabs_async import (
     AssetDetail,
     AssetStatus,
     AsyncTwelveLabs,
+    ChunkReport,
+    ChunkStatus,
+    CompletedChunk,
     NotFoundError,
     RateLimitError,
     ResponseFormat,
@@ -27,6 +30,9 @@ from twelvelabs_async import (
     TaskStatus,
     TextGeneration,
     TrackingTimeout,
+    UploadInterruptedError,
+    UploadProgress,
+    UploadSession,
     UrlVideo,
     parse_json,
     parse_segments,
@@ -278,3 +284,30 @@ async def assets_tracked(client: AsyncTwelveLabs, asset_ids: list[str]) -> None:
     as_source: Source[AssetDetail] = source
     by_ids: ByIds[AssetDetail] = source
     print(as_source, by_ids, tracker.stats.requests["retrieve_many"])
+
+
+async def uploads(client: AsyncTwelveLabs, path: Path) -> None:
+    """Uploads: progress (sync or async), resume by id, the endpoints one call each."""
+
+    def show(report: UploadProgress) -> None:
+        print(report.upload_id, report.bytes_sent, report.total_bytes, report.fraction)
+
+    async def show_later(report: UploadProgress) -> None:
+        await asyncio.sleep(0)
+
+    try:
+        asset: Asset = await client.assets.upload(path, progress=show, concurrency=8)
+    except UploadInterruptedError as exc:
+        asset = await client.assets.upload(str(path), upload_id=exc.upload_id, progress=show_later)
+    print(asset.asset_id)
+    session: UploadSession = await client.assets.uploads.create(
+        filename="a.mp4", type="video", total_size=10
+    )
+    done = [CompletedChunk(chunk_index=1, proof="etag", chunk_size=10)]
+    report: ChunkReport = await client.assets.uploads.report(session.upload_id, done)
+    print(report.url, report.total_completed)
+    async for chunk in client.assets.uploads.chunks(session.upload_id):
+        print(chunk.index, chunk.status == ChunkStatus.COMPLETED)
+    async for pending in client.assets.uploads.list():
+        print(pending.total_chunks)
+    await client.assets.uploads.create(filename="a.pdf", type="document", total_size=1)  # type: ignore[arg-type]

@@ -15,10 +15,12 @@ from .._pagination import AsyncPaginator
 from .._validate import check_http_url, check_user_metadata, path_id, shown
 from .._wire import json_about, json_as, paginate
 from ..errors import AssetInUseError, ConflictError, InvalidInputError
-from ..models import Asset, AssetDetail, AssetPage, AssetType, PageInfo
+from ..models import Asset, AssetDetail, AssetPage, AssetType, PageInfo, UploadProgress
 from ..tracking import OnError, PollPolicy, StatusChange
 from ._files import content_type, direct_limit, megabytes
 from ._tracking import AssetTracker, track_assets, wait_for_asset
+from ._upload import ProgressCallback, check_concurrency, plan, tell, upload_multipart
+from ._uploads import Uploads
 
 AssetList = AsyncPaginator[AssetDetail, AssetPage]
 """What `assets.list()` returns: iterate assets with `async for`, or pages with `.pages()`."""
@@ -45,7 +47,7 @@ def _too_large(size: int, limit: int, what: str) -> InvalidInputError:
     return InvalidInputError(
         f"{what} is {size:,} bytes, over the {megabytes(limit)} ({limit:,} bytes) the API "
         "takes as a direct upload for this kind of file; upload it by URL (create(url=...)) "
-        "or as a multipart upload, which a later version of this library adds"
+        "or with assets.upload(path), a multipart upload in chunks"
     )
 
 
@@ -145,6 +147,97 @@ class Assets:
 
     def __init__(self, transport: HTTPTransport) -> None:
         self._http = transport
+        self.uploads = Uploads(transport)
+        """The multipart-upload endpoints, one call each (`upload()` drives them for you)."""
+
+    async def upload(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+        upload_id: str | None = None,
+        filename: str | None = None,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: Mapping[str, MetadataValue] | None = None,
+        concurrency: int = 4,
+        multipart: bool | None = None,
+    ) -> Asset:
+        """Upload a local file as an asset: directly, or in chunks when it is large; resumable.
+
+        ```python
+        asset = await client.assets.upload("match.mp4", progress=print)
+        ```
+
+        Files up to the direct limit (200 MiB; 32 MiB for images) and every document go up
+        in one `POST /assets`; larger video and audio files (up to 10 GiB) through a
+        multipart session: `concurrency` chunks at a time, each read from disk as its slot
+        frees (never the whole file), PUT to its own presigned URL without the API key. A
+        chunk that fails is retried with the client's backoff on a fresh URL (a presigned URL
+        is never used twice); URLs are refreshed before they expire; ETags are reported in
+        batches; what the session says is checked against what was sent.
+
+        The asset comes back as the API shows it (usually `processing`): poll it until
+        `ready` before using it.
+
+        Args:
+            path: the file.
+            progress: called with an `UploadProgress` (its `upload_id`, `bytes_sent`,
+                `total_bytes`, `chunks_done`, `total_chunks`) at the start and after each
+                chunk; a coroutine function is awaited.
+            upload_id: resume this interrupted multipart session: only the chunks it has not
+                completed are sent (the file must be the same size).
+            filename: the asset's name (its extension tells the kind of file); defaults to
+                the file's name.
+            enable_hls: generate an HLS stream (video and audio). None leaves the API's
+                default (false for a multipart session; sources disagree for direct ones).
+            enable_thumbnail: generate a thumbnail; same default.
+            user_metadata: your metadata, as for `create`.
+            concurrency: chunks PUT at once (1-64).
+            multipart: None picks by size; True uploads in chunks even a small video, audio
+                or image file; False insists on a direct upload.
+
+        Raises:
+            InvalidInputError: before any request: a missing file, a directory, an empty
+                file, an unknown type, a file over the limits for its kind and method.
+            UploadMismatchError: the session disagrees with the file (resuming with another
+                file, or a session whose chunk size and count do not fit the size sent).
+            UploadInterruptedError: the multipart upload stopped (a chunk failed for good,
+                the session expired, the upload was cancelled): resume it with
+                `upload_id=exc.upload_id`.
+        """
+        planned = plan(path, filename, multipart)
+        workers = check_concurrency(concurrency)
+        if upload_id is not None:
+            path_id(upload_id, "upload_id")
+            if not planned.multipart:
+                raise InvalidInputError(
+                    "upload_id resumes a multipart upload; this file goes up directly "
+                    "(pass multipart=True if the session was opened for it)"
+                )
+        if not planned.multipart:
+            asset = await self.create(
+                file=planned.path,
+                filename=planned.filename,
+                enable_hls=enable_hls,
+                enable_thumbnail=enable_thumbnail,
+                user_metadata=user_metadata,
+            )
+            done = UploadProgress(None, planned.size, planned.size, 1, 1)
+            await tell(progress, done)
+            return asset
+        asset_id = await upload_multipart(
+            self._http,
+            self.uploads,
+            planned,
+            upload_id=upload_id,
+            concurrency=workers,
+            progress=progress,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=None if user_metadata is None else check_user_metadata(user_metadata),
+        )
+        return await self.retrieve(asset_id)
 
     async def create(
         self,
@@ -179,8 +272,8 @@ class Assets:
             url: a direct link to the media (or an HLS VOD `.m3u8` manifest); up to 4 GB for
                 video and audio, 512 MiB for documents, 32 MiB for images.
             file: a path (`str` or `os.PathLike`), the bytes, or an async iterator of bytes.
-                Bytes and iterators need `filename`. Files over 200 MiB need multipart, which
-                a later version adds.
+                Bytes and iterators need `filename`. Files over 200 MiB need a multipart
+                upload: `upload(path)`.
             filename: the asset's name (its extension tells the API the kind of file);
                 defaults to the file's or the URL's.
             enable_hls: generate an HLS stream (video and audio). None leaves the API's

@@ -19,23 +19,37 @@ Nothing in the library imports this module; it depends only on the core install.
 """
 
 from ._app import RESET, SimulatorStats
-from ._config import ROUTES, Faults, ManualClock, SimulatorConfig, SystemTime, Webhooks
+from ._config import (
+    ROUTES,
+    Faults,
+    ManualClock,
+    MultipartConfig,
+    SimulatorConfig,
+    SystemTime,
+    Webhooks,
+)
 from ._instant import InstantClock
 from ._mock import MockTransport
 from ._replies import flat_error, nested_error
 from ._server import Simulator, simulate
+from ._storage import SimUpload, StoragePut
+from ._uploads import UPLOAD_ROUTES
 from ._webhooks import WebhookStats
 
 __all__ = [
     "RESET",
     "ROUTES",
+    "UPLOAD_ROUTES",
     "Faults",
     "InstantClock",
     "ManualClock",
     "MockTransport",
+    "MultipartConfig",
+    "SimUpload",
     "Simulator",
     "SimulatorConfig",
     "SimulatorStats",
+    "StoragePut",
     "SystemTime",
     "WebhookStats",
     "Webhooks",

@@ -28,6 +28,7 @@ from ._ratelimit import TokenBucket
 from ._replies import flat_error, json_reply, nested_error, page_params, refused_body
 from ._results import free_text, json_for_schema
 from ._store import TaskStore
+from ._uploads import UploadRoutes
 from ._webhooks import WebhookStats
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -128,6 +129,8 @@ class SimulatorApp:
         """The `/embed-v2` routes and their state (`_embed.py`)."""
         self.indexes = IndexRoutes(config, clock, self.assets)
         """The `/indexes` and indexed-asset routes and their state (`_indexes.py`)."""
+        self.uploads = UploadRoutes(config.multipart, clock, self.assets, config.seed)
+        """The multipart-upload routes and the storage they point at (`_uploads.py`)."""
 
     def build(self) -> web.Application:
         """The application, with every route under `/v1.3`."""
@@ -141,6 +144,7 @@ class SimulatorApp:
         add("POST", "/v1.3/analyze/tasks/{task_id}/cancel", self.cancel, name="cancel")
         add("POST", "/v1.3/analyze", self.analyze, name="analyze")
         self.batches.add_routes(app)
+        self.uploads.add_routes(app)  # first: /assets/{asset_id} would match its paths
         self.assets.add_routes(app)
         self.embed.add_routes(app)
         self.indexes.add_routes(app)
@@ -152,6 +156,8 @@ class SimulatorApp:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         route = request.match_info.route.name or "unknown"
         now = self.clock.time()
+        if route == "storage_put":  # storage: no API key, no API rate limit, its own faults
+            return await self._storage(request, handler)
         if request.headers.get("x-api-key") != self.config.api_key:
             return self._record(
                 route, flat_error(401, "api_key_invalid", "The API key is missing or invalid.")
@@ -181,6 +187,25 @@ class SimulatorApp:
             response = _cut_off(response)
         return self._record(route, response)
 
+    async def _storage(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A chunk PUT to presigned storage: authorized by its URL, faults of `storage_put`."""
+        faults = self.config.faults_for("storage_put")
+        storage = self.uploads.storage
+        storage.entered()
+        try:
+            if faults.any:
+                try:
+                    faulty = await self._fault(request, faults)
+                except asyncio.CancelledError:  # a reset: no answer
+                    storage.refused(request, RESET)
+                    raise
+                if faulty is not None:
+                    storage.refused(request, faulty.status)
+                    return self._record("storage_put", faulty)
+            return self._record("storage_put", await handler(request))
+        finally:
+            storage.left()
+
     def _record(self, route: str, response: web.StreamResponse) -> web.StreamResponse:
         self.stats.requests[(route, response.status)] += 1
         return response
@@ -197,7 +222,9 @@ class SimulatorApp:
             raise asyncio.CancelledError  # aiohttp drops the request without answering
         if faults.error_5xx and rng.random() < faults.error_5xx:
             status = rng.choice((500, 502, 503))
-            return nested_error(status, "internal_error", "Simulated server error; retry.")
+            route = request.match_info.route.name or ""
+            shape = flat_error if route.startswith(("upload_", "storage_")) else nested_error
+            return shape(status, "internal_error", "Simulated server error; retry.")
         return None
 
     # --- routes -----------------------------------------------------------------------------

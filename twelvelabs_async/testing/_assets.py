@@ -59,6 +59,7 @@ _FIELDS = frozenset(
 _READ = 64 * 1024
 """Bytes of a file part read at a time (and dropped)."""
 _FAILURES = {
+    "multipart": "The uploaded file could not be processed: it is corrupt or not supported.",
     "direct": "The file could not be processed: it is corrupt or not a supported format.",
     "url": "The file at the URL could not be fetched or is not a supported format.",
 }
@@ -354,6 +355,39 @@ class AssetRoutes:
             return flat_error(400, "parameter_invalid", "The upload was cut off.")
         self._keep(asset)
         return json_reply(201, unstructure_response(asset.created_model(self.clock.time())))
+
+    def add_multipart(
+        self,
+        *,
+        asset_id: str,
+        filename: str,
+        size: int,
+        hls: bool,
+        thumbnail: bool,
+        user_metadata: Mapping[str, Any] | None,
+    ) -> SimAsset:
+        """The asset of a completed multipart upload: `processing`, then ready or failed."""
+        rng, cfg = self._rng, self.config
+        now = self.clock.time()
+        kind = kind_of(filename) or "video"
+        media = kind in ("video", "audio")
+        asset = SimAsset(
+            asset_id=asset_id,
+            method="multipart",
+            filename=filename,
+            file_type=content_type(filename),
+            kind=kind,
+            created=now,
+            finish_at=now + rng.uniform(*cfg.duration),
+            outcome="failed" if rng.random() < cfg.failure_rate else "ready",
+            size=size,
+            duration=round(rng.uniform(*cfg.video_duration), 2) if media else None,
+            hls=hls,
+            thumbnail=thumbnail,
+            user_metadata=user_metadata,
+        )
+        self._assets[asset_id] = asset
+        return asset
 
     # --- read, delete -----------------------------------------------------------------------
 

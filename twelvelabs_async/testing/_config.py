@@ -120,6 +120,27 @@ class Webhooks:
 
 
 @attrs.frozen
+class MultipartConfig:
+    """How the simulator serves multipart uploads (`/assets/multipart-uploads`).
+
+    Attributes:
+        chunk_size: the chunk size the server picks for every session, in bytes (1 MiB by
+            default, so that tests upload many chunks from small files).
+        initial_urls: presigned URLs handed out with a new session (the first chunks').
+        url_ttl: seconds a presigned URL stays valid (the API: an hour).
+        session_ttl: seconds a session stays open (the API: 24 hours).
+        expired_urls: the probability that a chunk PUT is refused as if its URL had expired
+            (403), a fault drawn from the simulator's seed.
+    """
+
+    chunk_size: int = attrs.field(default=1024 * 1024, validator=_number(low=1, integer=True))
+    initial_urls: int = attrs.field(default=10, validator=_number(low=0, integer=True))
+    url_ttl: float = attrs.field(default=3600.0, validator=_number(above=0, unit="seconds"))
+    session_ttl: float = attrs.field(default=86_400.0, validator=_number(above=0, unit="seconds"))
+    expired_urls: float = attrs.field(default=0.0, validator=_probability)
+
+
+@attrs.frozen
 class SimulatorConfig:
     """Settings of a simulated TwelveLabs API.
 
@@ -147,6 +168,9 @@ class SimulatorConfig:
         indexing_duration: (min, max) seconds from indexing an asset to a terminal status
             (shared by `validating`, `pending`, `queued` and `indexing`), drawn uniformly.
         indexing_failure_rate: the probability that an indexed asset ends `failed`.
+        multipart: how multipart uploads are served (see `MultipartConfig`); their routes
+            for `faults` are `upload_create`, `upload_list`, `upload_status`,
+            `upload_report`, `upload_urls` and `storage_put` (the chunk PUTs).
     """
 
     api_key: str = "tlk_simulator_key"
@@ -174,6 +198,7 @@ class SimulatorConfig:
         default=(5.0, 30.0), validator=_seconds_range(minimum=0)
     )
     indexing_failure_rate: float = attrs.field(default=0.0, validator=_probability)
+    multipart: MultipartConfig = MultipartConfig()
 
     def __attrs_post_init__(self) -> None:
         if self.queued_fraction + self.pending_fraction > 1:

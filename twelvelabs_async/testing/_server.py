@@ -15,6 +15,7 @@ from ..errors import ConfigurationError
 from ._app import SimulatorApp, SimulatorStats
 from ._config import SimulatorConfig, SystemTime
 from ._embed import Refused
+from ._storage import SimUpload, StoragePut
 from ._webhooks import WebhookDispatcher
 
 
@@ -114,6 +115,23 @@ class Simulator:
     def indexed_asset_status(self, indexed_asset_id: str) -> str:
         """An indexed asset's status now, as the simulator computes it (KeyError if unknown)."""
         return self._app.indexes.indexed_status(indexed_asset_id)
+
+    @property
+    def storage_puts(self) -> list[StoragePut]:
+        """Every chunk PUT the simulated storage received, in order (URL token, status, ...)."""
+        return self._app.uploads.storage.puts
+
+    @property
+    def storage_peak_in_flight(self) -> int:
+        """The most chunk PUTs the simulated storage was receiving at once."""
+        return self._app.uploads.storage.max_in_flight
+
+    def upload_session(self, upload_id: str) -> SimUpload:
+        """A multipart session as the simulator holds it (KeyError if unknown)."""
+        upload = self._app.uploads.get(upload_id)
+        if upload is None:
+            raise KeyError(upload_id)
+        return upload
 
     def reference_asset(self, asset_id: str) -> None:
         """Have one more indexed asset use an asset: deleting it then needs `force=true`.
