@@ -31,6 +31,7 @@ from .analyze import (
     TaskList,
 )
 from .assets import AssetList, Assets
+from .coordination import Coordinator, LocalCoordinator, RedisCoordinator
 from .errors import (
     APIConnectionError,
     APIError,
@@ -187,12 +188,14 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Content",
+    "Coordinator",
     "DecodeError",
     "FinishReason",
     "GenerationMetadata",
     "ITEM_TERMINAL_STATUSES",
     "ImageInput",
     "InvalidInputError",
+    "LocalCoordinator",
     "MediaSource",
     "NotFoundError",
     "PageInfo",
@@ -200,6 +203,7 @@ __all__ = [
     "PollPolicy",
     "PromptV2",
     "RateLimitError",
+    "RedisCoordinator",
     "Request",
     "RequestParams",
     "Response",
