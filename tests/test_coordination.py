@@ -6,9 +6,12 @@ reached (the real-server tests are in `test_coordination_redis.py`).
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
+import tomllib
 from datetime import UTC, datetime
 from email.utils import formatdate
+from pathlib import Path
 
 import anyio
 import anyio.lowlevel
@@ -272,3 +275,20 @@ async def test_unreachable_redis_is_local_behaviour_logged_once(
     assert len(warnings) == 1
     assert "unreachable" in warnings[0].getMessage()
     assert "hunter2" not in caplog.text
+
+
+def test_the_core_install_never_imports_redis() -> None:
+    """Importing the package (coordination included) loads no redis module; `redis` is an extra
+    of its own, and no core dependency.
+    """
+    code = (
+        "import sys, twelvelabs_async.coordination; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'redis'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())[
+        "project"
+    ]
+    assert project["optional-dependencies"]["redis"] == ["redis>=5"]
+    assert not any(dep.startswith("redis") for dep in project["dependencies"])
