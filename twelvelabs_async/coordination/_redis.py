@@ -153,6 +153,7 @@ class RedisCoordinator:
         self.member = f"{os.getpid()}-{secrets.token_hex(6)}"
         """This coordinator's name among the members of the namespace."""
         self._up = True
+        self._joined = False
         self._retry_at = float("-inf")
         self._resync = False
         self._limit: int | None = None
@@ -289,7 +290,8 @@ class RedisCoordinator:
 
     def _came_back(self) -> None:
         self._up = True
-        self._resync = True
+        self._resync = True  # a restarted Redis lost the ids and the learned rate: send again
+        self._sent_rate = None
         logger.warning("coordination: Redis at %s answers again; rejoined", self._url)
 
     async def _run(self, call: Callable[[], Awaitable[T]]) -> T | _Down:
@@ -300,6 +302,10 @@ class RedisCoordinator:
             with anyio.fail_after(self._timeout * 2):
                 result = await call()
         except self._errors as exc:
+            self._went_down(exc)
+            return DOWN
+        except Exception as exc:  # redis-py in a state it did not expect (a restart, say)
+            logger.error("coordination: a Redis call failed unexpectedly", exc_info=True)
             self._went_down(exc)
             return DOWN
         if not self._up:
@@ -410,6 +416,7 @@ class RedisCoordinator:
             pipe.pexpire(key, ttl)
             await pipe.execute()
         await self._beat(keys=[self._keys.members], args=[self.member, ttl])
+        self._joined = True
 
     async def unregister(self, kind: str, ids: Iterable[str]) -> None:
         """This process no longer tracks `ids` of `kind`."""
@@ -436,6 +443,7 @@ class RedisCoordinator:
     async def _heartbeat(self) -> None:
         ttl = int(self._registry_ttl * 1000)
         await self._beat(keys=[self._keys.members], args=[self.member, ttl])
+        self._joined = True
         kinds = [kind for kind, ids in self._fanout.ids.items() if ids]
         async with self._client.pipeline(transaction=False) as pipe:
             for kind in kinds:
@@ -628,12 +636,16 @@ class RedisCoordinator:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is not None and message.get("type") == "message":
                         self._dispatch(str(message["channel"]), str(message["data"]))
-            except self._errors as exc:
+            except Exception as exc:  # whatever the connection did: this loop must not end
+                if not isinstance(exc, self._errors):
+                    logger.error(
+                        "coordination: the subscription failed unexpectedly", exc_info=True
+                    )
                 self._went_down(exc)
                 self._subscribed()
             finally:
                 with anyio.CancelScope(shield=True):
-                    await _close_quietly(pubsub, self._errors)
+                    await _close_quietly(pubsub)
 
     async def aclose(self) -> None:
         """Give up this process's leases, drop its registered ids, close the connection.
@@ -641,7 +653,7 @@ class RedisCoordinator:
         Nothing raises because of Redis; calling it twice is harmless.
         """
         with anyio.CancelScope(shield=True):
-            if self._up:
+            if self._up and (self._joined or self._leases):
                 for kind in sorted(self._leases):
                     await self.release_lease(kind)
                 kinds = list(self._fanout.ids)
@@ -656,10 +668,11 @@ class RedisCoordinator:
                 await self._run(leave)
             self._up = False
             self._retry_at = float("inf")
-            await _close_quietly(self._client, self._errors)
+            await _close_quietly(self._client)
 
 
-async def _close_quietly(resource: Any, errors: tuple[type[BaseException], ...]) -> None:
+async def _close_quietly(resource: Any) -> None:
+    """Close a client or a subscription whose connection may be broken already."""
     close = getattr(resource, "aclose", None) or resource.close
-    with contextlib.suppress(*errors):
+    with contextlib.suppress(Exception):  # what closing a dead connection says is no news
         await close()
