@@ -54,7 +54,7 @@ class Keys:
 
     @property
     def bucket(self) -> str:
-        """Hash: the shared token bucket (`tokens`, `ts`, `rate`, `limit`)."""
+        """Hash: the shared token bucket (`tokens`, `ts` in server seconds, learned `rate`)."""
         return self.prefix + "bucket"
 
     @property
