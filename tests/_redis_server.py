@@ -9,10 +9,13 @@ no server can be had at all do the tests that need one skip, saying what to inst
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +77,15 @@ def answers(port: int) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the server's process, on Linux: be killed when the test process dies, even by SIGKILL
+    or a hard timeout that skips the fixture's teardown (no server is left behind).
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class RedisServer:
     """A private `redis-server` on a loopback port: started, killed and restarted on that port.
 
@@ -99,7 +111,9 @@ class RedisServer:
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
         args += ["--logfile", str(self.directory / "redis.log")]
-        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
+        )
         deadline = time.monotonic() + 15
         while not answers(self.port):
             if self._process.poll() is not None:
