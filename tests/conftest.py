@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake clock, an aioresponses mock that works on aiohttp >= 3.14, a client."""
+"""Shared fixtures: a fake clock, an aioresponses mock for aiohttp >= 3.14, clients, Redis."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 from aiohttp import ClientResponse
 from aioresponses import aioresponses
 
+from tests._redis_server import session_server
 from tests._server import LoopbackServer
 from twelvelabs_async import AsyncTwelveLabs
 
@@ -163,3 +164,12 @@ async def poller(clock: FakeClock) -> AsyncIterator[AsyncTwelveLabs]:
         API_KEY, base_url=BASE_URL, clock=clock, rng=random.Random(3), max_retries=0
     ) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis server for the session: `TWELVELABS_TEST_REDIS_URL`, else a private
+    `redis-server` on a free loopback port; skipped without one, failed under `CI=true`
+    (`tests/_redis_server.py`).
+    """
+    yield from session_server(tmp_path_factory.mktemp("redis"))

@@ -31,6 +31,7 @@ from .analyze import (
     TaskList,
 )
 from .assets import AssetList, Assets, AssetTracker, UploadList, Uploads
+from .coordination import Coordinator, LocalCoordinator, RedisCoordinator
 from .embed import Embed, EmbeddingTaskList, EmbedTasks
 from .errors import (
     APIConnectionError,
@@ -279,6 +280,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Content",
+    "Coordinator",
     "DecodeError",
     "DocumentEmbedInput",
     "DynamicSegments",
@@ -339,6 +341,7 @@ __all__ = [
     "IndexedAssets",
     "Indexes",
     "InvalidInputError",
+    "LocalCoordinator",
     "MediaEmbeddingMetadata",
     "MediaSource",
     "ModelFamily",
@@ -352,6 +355,7 @@ __all__ = [
     "Quadrant",
     "Range",
     "RateLimitError",
+    "RedisCoordinator",
     "Request",
     "RequestParams",
     "Response",
