@@ -27,6 +27,7 @@ from twelvelabs_async import (
     Request,
     Response,
     ServerError,
+    TrackingTimeout,
     UploadInterruptedError,
     UploadMismatchError,
     UploadProgress,
@@ -540,3 +541,52 @@ async def test_an_async_progress_callback_is_awaited(tmp_path: Path) -> None:
     async with sim_and_client(multipart=_config()) as (_sim, client, _clock):
         await client.assets.upload(path, multipart=True, concurrency=1, progress=progress)
     assert seen == [0, 1, 2, 3]
+
+
+async def test_upload_with_wait_returns_the_asset_once_ready_or_failed(tmp_path: Path) -> None:
+    """wait=True returns the whole asset once terminal: `ready` with its size, `failed` as is."""
+    path = _file(tmp_path, 3.5)
+    async with sim_and_client(multipart=_config(), asset_duration=(4.0, 4.0)) as (
+        sim,
+        client,
+        clock,
+    ):
+        started = clock.now
+        ready = await client.assets.upload(path, multipart=True, wait=True)
+        waited = clock.now - started
+        direct = await client.assets.upload(_file(tmp_path, 0.5, "small.mp4"), wait=True)
+    assert (ready.status, ready.size, ready.method) == ("ready", path.stat().st_size, "multipart")
+    assert waited >= 4.0
+    assert direct.status == "ready"
+    assert direct.size == CHUNK // 2
+    assert sim.asset_status(ready.asset_id) == "ready"
+
+
+async def test_wait_options_are_checked_before_the_upload(tmp_path: Path) -> None:
+    """wait_timeout without wait=True, a negative one or a non-bool wait: refused, no request."""
+    path = _file(tmp_path, 1)
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"wait_timeout": 10.0}, "pass wait=True"),
+        ({"wait": True, "wait_timeout": -1.0}, "wait_timeout"),
+        ({"wait": "yes"}, "wait must be True or False"),
+    ]
+    async with sim_and_client(multipart=_config()) as (sim, client, _clock):
+        for kwargs, words in bad:
+            with pytest.raises(InvalidInputError, match=words):
+                await client.assets.upload(path, **kwargs)
+        total = sim.stats.total
+    assert total == 0
+
+
+async def test_wait_timeout_stops_waiting_and_leaves_the_asset_uploaded(tmp_path: Path) -> None:
+    """Past wait_timeout, TrackingTimeout names the asset; the asset stays, still processing."""
+    path = _file(tmp_path, 2)
+    async with (
+        simulate(multipart=_config(), asset_duration=(60.0, 60.0)) as sim,
+        AsyncTwelveLabs(sim.api_key, base_url=sim.base_url) as client,
+    ):
+        with pytest.raises(TrackingTimeout) as caught:
+            await client.assets.upload(path, multipart=True, wait=True, wait_timeout=0.3)
+        (asset,) = [a async for a in client.assets.list()]
+    assert asset.asset_id in str(caught.value)
+    assert asset.status == "processing"

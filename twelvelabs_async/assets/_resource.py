@@ -6,13 +6,13 @@ import json
 import os
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Union
+from typing import Literal, Union, overload
 
 from .._http import HTTPTransport, no_body
 from .._multipart import BytesSource, FilePart, FileSource, IterSource, MultipartForm, PathSource
 from .._multipart import file_size as _file_size
 from .._pagination import AsyncPaginator
-from .._validate import check_http_url, check_user_metadata, path_id, shown
+from .._validate import check_http_url, check_number, check_user_metadata, path_id, shown
 from .._wire import json_about, json_as, paginate
 from ..errors import AssetInUseError, ConflictError, InvalidInputError
 from ..models import Asset, AssetDetail, AssetPage, AssetType, PageInfo, UploadProgress
@@ -138,6 +138,9 @@ def _listed(values: str | Iterable[str] | None, what: str) -> list[str] | None:
     return items
 
 
+_NO_DEADLINE = "pass None for no deadline"
+
+
 class Assets:
     """Assets (`/assets`): files uploaded once, then analyzed, indexed or embedded.
 
@@ -149,6 +152,40 @@ class Assets:
         self._http = transport
         self.uploads = Uploads(transport)
         """The multipart-upload endpoints, one call each (`upload()` drives them for you)."""
+
+    @overload
+    async def upload(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+        upload_id: str | None = None,
+        filename: str | None = None,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: Mapping[str, MetadataValue] | None = None,
+        concurrency: int = 4,
+        multipart: bool | None = None,
+        wait: Literal[False] = False,
+        wait_timeout: float | None = None,
+    ) -> Asset: ...
+
+    @overload
+    async def upload(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+        upload_id: str | None = None,
+        filename: str | None = None,
+        enable_hls: bool | None = None,
+        enable_thumbnail: bool | None = None,
+        user_metadata: Mapping[str, MetadataValue] | None = None,
+        concurrency: int = 4,
+        multipart: bool | None = None,
+        wait: Literal[True],
+        wait_timeout: float | None = None,
+    ) -> AssetDetail: ...
 
     async def upload(
         self,
@@ -162,11 +199,14 @@ class Assets:
         user_metadata: Mapping[str, MetadataValue] | None = None,
         concurrency: int = 4,
         multipart: bool | None = None,
+        wait: bool = False,
+        wait_timeout: float | None = None,
     ) -> Asset:
         """Upload a local file as an asset: directly, or in chunks when it is large; resumable.
 
         ```python
         asset = await client.assets.upload("match.mp4", progress=print)
+        ready = await client.assets.upload("match.mp4", wait=True, wait_timeout=900)
         ```
 
         Files up to the direct limit (200 MiB; 32 MiB for images) and every document go up
@@ -177,8 +217,9 @@ class Assets:
         is never used twice); URLs are refreshed before they expire; ETags are reported in
         batches; what the session says is checked against what was sent.
 
-        The asset comes back as the API shows it (usually `processing`): poll it until
-        `ready` before using it.
+        The asset comes back as the API shows it (usually `processing`), or, with
+        `wait=True`, once it is `ready` or `failed` (an `AssetDetail`; a `failed` one is
+        returned, not raised: its `error.message` says why), as `wait()` waits.
 
         Args:
             path: the file.
@@ -196,6 +237,10 @@ class Assets:
             concurrency: chunks PUT at once (1-64).
             multipart: None picks by size; True uploads in chunks even a small video, audio
                 or image file; False insists on a direct upload.
+            wait: wait until the asset is `ready` or `failed` and return it whole.
+            wait_timeout: with `wait=True`, the most seconds to wait for that after the upload
+                (None waits as long as it takes); past it, `TrackingTimeout` names the asset,
+                which stays uploaded.
 
         Raises:
             InvalidInputError: before any request: a missing file, a directory, an empty
@@ -206,6 +251,42 @@ class Assets:
                 the session expired, the upload was cancelled): resume it with
                 `upload_id=exc.upload_id`.
         """
+        if not isinstance(wait, bool):
+            raise InvalidInputError(f"wait must be True or False, got {shown(wait)}")
+        if wait_timeout is not None and not wait:
+            raise InvalidInputError(
+                "wait_timeout bounds the wait for the asset to be ready: pass wait=True with it"
+            )
+        if wait_timeout is not None:
+            check_number(wait_timeout, "wait_timeout", low=0, unit="seconds", hint=_NO_DEADLINE)
+        asset = await self._upload(
+            path,
+            progress=progress,
+            upload_id=upload_id,
+            filename=filename,
+            enable_hls=enable_hls,
+            enable_thumbnail=enable_thumbnail,
+            user_metadata=user_metadata,
+            concurrency=concurrency,
+            multipart=multipart,
+        )
+        if not wait:
+            return asset
+        return await self.wait(asset.asset_id, timeout=wait_timeout)
+
+    async def _upload(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None,
+        upload_id: str | None,
+        filename: str | None,
+        enable_hls: bool | None,
+        enable_thumbnail: bool | None,
+        user_metadata: Mapping[str, MetadataValue] | None,
+        concurrency: int,
+        multipart: bool | None,
+    ) -> Asset:
         planned = plan(path, filename, multipart)
         workers = check_concurrency(concurrency)
         if upload_id is not None:

@@ -378,7 +378,7 @@ class AssetRoutes:
             file_type=content_type(filename),
             kind=kind,
             created=now,
-            finish_at=now + rng.uniform(*cfg.duration),
+            finish_at=now + rng.uniform(*self.durations),
             outcome="failed" if rng.random() < cfg.failure_rate else "ready",
             size=size,
             duration=round(rng.uniform(*cfg.video_duration), 2) if media else None,
