@@ -140,10 +140,11 @@ class AsyncTwelveLabs:
             transport=transport,
             rng=rng,
         )
-        self.analyze = Analyze(self._http)
-        """The Analyze API: `generate`, `stream`, and `tasks`."""
         self.assets = Assets(self._http)
-        """Assets: `create` (a file or a URL), `retrieve`, `list`, `delete`."""
+        """Assets: `upload`, `create` (a file or a URL), `retrieve`, `list`, `delete`, `wait`,
+        `track`, and the multipart endpoints as `uploads`."""
+        self.analyze = Analyze(self._http, self.assets)
+        """The Analyze API: `generate`, `stream`, and `tasks` (a local file is uploaded first)."""
         self.indexes = Indexes(self._http)
         """Indexes: `create`, `retrieve`, `list`, `update`, `delete`, and `indexed_assets`."""
         self.embed = Embed(self._http)

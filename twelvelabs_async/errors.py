@@ -16,6 +16,7 @@ TwelveLabsError
 ├── TrackingTimeout           a wait passed its deadline; `.pending` (also TimeoutError)
 ├── WebhookVerificationError  a webhook delivery that is unsigned, forged, stale or malformed
 ├── UploadInterruptedError    a multipart upload stopped before completing; `.upload_id`, `.cause`
+├── AssetFailedError          a file uploaded to be analyzed ended `failed`; `.asset_id`, `.reason`
 ├── APIConnectionError        no usable response: refused, reset, DNS, TLS
 │   └── APITimeoutError       the per-request timeout expired (also TimeoutError)
 └── APIError                  an error status: status_code, code, message, headers, body
@@ -136,6 +137,24 @@ class UploadInterruptedError(TwelveLabsError):
         self.cause = cause
         self.chunks_done = chunks_done
         self.total_chunks = total_chunks
+
+
+class AssetFailedError(TwelveLabsError):
+    """A local video uploaded to be analyzed ended `failed` instead of `ready`; nothing ran.
+
+    Raised by `client.analyze.tasks.create(video=Path(...))` (and `generate`, `stream`) when
+    the asset the file became cannot be analyzed, before any analysis is requested.
+
+    Attributes:
+        asset_id: the asset the file became.
+        reason: the API's `error.message` for it, or None when it gave none.
+    """
+
+    def __init__(self, message: str, *, asset_id: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.asset_id = asset_id
+        self.reason = reason
 
 
 class ClientClosedError(TwelveLabsError, RuntimeError):

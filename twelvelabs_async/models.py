@@ -114,6 +114,7 @@ from ._models.indexes import TranscriptionEntry as TranscriptionEntry
 from ._models.inputs import AssetVideo as AssetVideo
 from ._models.inputs import Base64Video as Base64Video
 from ._models.inputs import ImageInput as ImageInput
+from ._models.inputs import LocalVideo as LocalVideo
 from ._models.inputs import MediaSource as MediaSource
 from ._models.inputs import PromptV2 as PromptV2
 from ._models.inputs import ResponseFormat as ResponseFormat

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
+
+from .uploads import UploadProgress
 
 TimeFormat = Literal["seconds", "hh:mm:ss", "hh:mm:ss.fff"]
 """How segment times are written: `ResponseFormat.segments(time_format=)`, a timestamp's format."""
@@ -60,6 +63,30 @@ class Base64Video:
 
 VideoInput = UrlVideo | AssetVideo | Base64Video
 """Any of the three video sources; a plain URL string is accepted wherever this is."""
+
+
+@attrs.frozen
+class LocalVideo:
+    """A video file on this machine, to analyze: uploaded, waited for until `ready`, analyzed.
+
+    `video=Path("clip.mp4")` means `video=LocalVideo(Path("clip.mp4"))`; this class adds
+    options. `client.analyze.tasks.create`, `client.analyze.generate` and `.stream` take it
+    (a batch does not: upload first with `client.assets.upload(..., wait=True)`).
+
+    Attributes:
+        path: the file (a plain `str` is a URL to the API, so pass a `Path` or this class).
+        progress: called with an `UploadProgress` while the file goes up (a coroutine
+            function is awaited), as `client.assets.upload(progress=...)` calls it.
+        wait_timeout: the most seconds to wait for the uploaded asset to be `ready` (None
+            waits as long as it takes); past it, `TrackingTimeout` names the asset.
+        concurrency: chunks sent at once when the file is large enough for a multipart
+            upload (1-64).
+    """
+
+    path: str | os.PathLike[str]
+    progress: Callable[[UploadProgress], object] | None = attrs.field(default=None, kw_only=True)
+    wait_timeout: float | None = attrs.field(default=None, kw_only=True)
+    concurrency: int = attrs.field(default=4, kw_only=True)
 
 
 @attrs.frozen

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
+
+import attrs
 
 from .._http import HTTPTransport
 from .._wire import json_as
-from ..models import AnalyzeResult, ImageInput, PromptV2, ResponseFormat, VideoInput
+from ..assets import Assets
+from ..models import (
+    AnalyzeResult,
+    ImageInput,
+    LocalVideo,
+    PromptV2,
+    ResponseFormat,
+    VideoInput,
+)
 from ._batch_results import BatchResults
 from ._body import request_body
+from ._local import checked_as, local_of, noted, uploaded
 from ._request import SYNC, AnalysisRequest
 from ._stream import AnalyzeStream, parse_event
 from .batches import AnalyzeBatches, BatchList
@@ -33,9 +46,10 @@ _result = json_as(AnalyzeResult)
 class Analyze:
     """The Analyze API. Reach it as `client.analyze`; tasks live at `client.analyze.tasks`."""
 
-    def __init__(self, transport: HTTPTransport) -> None:
+    def __init__(self, transport: HTTPTransport, assets: Assets) -> None:
         self._http = transport
-        self.tasks = AnalyzeTasks(transport)
+        self._assets = assets
+        self.tasks = AnalyzeTasks(transport, assets)
         """Asynchronous analysis tasks: create, retrieve, list, cancel, delete, wait."""
         self.batches = AnalyzeBatches(transport)
         """Analyze batches: create, retrieve, list, results, cancel, delete, track."""
@@ -43,7 +57,7 @@ class Analyze:
     async def generate(
         self,
         *,
-        video: str | VideoInput | None = None,
+        video: str | VideoInput | os.PathLike[str] | LocalVideo | None = None,
         prompt: str | None = None,
         image: Sequence[ImageInput | Mapping[str, Any]] | None = None,
         prompt_v2: PromptV2 | Mapping[str, Any] | None = None,
@@ -61,8 +75,13 @@ class Analyze:
         A response cut off at the token limit has `finish_reason == "length"` and a warning
         in `error`.
 
+        A local file (`video=Path("clip.mp4")`, or `LocalVideo(...)` for options) is
+        uploaded first and waited for until its asset is `ready`, then analyzed; the rest of
+        the request is checked before the upload.
+
         Args:
-            video: a URL string, or `UrlVideo`, `AssetVideo`, `Base64Video`.
+            video: a URL string, or `UrlVideo`, `AssetVideo`, `Base64Video`; or a local file:
+                a `Path` or a `LocalVideo`.
             prompt: the instructions.
             image: 1-20 images instead of a video (pegasus1.6).
             prompt_v2: a prompt with reference images instead of `prompt`.
@@ -73,20 +92,32 @@ class Analyze:
             start_time: analyze from this second on.
             end_time: analyze up to this second.
         """
+        local = local_of(video)
         request = AnalysisRequest(
-            video=video, prompt=prompt, image=image, prompt_v2=prompt_v2, model_name=model_name,
-            temperature=temperature, max_tokens=max_tokens, response_format=response_format,
-            start_time=start_time, end_time=end_time,
+            video=checked_as(video, local), prompt=prompt, image=image, prompt_v2=prompt_v2,
+            model_name=model_name, temperature=temperature, max_tokens=max_tokens,
+            response_format=response_format, start_time=start_time, end_time=end_time,
         )  # fmt: skip
+        body = request_body(request, SYNC)  # checked before any upload
+        if local is None:
+            return await self._generate(body)
+        asset = await uploaded(self._assets, local)
+        try:
+            return await self._generate(request_body(attrs.evolve(request, video=asset), SYNC))
+        except Exception as exc:
+            noted(exc, asset)
+            raise
+
+    async def _generate(self, body: dict[str, Any]) -> AnalyzeResult:
         # A sync analysis is paid work with no idempotency key, so not idempotent: a reset,
         # a timeout or a 2xx with a bad body is reported, not silently run again.
-        body = {**request_body(request, SYNC), "stream": False}
+        body = {**body, "stream": False}
         return await self._http.request("POST", "analyze", _result, json_body=body)
 
     def stream(
         self,
         *,
-        video: str | VideoInput | None = None,
+        video: str | VideoInput | os.PathLike[str] | LocalVideo | None = None,
         prompt: str | None = None,
         image: Sequence[ImageInput | Mapping[str, Any]] | None = None,
         prompt_v2: PromptV2 | Mapping[str, Any] | None = None,
@@ -100,7 +131,8 @@ class Analyze:
         """Analyze a video and read the answer as it is generated (`stream: true`).
 
         Arguments are those of `generate` and are validated right away. Nothing is sent until
-        you iterate (or enter `async with`); errors before the first line are retried.
+        you iterate (or enter `async with`); errors before the first line are retried. A local
+        file is uploaded, and waited for until `ready`, when the stream is opened.
 
         ```python
         async with client.analyze.stream(video=url, prompt="Summarize") as stream:
@@ -109,10 +141,27 @@ class Analyze:
                     print(event.text, end="")
         ```
         """
+        local = local_of(video)
         request = AnalysisRequest(
-            video=video, prompt=prompt, image=image, prompt_v2=prompt_v2, model_name=model_name,
-            temperature=temperature, max_tokens=max_tokens, response_format=response_format,
-            start_time=start_time, end_time=end_time,
+            video=checked_as(video, local), prompt=prompt, image=image, prompt_v2=prompt_v2,
+            model_name=model_name, temperature=temperature, max_tokens=max_tokens,
+            response_format=response_format, start_time=start_time, end_time=end_time,
         )  # fmt: skip
         body = {**request_body(request, SYNC), "stream": True}
-        return AnalyzeStream(lambda: self._http.stream("POST", "analyze", json_body=body))
+        if local is None:
+            return AnalyzeStream(lambda: self._http.stream("POST", "analyze", json_body=body))
+
+        @asynccontextmanager
+        async def upload_then_stream() -> AsyncIterator[AsyncIterator[bytes]]:
+            asset = await uploaded(self._assets, local)
+            sent = {**request_body(attrs.evolve(request, video=asset), SYNC), "stream": True}
+            async with AsyncExitStack() as stack:
+                try:
+                    opened = self._http.stream("POST", "analyze", json_body=sent)
+                    lines = await stack.enter_async_context(opened)
+                except Exception as exc:
+                    noted(exc, asset)
+                    raise
+                yield lines
+
+        return AnalyzeStream(upload_then_stream)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
+
+import attrs
 
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
@@ -19,12 +22,14 @@ from .._wire import (
     paginate,
     post_once,
 )
+from ..assets import Assets
 from ..models import (
     TERMINAL_STATUSES,
     AnalysisMode,
     AnalysisModeValue,
     AnalyzeTask,
     ImageInput,
+    LocalVideo,
     PromptV2,
     ResponseFormat,
     TaskPage,
@@ -35,6 +40,7 @@ from ..models import (
 )
 from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
 from ._body import request_body
+from ._local import checked_as, local_of, noted, uploaded
 from ._request import TASK, AnalysisRequest
 
 logger = logging.getLogger("twelvelabs_async")
@@ -132,13 +138,14 @@ class TaskSource:
 class AnalyzeTasks:
     """Asynchronous analysis tasks (`/analyze/tasks`). Reach it as `client.analyze.tasks`."""
 
-    def __init__(self, transport: HTTPTransport) -> None:
+    def __init__(self, transport: HTTPTransport, assets: Assets) -> None:
         self._http = transport
+        self._assets = assets
 
     async def create(
         self,
         *,
-        video: str | VideoInput | None = None,
+        video: str | VideoInput | os.PathLike[str] | LocalVideo | None = None,
         prompt: str | None = None,
         image: Sequence[ImageInput | Mapping[str, Any]] | None = None,
         prompt_v2: PromptV2 | Mapping[str, Any] | None = None,
@@ -162,8 +169,15 @@ class AnalyzeTasks:
         (random unless you pass one), reused on every retry so that a retried POST cannot
         create a second task.
 
+        A local file (`video=Path("clip.mp4")`, or `LocalVideo(...)` for options) is uploaded
+        first (`client.assets.upload`: direct or multipart, resumable) and waited for until
+        its asset is `ready`; then the task is created on that asset. The rest of the request
+        is checked before the upload. An asset that ends `failed` raises `AssetFailedError`;
+        an error creating the task after the upload notes the asset id, to reuse it.
+
         Args:
-            video: a URL string, or `UrlVideo`, `AssetVideo`, `Base64Video`.
+            video: a URL string, or `UrlVideo`, `AssetVideo`, `Base64Video`; or a local file:
+                a `Path` or a `LocalVideo`.
             prompt: the instructions (general mode).
             image: 1-20 images instead of a video (pegasus1.6).
             prompt_v2: a prompt with reference images instead of `prompt`.
@@ -180,15 +194,24 @@ class AnalyzeTasks:
             custom_id: your correlation id, 1-64 of `[A-Za-z0-9_-]` (not unique).
             idempotency_key: the `Idempotency-Key` header value to send.
         """
+        local = local_of(video)
         request = AnalysisRequest(
-            video=video, prompt=prompt, image=image, prompt_v2=prompt_v2, model_name=model_name,
-            analysis_mode=analysis_mode, response_format=response_format, temperature=temperature,
-            max_tokens=max_tokens, min_segment_duration=min_segment_duration,
-            max_segment_duration=max_segment_duration, start_time=start_time, end_time=end_time,
-            custom_id=custom_id,
+            video=checked_as(video, local), prompt=prompt, image=image, prompt_v2=prompt_v2,
+            model_name=model_name, analysis_mode=analysis_mode, response_format=response_format,
+            temperature=temperature, max_tokens=max_tokens,
+            min_segment_duration=min_segment_duration, max_segment_duration=max_segment_duration,
+            start_time=start_time, end_time=end_time, custom_id=custom_id,
         )  # fmt: skip
-        body = request_body(request, TASK)
-        return await post_once(self._http, "analyze/tasks", _ref, body, idempotency_key)
+        body = request_body(request, TASK)  # checked before any upload
+        if local is None:
+            return await post_once(self._http, "analyze/tasks", _ref, body, idempotency_key)
+        asset = await uploaded(self._assets, local)
+        body = request_body(attrs.evolve(request, video=asset), TASK)
+        try:
+            return await post_once(self._http, "analyze/tasks", _ref, body, idempotency_key)
+        except Exception as exc:
+            noted(exc, asset)
+            raise
 
     async def retrieve(self, task_id: str) -> AnalyzeTask:
         """Get a task's status and, once `ready`, its result (`NotFoundError` if unknown).
