@@ -74,7 +74,7 @@ async def test_bad_requests_are_refused_before_anything_is_uploaded(tmp_path: Pa
             await c.analyze.tasks.create(video=path, prompt="x", temperature=5.0)
         with pytest.raises(InvalidInputError, match="not a video file"):
             await c.analyze.generate(video=image, prompt="x")
-        with pytest.raises(InvalidInputError, match="missing.mp4"):
+        with pytest.raises(InvalidInputError, match=r"missing\.mp4"):
             await c.analyze.tasks.create(video=tmp_path / "missing.mp4", prompt="x")
         with pytest.raises(InvalidInputError, match="wait_timeout"):
             await c.analyze.tasks.create(video=LocalVideo(path, wait_timeout=-1), prompt="x")

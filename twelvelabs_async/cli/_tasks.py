@@ -6,10 +6,14 @@ import argparse
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from ..analyze._local import local_of
 from ..analyze._request import AnalysisRequest
-from ..models import AnalyzeTask, TaskStatus, TextGeneration
+from ..assets._upload import plan
+from ..errors import InvalidInputError
+from ..models import AnalyzeTask, AssetVideo, TaskStatus, TextGeneration
 from ..tracking import Tracker
 from ._common import (
     EXIT_API,
@@ -18,14 +22,16 @@ from ._common import (
     add_client_options,
     base_url_of,
     describe,
+    error,
     make_client,
     run,
     to_json,
 )
 from ._display import Display
-from ._flags import SECONDS, UsageError, choice, number
+from ._flags import SECONDS, UsageError, choice, in_flag_terms, number
 from ._ids import checked_ids, parse_ids
 from ._request import add_request_options, check, request_from
+from ._uploading import UploadDisplay
 
 
 def add_task_parsers(commands: Any) -> None:
@@ -104,9 +110,24 @@ def add_task_parsers(commands: Any) -> None:
     watch.add_argument("--json", action="store_true", help="JSON Lines on stdout")
     watch.set_defaults(run=lambda a: run(a, lambda: _watch(a)), check=_check_watch)
 
-    analyze = commands.add_parser("analyze", help="analyze a video now (sync or streamed)")
-    analyze.add_argument("--video-url", required=True, metavar="URL")
+    analyze = commands.add_parser(
+        "analyze",
+        help="analyze a video now (sync or streamed): a local FILE or --video-url",
+        description=(
+            "Analyze a video and print the text. A local FILE is uploaded first (with "
+            "progress), waited for until ready, then analyzed; each stage is said on stderr."
+        ),
+    )
+    analyze.add_argument("file", nargs="?", metavar="FILE", help="a local video file")
+    analyze.add_argument("--video-url", metavar="URL", help="a video's URL instead of a FILE")
     analyze.add_argument("--prompt", required=True)
+    analyze.add_argument(
+        "--timeout",
+        type=SECONDS,
+        default=None,
+        metavar="SECONDS",
+        help="with FILE: stop waiting for the uploaded video to be ready after this long",
+    )
     analyze.add_argument("--stream", action="store_true", help="print text as it is generated")
     analyze.set_defaults(run=lambda a: run(a, lambda: _analyze(a)), check=_check_analyze)
 
@@ -267,16 +288,41 @@ def print_summary(
 
 
 def _check_analyze(args: argparse.Namespace) -> None:
-    check(AnalysisRequest(video=args.video_url, prompt=args.prompt), sync=True)
+    if (args.file is None) == (args.video_url is None):
+        raise UsageError("give a local video FILE or --video-url URL (one of them)")
+    if args.timeout is not None and args.file is None:
+        raise UsageError("--timeout bounds the wait for an uploaded FILE: give a FILE with it")
+    video = args.video_url if args.file is None else AssetVideo("0" * 24)
+    check(AnalysisRequest(video=video, prompt=args.prompt), sync=True)
+    if args.file is not None:
+        try:
+            local_of(Path(args.file))
+            plan(args.file, None, None)
+        except InvalidInputError as exc:
+            raise UsageError(in_flag_terms(str(exc))) from None
 
 
 async def _analyze(args: argparse.Namespace) -> int:
     async with make_client(args) as client:
+        video: str | AssetVideo = args.video_url
+        if args.file is not None:
+            path = args.file
+            with UploadDisplay([path], plain=False) as display:
+                asset = await client.assets.upload(path, progress=display.callback(path))
+                display.stage(path, f"uploaded as asset {asset.asset_id}; waiting until ready")
+                ready = await client.assets.wait(asset.asset_id, timeout=args.timeout)
+                display.stage(path, f"asset {ready.asset_id} {ready.status}")
+            if ready.status != "ready":
+                reason = ready.error.message if ready.error is not None else "no reason given"
+                error(f"{path}: the asset {ready.asset_id} ended {ready.status}: {reason}")
+                return EXIT_SOME_FAILED
+            print(f"analyzing asset {ready.asset_id}", file=sys.stderr, flush=True)
+            video = AssetVideo(ready.asset_id)
         if not args.stream:
-            result = await client.analyze.generate(video=args.video_url, prompt=args.prompt)
+            result = await client.analyze.generate(video=video, prompt=args.prompt)
             print(result.data or "")
             return EXIT_OK
-        async with client.analyze.stream(video=args.video_url, prompt=args.prompt) as stream:
+        async with client.analyze.stream(video=video, prompt=args.prompt) as stream:
             async for event in stream:
                 if isinstance(event, TextGeneration):
                     print(event.text, end="", flush=True)
