@@ -48,6 +48,7 @@ GIVEN: dict[str, str] = {
     "batch_id": "str",
     "asset_ids": "list[str]",  # ids of uploaded assets
     "asset_id": "str",  # the id of an uploaded asset
+    "paths": "list[str]",  # local files
     "event": "WebhookEvent",  # a verified webhook event
     "raw_body": "bytes",  # a webhook delivery's body, as received
     "headers": "Mapping[str, str]",  # its headers
