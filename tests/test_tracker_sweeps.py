@@ -15,8 +15,7 @@ from aioresponses import aioresponses
 
 from tests._tracker_fake import LONG_PROMPT, FakeAPI, Got, Reply, drain, settle
 from tests.conftest import FakeClock
-from twelvelabs_async import AsyncTwelveLabs, AuthenticationError, NotFoundError, Request, Response
-from twelvelabs_async.testing import MockTransport
+from twelvelabs_async import AsyncTwelveLabs, AuthenticationError, NotFoundError
 from twelvelabs_async.tracking import PollPolicy, StatusChange
 
 Client = AsyncTwelveLabs
@@ -426,68 +425,3 @@ async def test_auto_goes_back_to_per_task_polls_for_the_last_few_tasks(
     last_list = max(c.at for c in api.of("list")) - start
     assert last_list < 14.0  # per-task by then
     assert tracker.stats.sweeps > 0
-
-
-# --- final sweeps flag as their pages arrive ------------------------------------------------------
-
-
-async def test_a_final_sweep_retrieves_what_a_page_shows_ended_before_the_sweep_ends() -> None:
-    """A tracked task on a terminal list's first page is retrieved before its slow second page.
-
-    120 tracked tasks run; one has ended and sits on page 1 of `ready`, whose page 2 (others'
-    tasks) takes 20 s to answer: its retrieve does not wait for that page, or the sweep's end.
-    """
-    clock = FakeClock()
-    t0 = clock.now
-    created = "2023-11-14T22:13:20Z"  # epoch 1,700,000,000: every task created together
-    tracked = [f"t{i:03}" for i in range(120)]
-    others = [f"o{i:03}" for i in range(60)]
-    ended_at = t0 + 0.5  # after the first sweep (active: creation times unknown)
-    log: list[tuple[str, float]] = []
-
-    def task(task_id: str, status: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"task_id": task_id, "status": status, "created_at": created}
-        if status == "ready":
-            body["result"] = {
-                "generation_id": "g",
-                "data": "x",
-                "finish_reason": "stop",
-                "usage": {"output_tokens": 1},
-            }
-        return body
-
-    def status_of(task_id: str, now: float) -> str:
-        return "ready" if task_id == "t000" and now >= ended_at else "processing"
-
-    async def handle(request: Request) -> Response:
-        params = dict(request.params or ())
-        page = int(params.get("page", 0))
-        await clock.sleep(20.0 if page == 2 and params.get("status") == "ready" else 0.01)
-        now = clock.now
-        if "analyze/tasks/" in request.url:
-            task_id = request.url.rsplit("/", 1)[1]
-            log.append(("retrieve " + task_id, now))
-            return Response.from_json(200, task(task_id, status_of(task_id, now)))
-        status = params["status"]
-        log.append((f"list {status} {page}", now))
-        rows = [t for t in tracked if status_of(t, now) == status]
-        if status == "ready":
-            rows = ([t for t in tracked if status_of(t, now) == "ready"] + others)[:60]
-        chunk = rows[(page - 1) * 50 : page * 50]
-        data = [task(t, status) for t in chunk]
-        total = len(rows)
-        info = {"page": page, "limit_per_page": 50, "total_page": max(1, -(-total // 50))}
-        return Response.from_json(200, {"data": data, "page_info": info | {"total_results": total}})
-
-    async with (
-        AsyncTwelveLabs(
-            "k" * 20, transport=MockTransport(handle), clock=clock, max_retries=0
-        ) as client,
-        client.analyze.tasks.track(tracked, strategy="sweep", timeout=10.0) as tracker,
-    ):
-        first = await anext(aiter(tracker))
-    assert first.task_id == "t000"
-    (retrieved_at,) = [at for what, at in log if what == "retrieve t000"]
-    (page_1_at,) = [at for what, at in log if what == "list ready 1"][:1]
-    assert page_1_at < retrieved_at < page_1_at + 1.0  # not after page 2 (20 s later)
-    assert ("list ready 2", retrieved_at) not in log

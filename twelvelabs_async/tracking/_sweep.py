@@ -3,9 +3,7 @@
 What to read and what the pages mean is decided in `_sweeps.py`; this module only reads. An
 active list is read page 1 first, then from the last page back to the second, so that objects
 leaving the list while it is read do not push others onto pages already read; a final list is
-read forward, newest first, down to the oldest tracked object; a tracked object a final page
-shows ended is flagged for its retrieve as soon as that page is read (presence is proof), not
-when the whole sweep ends. A page lost to a transient
+read forward, newest first, down to the oldest tracked object. A page lost to a transient
 failure is read again within the sweep (`PAGE_ATTEMPTS`); a list that still fails leaves the
 sweep incomplete, and the next sweep reads it again.
 """
@@ -63,7 +61,6 @@ class Sweeper(Generic[T]):
         budget: Budget,
         engine: Engine[T],
         applied: Callable[[SweepPlan, dict[str, Listed[T]], bool, float], None],
-        flagged: Callable[[], None] = lambda: None,
     ) -> None:
         self._source = source
         self._lists = lists
@@ -72,8 +69,6 @@ class Sweeper(Generic[T]):
         self._budget = budget
         self._engine = engine
         self._applied = applied
-        self._flagged = flagged
-        self._early = False  # the running sweep flags what its pages show ended, page by page
 
     async def sweep(self, plan: SweepPlan) -> None:
         """Read the lists of `plan`, then hand the findings over (`applied`).
@@ -85,7 +80,6 @@ class Sweeper(Generic[T]):
         """
         started = self._schedule.clock.monotonic()
         pages = self._schedule.stats.requests["list"]
-        self._early = plan.final and not self._sweeps.yield_list_items
         try:
             found: dict[str, Listed[T]] = {}
             complete: dict[str, bool] = {}
@@ -236,9 +230,7 @@ class Sweeper(Generic[T]):
 
         Only a final sweep that yields list items needs them whole; otherwise just the id,
         status and creation time are kept (`_Seen`), not the page's data: a sweep of 100,000
-        objects would else hold every one of their list items until it ends. A final sweep
-        that retrieves what it finds flags each tracked object the page shows ended at once:
-        its retrieve need not wait for the rest of the sweep.
+        objects would else hold every one of their list items until it ends.
 
         Returns:
             How many objects on the page are not tracked here (an active list's other
@@ -246,20 +238,12 @@ class Sweeper(Generic[T]):
         """
         entries = self._schedule.entries
         whole = self._sweeps.yield_list_items
-        terminal = self._schedule.terminal
         untracked = 0
-        flagged = False
         for item in page.data:
-            entry = entries.get(item.id)
-            if entry is None:
+            if item.id not in entries:
                 untracked += 1
                 continue
             found[item.id] = item if whole else _Seen(item.id, item.status, item.created)
-            if self._early and item.status in terminal and not entry.in_flight:
-                self._sweeps.flag(entry)
-                flagged = True
-        if flagged:
-            self._flagged()
         return untracked
 
     def _older_than(self, page: Page[Listed[T]], cutoff: float | None) -> bool:

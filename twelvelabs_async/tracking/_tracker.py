@@ -118,7 +118,6 @@ class ObjectTracker(Tracking[T]):
                 budget=self._budget,
                 engine=self._engine,
                 applied=self._applied,
-                flagged=self._wake,
             )
         self._done: set[str] = set()
         self._event_ids = DeliveryDeduplicator(max_events=100_000)
