@@ -531,6 +531,24 @@ def test_a_complete_final_sweep_defers_safety_polls_within_two_horizons() -> Non
     assert entry.due == 160.0
 
 
+def test_a_sweep_moves_only_safety_polls_that_come_within_half_an_interval() -> None:
+    """Seen running, or on no final list: a safety poll 10 s away moves out; 20 s away stays."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["near", "far", "seen near", "seen far"])
+    for object_id, due in (("near", 110.0), ("far", 120.0), ("seen near", 110.0)):
+        s.queue.schedule(s.entries[object_id], due, "safety_net")
+    s.queue.schedule(s.entries["seen far"], 120.0, "safety_net")
+    plan = sweeps(s)
+    plan.apply_final({}, True, started=100.0)  # half the 30-s safety interval: 115
+    assert s.entries["near"].due > 110.0
+    assert s.entries["far"].due == 120.0
+    seen = {i: find(i, "processing") for i in ("seen near", "seen far")}
+    plan.apply_active(seen, True, started=100.0)
+    assert s.entries["seen near"].due > 110.0
+    assert s.entries["seen far"].due == 120.0
+
+
 def test_sweeps_keep_a_beat_but_rest_as_long_as_they_ran() -> None:
     """The next sweep is due a sweep interval after the start, or as long after the end as
     the next sweep will take (this one's time, for as many pages), whichever is later.

@@ -242,6 +242,7 @@ class Sweeps:
         """
         s = self.schedule
         changes = []
+        soon = s.clock.monotonic() + s.safety_interval / 2
         for object_id, entry in list(s.entries.items()):
             if entry.in_flight or entry.added > started:
                 continue
@@ -252,8 +253,11 @@ class Sweeps:
                     changes.append(change)
                 # Seen running: no longer a candidate (one whose retrieve failed would else
                 # never be flagged again, and wait for its safety-net poll once it finishes).
-                s.unflag(entry)
-                s.reschedule(entry, after_sweep=True)
+                # A safety-net poll more than half an interval away stays where it is: moving
+                # it out at every sweep would cost a heap push per tracked object per sweep.
+                if entry.candidate or entry.reason != "safety_net" or entry.due < soon:
+                    s.unflag(entry)
+                    s.reschedule(entry, after_sweep=True)
             elif complete:
                 self.flag(entry)
         return changes
@@ -300,12 +304,17 @@ class Sweeps:
 
         Its safety-net poll moves out, but never past two `max_interval`s after its last
         direct poll: an object that no list shows (deleted, say) is still retrieved, and so
-        reported, in bounded time.
+        reported, in bounded time. A poll more than half a horizon away stays where it is
+        (a later sweep moves it): a heap push per tracked object per sweep would cost more
+        than the sweep's pages.
         """
         s = self.schedule
         now = s.clock.monotonic()
         horizon = s.safety_interval
+        soon = now + horizon / 2
         for object_id, entry in s.entries.items():
+            if entry.due >= soon and entry.reason == "safety_net":
+                continue
             if object_id in found or entry.in_flight or entry.candidate or entry.added > started:
                 continue
             jitter = s.rng.uniform(1 - self.policy.jitter, 1)
