@@ -22,6 +22,10 @@ Two tables, with a verdict against issue 12's targets:
 
 `--quick` runs the same cases at 1/10 to 1/50 the size, over 2-8 s: a smoke test of
 the harness, not a measurement; its verdicts use the same rules.
+
+`BENCH_SCALE_ONLY=20000` (an environment variable) runs only the tracker at 20,000 tasks over
+2-60 s, with its verdicts: a quick check of the one case while tuning, not a result to commit
+(`--merge` would replace this benchmark's tables with its one).
 """
 
 from __future__ import annotations
@@ -236,7 +240,37 @@ def _per_task(quick: bool) -> tuple[Table, list[tuple[str, str, str, bool]]]:
     return table, targets
 
 
+def _only_20k() -> list[Table]:
+    """The tracker at 20,000 tasks alone (`BENCH_SCALE_ONLY=20000`), with its three verdicts."""
+    large = _many(quick=False)[1]
+    _say(f"{TRACKER.label}, {large.tasks:,} tasks (only)")
+    run = run_one(TRACKER, large)
+    n = f"{large.tasks:,}"
+    rows = [
+        {"target": t, "measured": m, "required": r, "result": _verdict(ok)}
+        for t, m, r, ok in (
+            (f"{n} tasks: every task delivered", f"{_delivered(run):,}", n, _all_delivered(run)),
+            (f"{n} tasks: requests per task", f"{_req_per_task(run):.3f}",
+             f"<= {REQUESTS_PER_TASK}", _req_per_task(run) <= REQUESTS_PER_TASK),
+            (f"{n} tasks: p99 detection", f"{_p99(run):.2f} s", f"<= {P99_LIMIT} s",
+             _p99(run) <= P99_LIMIT),
+        )
+    ]  # fmt: skip
+    load = os.getloadavg()[0]
+    return [
+        Table(
+            title=f"{n} tasks over 2-60 s, tracker only (BENCH_SCALE_ONLY)",
+            columns=MANY_COLUMNS,
+            rows=[_row(run)],
+            notes=[f"1-min load average at the end: {load:.2f} on {os.cpu_count()} CPUs"],
+        ),
+        Table(title="Targets (20,000 tasks only)", columns=[*rows[0]], rows=rows),
+    ]
+
+
 def run(*, quick: bool) -> list[Table]:
+    if os.environ.get("BENCH_SCALE_ONLY") == "20000":
+        return _only_20k()
     many, many_targets = _many_tasks(quick)
     per_task, per_task_targets = _per_task(quick)
     rows = [

@@ -87,11 +87,11 @@ async def test_with_stated_limits_a_tracker_paces_itself_and_429s_stay_rare() ->
 async def test_without_headers_a_tracker_learns_the_limit_from_429s(rpm: int) -> None:
     """Bare 429s and no X-Ratelimit-*: every task delivered, the limit found in a cut or two.
 
-    The first cuts cost a 429 for each request in flight when the limit is met (up to
-    `max_in_flight`, 64): about 2.3 % of this run's requests at 600 rpm, against 1.6 % with 16.
+    After a bare 429, a slow start lets only a few requests go at once (the pause it caused
+    would else end in a burst the spent allowance refuses whole): 429s stay rare.
     """
     clock = FakeClock()
     api = LimitedAPI(clock, 300, (2.0, 60.0), rpm=rpm, headers=False)
     got = await run(api, clock)
     assert sorted(got) == sorted(api.finish)
-    assert api.throttled_share <= 0.03, api.answers
+    assert api.throttled_share <= 0.01, api.answers

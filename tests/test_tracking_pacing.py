@@ -14,6 +14,7 @@ from twelvelabs_async.tracking._pacing import (
     DECREASE,
     NO_RESET_WINDOW,
     REFILL_TRUST,
+    SLOW_START,
     Pacer,
     StatedLimit,
     stated_limit,
@@ -209,3 +210,38 @@ def test_429s_in_flight_together_cut_the_rate_once() -> None:
     assert quiet is not None
     assert quiet < DECREASE * learned / 4
     assert not math.isnan(quiet)
+
+
+def test_a_bare_429_starts_a_slow_start_that_answers_widen() -> None:
+    """After a bare 429, SLOW_START requests in flight; one more per answer up to half of those
+    in flight at the 429, then about one per window's worth of answers, up to max_in_flight.
+    """
+    pacer = Pacer(ceiling=None, max_in_flight=16)
+    assert pacer.window is None  # no slow start before a 429
+    pacer.observe(429, {}, now=1.0, wall=WALL, in_flight=12)
+    assert pacer.window == SLOW_START == 2
+    pacer.observe(429, {}, now=1.01, wall=WALL, in_flight=11)  # in flight with the first one
+    assert pacer.window == 2
+    widths = []
+    for step in range(200):
+        pacer.observe(200, {}, now=2.0 + step / 100, wall=WALL, in_flight=1)
+        widths.append(pacer.window)
+    assert widths[:4] == [3, 4, 5, 6]  # doubling per round trip up to 12 / 2
+    assert 7 <= widths[4 + 12] <= 8  # then one more per window's worth of answers
+    assert widths[-1] is None  # at max_in_flight the slow start ends
+    reached = [w for w in widths if w is not None]
+    assert reached == sorted(reached)
+    assert max(reached) == 15
+
+
+def test_a_429_during_a_slow_start_restarts_it_and_a_stated_limit_ends_it() -> None:
+    """A 429 past the start narrows the window again; an answer stating a limit ends it."""
+    pacer = Pacer(ceiling=None, max_in_flight=64)
+    pacer.observe(429, {}, now=1.0, wall=WALL, in_flight=64)
+    for step in range(10):
+        pacer.observe(200, {}, now=2.0 + step / 100, wall=WALL, in_flight=1)
+    assert pacer.window == 12
+    pacer.observe(429, {}, now=3.0, wall=WALL, in_flight=12)
+    assert pacer.window == SLOW_START
+    pacer.observe(200, headers(600, 300, WALL + 30), now=3.1, wall=WALL, in_flight=1)
+    assert pacer.window is None

@@ -386,6 +386,34 @@ async def test_budget_caps_requests_in_flight(clock: FakeClock) -> None:
     assert [round(s - t0, 6) for s in started] == [0.0] * 3 + [1.0] * 3 + [2.0] * 3 + [3.0]
 
 
+async def test_a_narrowed_window_caps_requests_in_flight_until_it_widens(
+    clock: FakeClock,
+) -> None:
+    """A slow start's window of 2 lets 2 of 6 waiting requests go; widening lets the rest go."""
+    budget = Budget(clock, max_in_flight=8, rate=None)
+    budget.set_window(2)
+    assert budget.cap == 2
+    started: list[float] = []
+
+    async def request() -> None:
+        await budget.acquire()
+        started.append(clock.now)
+        try:
+            await clock.sleep(10.0)
+        finally:
+            budget.release()
+
+    t0 = clock.now
+    async with anyio.create_task_group() as tg:
+        for _ in range(6):
+            tg.start_soon(request)
+        await clock.sleep(1.0)
+        assert budget.in_flight == 2  # the others wait, though 8 slots exist
+        budget.set_window(None)  # the slow start ended: max_in_flight again
+        assert budget.cap == 8
+    assert [round(s - t0, 6) for s in started] == [0.0] * 2 + [1.0] * 4
+
+
 async def test_budget_paces_to_the_rate_after_a_one_second_burst(clock: FakeClock) -> None:
     """At rate r: r requests at once, then one per 1/r s; no 1-s window holds more than 2r."""
     budget = Budget(clock, max_in_flight=100, rate=4.0)

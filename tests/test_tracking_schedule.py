@@ -531,9 +531,27 @@ def test_a_complete_final_sweep_defers_safety_polls_within_two_horizons() -> Non
     assert entry.due == 160.0
 
 
+def test_a_sweep_moves_only_safety_polls_that_come_within_half_an_interval() -> None:
+    """Seen running, or on no final list: a safety poll 10 s away moves out; 20 s away stays."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["near", "far", "seen near", "seen far"])
+    for object_id, due in (("near", 110.0), ("far", 120.0), ("seen near", 110.0)):
+        s.queue.schedule(s.entries[object_id], due, "safety_net")
+    s.queue.schedule(s.entries["seen far"], 120.0, "safety_net")
+    plan = sweeps(s)
+    plan.apply_final({}, True, started=100.0)  # half the 30-s safety interval: 115
+    assert s.entries["near"].due > 110.0
+    assert s.entries["far"].due == 120.0
+    seen = {i: find(i, "processing") for i in ("seen near", "seen far")}
+    plan.apply_active(seen, True, started=100.0)
+    assert s.entries["seen near"].due > 110.0
+    assert s.entries["seen far"].due == 120.0
+
+
 def test_sweeps_keep_a_beat_but_rest_as_long_as_they_ran() -> None:
     """The next sweep is due a sweep interval after the start, or as long after the end as
-    the sweep took, whichever is later.
+    the next sweep will take (this one's time, for as many pages), whichever is later.
     """
     now = Now()
     s = schedule(strategy="sweep", now=now)
@@ -552,28 +570,53 @@ def test_sweeps_keep_a_beat_but_rest_as_long_as_they_ran() -> None:
 
 
 def test_a_sweep_of_many_pages_waits_until_it_can_find_enough() -> None:
-    """Past one round of pages, sweeps are spaced so each page finds FINDS_PER_PAGE objects."""
+    """Past one round of pages, sweeps are spaced so that each page of the next sweep finds
+    FINDS_PER_PAGE objects: at the rate sweeps find them, or that of the safety net.
+    """
     now = Now()
     s = schedule(strategy="sweep", now=now)
     s.add([f"t{i}" for i in range(3000)])
     plan = Sweeps(
         s, active=ACTIVE, final=FINAL, page_limit=50, yield_list_items=False, free_pages=16
     )
-    now.advance(0.5)
-    plan.ended(started=100.0, pages=16)  # one round: the steady beat
-    assert plan.next == 101.0
+    # The next sweep reads the running lists: 60 pages of "processing", one of "uploading".
+    assert plan.cost(False, {}) == 61
     now.advance(1.0)
-    plan.ended(started=101.0, pages=76)  # 60 costly pages, nothing found yet
-    # found nothing: pace as if the 3,000 ids must finish within the 30-s safety interval
-    assert plan.next == pytest.approx(101.0 + FINDS_PER_PAGE * 60 / (3000 / 30))
+    plan.ended(started=100.0, pages=61)  # found nothing yet
+    # pace as if the 3,000 ids must finish within the 30-s safety interval
+    assert plan.next == pytest.approx(100.0 + FINDS_PER_PAGE * (61 - 16) / (3000 / 30))
     for entry in list(s.entries.values())[:1000]:
-        plan.flag(entry)  # this sweep found 1,000 finished
+        plan.flag(entry)  # this sweep found 1,000 finished (no longer on the running lists)
+    assert plan.cost(False, {}) == 41
+    now.advance(0.2)
+    plan.ended(started=101.0, pages=61)  # a 0.2-s sweep
+    assert plan.next == 102.0  # finding plenty: back to the beat
+    plan.list_read("processing", 100_000)  # others' objects make the next sweep dear
     now.advance(1.0)
-    plan.ended(started=102.0, pages=76)
-    assert plan.next == 103.0  # finding plenty: back to the beat
-    now.advance(1.0)
-    plan.ended(started=103.0, pages=100_000)
-    assert plan.next == 103.0 + s.safety_interval / 2  # never more than half the safety net
+    plan.ended(started=102.0, pages=61)
+    assert plan.next == 102.0 + s.safety_interval / 2  # never more than half the safety net
+
+
+def test_after_a_dear_sweep_a_cheap_one_waits_only_as_long_as_it_takes() -> None:
+    """The next sweep's estimated pages, not the last one's, set the rest and the spacing.
+
+    A run's first sweep reads the running lists (creation times unknown): 3,000 ids, 61
+    pages, 2 s. The next reads the terminal lists, short this early: 2 pages, at the same
+    pace, so it is due soon after the dear one ended, not 2 s after.
+    """
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(3000)])
+    plan = Sweeps(
+        s, active=ACTIVE, final=FINAL, page_limit=50, yield_list_items=False, free_pages=16
+    )
+    assert plan.plan({}).final is False
+    now.advance(2.0)
+    for entry in s.entries.values():
+        entry.created, entry.status = 5.0, "processing"  # what the sweep showed
+    plan.ended(started=100.0, pages=61)
+    assert plan.plan({}).final is True  # 2 pages against 61
+    assert plan.next == pytest.approx(102.0 + 2.0 * 2 / 61)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """The tracker's shared request budget: in-flight cap, rate, global pauses, priorities.
 
-The rate is set as responses arrive (`set_rate`, from the `Pacer`'s decisions); pauses follow
-a 429, a `Retry-After`, or an exhausted `X-Ratelimit-Remaining`.
+The rate and the slow-start window are set as responses arrive (`set_rate`, `set_window`,
+from the `Pacer`'s decisions); pauses follow a 429, a `Retry-After`, or an exhausted
+`X-Ratelimit-Remaining`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Budget:
             )
         self._clock = clock
         self.max_in_flight = max_in_flight
+        self._cap = max_in_flight
         self._in_flight = 0
         self._waiters: list[tuple[int, int, _Waiter]] = []
         self._seq = itertools.count()
@@ -67,6 +69,22 @@ class Budget:
     def waiting(self) -> int:
         """Requests waiting for a slot, a token or the end of a pause."""
         return sum(1 for _, _, waiter in self._waiters if not waiter.gone)
+
+    @property
+    def cap(self) -> int:
+        """The most requests in flight now: `max_in_flight`, or less during a slow start."""
+        return self._cap
+
+    def set_window(self, window: int | None) -> None:
+        """Allow at most `window` requests in flight (None: `max_in_flight`) from now on.
+
+        Requests in flight beyond a narrowed window finish as they were; no new one starts
+        until fewer than `window` are in flight. A wider window lets the next waiter go.
+        """
+        cap = self.max_in_flight if window is None else max(1, min(window, self.max_in_flight))
+        wider, self._cap = cap > self._cap, cap
+        if wider:
+            self._wake_head()
 
     def pause(self, until: float) -> bool:
         """Hold every request until `until`; True when this extends the current pause."""
@@ -135,7 +153,7 @@ class Budget:
         heapq.heappush(self._waiters, (priority, next(self._seq), waiter))
         try:
             while True:
-                if self._head() is waiter and self._in_flight < self.max_in_flight:
+                if self._head() is waiter and self._in_flight < self._cap:
                     now = self._clock.monotonic()
                     wait = self.paused_until - now
                     if wait <= 0:

@@ -31,6 +31,14 @@ says, with the clock's readings passed in:
   cycle is well under 1 % of the requests above a few requests per second, and the rate saws
   between 70 % and 100 % of the limit. A 429 is then an occasional probe of the limit, not
   the way the tracker paces itself.
+  A bare 429 also starts a **slow start** (as TCP's): the requests in flight are capped by a
+  `window` of `SLOW_START` requests, which every answer other than a 429 widens, by one up to
+  half the requests that were in flight at the 429 (the window doubles per round trip), then
+  by one per window's worth of answers (one more per round trip), until it reaches
+  `max_in_flight` and the slow start ends. The rate alone would let a burst of a quarter
+  second's worth of requests go at once when the pause after the 429 ends, and a server whose
+  allowance is spent refuses each of them; the window lets only a few go until answers show
+  the server takes them again, and grows carefully past what was too much last time.
 
 The caller's `max_rate` is always an upper bound. Who pauses after a 429 (`Retry-After`,
 `X-Ratelimit-Remaining: 0`) is the `Schedule`'s decision; this module only sets the rate.
@@ -78,6 +86,9 @@ wall (the requests of one burst are in flight together, and refused together).""
 MIN_RATE = 0.1
 """The lowest learned rate, in requests per second: one request every ten seconds still asks
 the server how things stand."""
+SLOW_START = 2
+"""Requests in flight allowed after a bare 429 (no stated limit); each answer other than a 429
+allows one more, up to `max_in_flight` (see `Pacer.window`)."""
 FLOOR_SHARE = 0.5
 """With a stated limit, the rate never falls below this share of the limit spread over the
 window (`limit / max(NO_RESET_WINDOW, reset - now)`): an allowance spent down into its reserve
@@ -188,10 +199,14 @@ class Pacer:
 
     Args:
         ceiling: the caller's `max_rate` (requests per second), or None: never exceeded.
+        max_in_flight: the budget's cap on requests in flight, where a slow start ends.
     """
 
-    def __init__(self, ceiling: float | None) -> None:
+    def __init__(self, ceiling: float | None, *, max_in_flight: int = 64) -> None:
         self.ceiling = ceiling
+        self.max_in_flight = max_in_flight
+        self._window: float | None = None
+        self._threshold = float(max_in_flight)
         self.stated: StatedLimit | None = None
         """The limit the last response stating one stated."""
         self.learned: float | None = None
@@ -211,6 +226,11 @@ class Pacer:
     def rate(self) -> float | None:
         """The rate to pace at now, in requests per second; None for no limit."""
         return self._rate
+
+    @property
+    def window(self) -> int | None:
+        """The most requests in flight during a slow start after a bare 429, else None."""
+        return None if self._window is None else int(self._window)
 
     @property
     def limited(self) -> bool:
@@ -233,21 +253,33 @@ class Pacer:
         stated = stated_limit(headers)
         rate: float | None
         if stated is not None:
+            self._window = None  # the stated allowance paces every request
             self.stated = stated
             self._stated_until = wall + NO_RESET_WINDOW if stated.reset is None else stated.reset
             self.refill.observe(stated, wall=wall, throttled=status == 429)
             rate = stated_rate(stated, wall=wall, in_flight=in_flight - 1, refill=self.refill.rate)
         elif status == 429:
+            if self._window is None or self._window > SLOW_START:
+                self._threshold = max(SLOW_START, in_flight / 2)
+            self._window = SLOW_START
             rate = self._decrease(now)
         elif wall < self._stated_until:  # an answer that states nothing (another endpoint?)
             return self._rate
         elif self.learned is not None:
+            self._widen()
             self.learned += self._step / self.learned  # answers come at about `learned` a second
             rate = self.learned
         else:
             rate = None
         self._rate = _lower(rate, self.ceiling)
         return self._rate
+
+    def _widen(self) -> None:
+        """An answer other than a 429 during a slow start: one more request in flight."""
+        window = self._window
+        if window is not None:
+            window += 1 if window < self._threshold else 1 / window
+            self._window = None if window >= self.max_in_flight else window
 
     def _decrease(self, now: float) -> float:
         since = now - self._decreased_at

@@ -131,7 +131,7 @@ class Sweeper(Generic[T]):
         complete[status] = False
         try:
             first = await self._page(1, status)
-            self._collect(first, found)
+            untracked = self._collect(first, found)
             total = first.page_info.total_page or 1
             if plan.final:
                 await self._read_forward(status, first, total, plan.cutoff, found)
@@ -142,10 +142,9 @@ class Sweeper(Generic[T]):
                 return
             # Every other page at once (the budget bounds how many are in flight), last first:
             # the shorter a read, the fewer objects move between pages while it runs.
-            await self._pages(status, range(total, 1, -1), found)
+            untracked += await self._pages(status, range(total, 1, -1), found)
             complete[status] = True
-            tracked = sum(1 for seen in found.values() if seen.status == status)
-            self._sweeps.list_read(status, tracked)
+            self._sweeps.list_read(status, untracked)
         except _Stopped:
             return
         except Exception as exc:
@@ -160,25 +159,27 @@ class Sweeper(Generic[T]):
         numbers: Iterable[int],
         found: dict[str, Listed[T]],
         *,
-        keep: bool = False,
-    ) -> list[Page[Listed[T]]]:
+        keep: dict[int, Page[Listed[T]]] | None = None,
+    ) -> int:
         """Read pages concurrently; raise the first failure (a permanent one before others).
 
-        Returns the pages read, in order, when `keep` (a window of a final list); else none,
-        so that a long list is not held in memory while it is read.
+        Keeps the pages read in `keep` when given (a window of a final list); else none, so
+        that a long list is not held in memory while it is read. Returns how many of the
+        objects the pages showed are not tracked here.
         """
-        pages: dict[int, Page[Listed[T]]] = {}
         failures: list[Exception] = []
+        untracked = 0
 
         async def one(number: int) -> None:
+            nonlocal untracked
             try:
                 page = await self._page(number, status)
             except Exception as exc:  # kept, raised once every read has ended
                 failures.append(exc)
             else:
-                self._collect(page, found)
-                if keep:
-                    pages[number] = page
+                untracked += self._collect(page, found)
+                if keep is not None:
+                    keep[number] = page
 
         async with anyio.create_task_group() as tg:
             for number in numbers:
@@ -186,7 +187,7 @@ class Sweeper(Generic[T]):
         if failures:
             permanent = [e for e in failures if not is_transient(e) and not isinstance(e, _Stopped)]
             raise (permanent or failures)[0]
-        return [pages[number] for number in sorted(pages)]
+        return untracked
 
     async def _read_forward(
         self,
@@ -212,7 +213,9 @@ class Sweeper(Generic[T]):
             and not self._older_than(page, cutoff)
         ):
             numbers = range(number + 1, min(last, number + window) + 1)
-            for page in await self._pages(status, numbers, found, keep=True):
+            pages: dict[int, Page[Listed[T]]] = {}
+            await self._pages(status, numbers, found, keep=pages)
+            for page in (pages[n] for n in sorted(pages)):
                 number += 1
                 read += len(page.data)
                 last = min(max(last, page.page_info.total_page or 0), MAX_PAGES_PER_LIST)
@@ -222,18 +225,26 @@ class Sweeper(Generic[T]):
                     break
         self._sweeps.list_sized(status, read)
 
-    def _collect(self, page: Page[Listed[T]], found: dict[str, Listed[T]]) -> None:
-        """Keep what the sweep needs of the tracked objects on `page`.
+    def _collect(self, page: Page[Listed[T]], found: dict[str, Listed[T]]) -> int:
+        """Keep what the sweep needs of the tracked objects on `page`; count the others.
 
         Only a final sweep that yields list items needs them whole; otherwise just the id,
         status and creation time are kept (`_Seen`), not the page's data: a sweep of 100,000
         objects would else hold every one of their list items until it ends.
+
+        Returns:
+            How many objects on the page are not tracked here (an active list's other
+            objects: what its next read will cost beyond the tracked ones).
         """
         entries = self._schedule.entries
         whole = self._sweeps.yield_list_items
+        untracked = 0
         for item in page.data:
-            if item.id in entries:
-                found[item.id] = item if whole else _Seen(item.id, item.status, item.created)
+            if item.id not in entries:
+                untracked += 1
+                continue
+            found[item.id] = item if whole else _Seen(item.id, item.status, item.created)
+        return untracked
 
     def _older_than(self, page: Page[Listed[T]], cutoff: float | None) -> bool:
         """The page reaches objects created before `cutoff` (newest first: stop after it)."""

@@ -33,7 +33,7 @@ T = TypeVar("T")
 MAX_PAGES_PER_LIST = 10_000
 """A sweep reads at most this many pages of one list (then it counts as incomplete)."""
 
-FINDS_PER_PAGE = 5.0
+FINDS_PER_PAGE = 4.5
 """What a costly sweep must find per page read, on average, or wait (see `Sweeps.ended`)."""
 
 
@@ -80,6 +80,8 @@ class Sweeps:
     """Objects on each active list that are not tracked here, as of its last full read."""
     _flags_before: int = attrs.field(default=0, init=False)
     """`stats.candidates` when the running sweep was planned."""
+    _finished: Mapping[str, int] = attrs.field(factory=dict, init=False)
+    """The finished objects by status as of the last plan (for the next sweep's cost)."""
 
     @property
     def policy(self) -> PollPolicy:
@@ -128,9 +130,11 @@ class Sweeps:
     def cost(self, final: bool, finished: Mapping[str, int]) -> int:
         """Pages one sweep of that kind would read, as far as is known."""
         if not final:
+            # Flagged objects are known to have ended: the active lists no longer show them.
             running = Counter(
                 (e.status if e.status in self.active else self.active[-1])
                 for e in self.schedule.entries.values()
+                if not e.candidate
             )
             # The tracked objects as last seen, plus the others the list held when last read
             # (the size read then goes stale while final sweeps run instead).
@@ -160,6 +164,7 @@ class Sweeps:
     def plan(self, finished: Mapping[str, int]) -> SweepPlan:
         """The next sweep: final when allowed (every creation time known) and cheaper."""
         self._flags_before = self.schedule.stats.candidates
+        self._finished = finished
         entries = self.schedule.entries.values()
         use_final = self._final_allowed() and (
             self.yield_list_items or self.cost(True, finished) < self.cost(False, finished)
@@ -172,15 +177,18 @@ class Sweeps:
     def ended(self, started: float, *, pages: int = 0) -> None:
         """The sweep that started at `started` ended (or failed), reading `pages`: plan the next.
 
-        A steady beat from the start of each sweep, but a pause at least as long as the sweep
-        itself, so that long sweeps never take up more than half the time. A sweep that needs
+        A steady beat from the start of each sweep, but a pause at least as long as the next
+        sweep will take (at this one's pace per page, for the pages it is estimated to read),
+        so that long sweeps never take up more than half the time. A next sweep that needs
         more than one round of requests (`free_pages`) is also spaced out so that, over time,
         each page read finds `FINDS_PER_PAGE` finished objects or more: at the rate sweeps
         have been finding them, or, when they have found few, at the rate the pending ones
-        must finish within a safety interval. Under a rate limit, also not before the rate has
-        had room for the retrieves this sweep flagged: objects known to have finished are
-        retrieved before the lists are read again, which would show them again
-        (`Schedule.rate`).
+        must finish within a safety interval. The next sweep's cost, not this one's, decides:
+        a dear sweep (the first, which must read the running lists) followed by a cheap one
+        (the terminal lists, short early in a run) waits as little as the cheap one needs.
+        Under a rate limit, also not before the rate has had room for the retrieves this sweep
+        flagged: objects known to have finished are retrieved before the lists are read
+        again, which would show them again (`Schedule.rate`).
         """
         self.running = False
         s = self.schedule
@@ -190,8 +198,10 @@ class Sweeps:
         self._last_end = now
         sample = found / gap
         self._find_rate = sample if self._find_rate is None else (sample + self._find_rate) / 2
-        self.next = max(started + s.policy.sweep_interval, now + (now - started))
-        costly = pages - self.free_pages
+        upcoming = self._upcoming(self._finished)
+        rest = (now - started) * (upcoming / pages if pages else 1.0)
+        self.next = max(started + s.policy.sweep_interval, now + rest)
+        costly = upcoming - self.free_pages
         if costly > 0 and s.entries:
             rate = max(self._find_rate, len(s.entries) / s.safety_interval)
             spacing = min(FINDS_PER_PAGE * costly / rate, s.safety_interval / 2)
@@ -200,15 +210,28 @@ class Sweeps:
             flagged = s.stats.candidates - self._flags_before
             self.next = max(self.next, now + flagged / s.rate)
 
+    def _upcoming(self, finished: Mapping[str, int]) -> int:
+        """Pages the next sweep is estimated to read (the kind `plan` would choose)."""
+        active = self.cost(False, finished)
+        if not self._final_allowed():
+            return active
+        final = self.cost(True, finished)
+        return final if self.yield_list_items or final < active else active
+
     # --- applying -----------------------------------------------------------------------
 
     def list_sized(self, status: str, size: int) -> None:
         """A list's first page (active) or every page read (final) showed `size` objects."""
         self._list_sizes[status] = size
 
-    def list_read(self, status: str, tracked: int) -> None:
-        """An active list was read whole, `tracked` of its objects tracked here."""
-        self._untracked[status] = max(0, self._list_sizes[status] - tracked)
+    def list_read(self, status: str, untracked: int) -> None:
+        """An active list was read whole, showing `untracked` objects not tracked here.
+
+        Counted on the pages as they were read, not as the first page's total minus the
+        tracked objects seen: objects that moved on while a long list was read (a run's first
+        sweep, say) would else count as untracked, and make active sweeps look dear.
+        """
+        self._untracked[status] = untracked
 
     def apply_active(
         self, found: Mapping[str, Listed[T]], complete: bool, started: float
@@ -219,6 +242,7 @@ class Sweeps:
         """
         s = self.schedule
         changes = []
+        soon = s.clock.monotonic() + s.safety_interval / 2
         for object_id, entry in list(s.entries.items()):
             if entry.in_flight or entry.added > started:
                 continue
@@ -229,8 +253,11 @@ class Sweeps:
                     changes.append(change)
                 # Seen running: no longer a candidate (one whose retrieve failed would else
                 # never be flagged again, and wait for its safety-net poll once it finishes).
-                s.unflag(entry)
-                s.reschedule(entry, after_sweep=True)
+                # A safety-net poll more than half an interval away stays where it is: moving
+                # it out at every sweep would cost a heap push per tracked object per sweep.
+                if entry.candidate or entry.reason != "safety_net" or entry.due < soon:
+                    s.unflag(entry)
+                    s.reschedule(entry, after_sweep=True)
             elif complete:
                 self.flag(entry)
         return changes
@@ -277,12 +304,17 @@ class Sweeps:
 
         Its safety-net poll moves out, but never past two `max_interval`s after its last
         direct poll: an object that no list shows (deleted, say) is still retrieved, and so
-        reported, in bounded time.
+        reported, in bounded time. A poll more than half a horizon away stays where it is
+        (a later sweep moves it): a heap push per tracked object per sweep would cost more
+        than the sweep's pages.
         """
         s = self.schedule
         now = s.clock.monotonic()
         horizon = s.safety_interval
+        soon = now + horizon / 2
         for object_id, entry in s.entries.items():
+            if entry.due >= soon and entry.reason == "safety_net":
+                continue
             if object_id in found or entry.in_flight or entry.candidate or entry.added > started:
                 continue
             jitter = s.rng.uniform(1 - self.policy.jitter, 1)

@@ -91,7 +91,7 @@ class ObjectTracker(Tracking[T]):
             rng=random.Random(runtime.rng.random()),
         )
         self._budget = Budget(clock, max_in_flight=max_in_flight, rate=max_rate)
-        self._pacer = Pacer(max_rate)
+        self._pacer = Pacer(max_rate, max_in_flight=max_in_flight)
         schedule.rate = max_rate  # until the first response says more
         self._engine: Engine[T] = Engine(
             clock,
@@ -453,6 +453,7 @@ class ObjectTracker(Tracking[T]):
             in_flight=budget.in_flight,
         )
         budget.set_rate(rate, burst=BURST)
+        budget.set_window(self._pacer.window)
         self._schedule.rate = rate
         pause = self._schedule.on_response(status, headers, self._budget.paused_until)
         if pause.delay > 0:
