@@ -15,7 +15,10 @@ from ._common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     add_client_options,
+    add_list_options,
     make_client,
+    page_limit,
+    print_listed,
     run,
     to_json,
 )
@@ -95,14 +98,7 @@ def add_asset_parsers(commands: Any) -> None:
         metavar="ASSET_ID",
         help="only this asset (repeatable; at most 50)",
     )
-    lst.add_argument(
-        "--limit",
-        type=number("--limit", integer=True, low=1),
-        default=None,
-        metavar="N",
-        help="stop after N assets (N >= 1)",
-    )
-    lst.add_argument("--json", action="store_true", help="print JSON Lines")
+    add_list_options(lst, "assets")
     lst.set_defaults(run=lambda a: run(a, lambda: _list(a)), check=_check_list)
 
     delete = sub.add_parser(
@@ -233,21 +229,14 @@ async def _get(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    count = 0
-    page_limit = min(50, args.limit) if args.limit is not None else 50
     async with make_client(args) as client:
         listing = client.assets.list(
             asset_ids=args.ids,
             asset_types=args.types,
             filename=args.filename,
-            page_limit=page_limit,
+            page_limit=page_limit(args),
         )
-        async for asset in listing:
-            print(to_json(asset) if args.json else line(asset), flush=True)
-            count += 1
-            if args.limit is not None and count >= args.limit:
-                break
-    return EXIT_OK
+        return await print_listed(listing, args, line)
 
 
 async def _delete(args: argparse.Namespace) -> int:

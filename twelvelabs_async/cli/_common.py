@@ -13,8 +13,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TextIO
+from collections.abc import AsyncIterable, Awaitable, Callable
+from typing import Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from .._client import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, AsyncTwelveLabs
@@ -29,7 +29,9 @@ from ..errors import (
     TrackingTimeout,
     TwelveLabsError,
 )
-from ._flags import UsageError, in_flag_terms
+from ._flags import UsageError, in_flag_terms, number
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 """Every task is ready (or the command succeeded)."""
@@ -95,6 +97,36 @@ def make_client(args: argparse.Namespace, **options: Any) -> AsyncTwelveLabs:
         return AsyncTwelveLabs(key, base_url=url, **options)
     except ConfigurationError as exc:
         raise UsageError(in_flag_terms(str(exc))) from None
+
+
+def add_list_options(parser: argparse.ArgumentParser, noun: str) -> None:
+    """`--limit N` (stop after N `noun`) and `--json` (JSON Lines) of a list command."""
+    parser.add_argument(
+        "--limit",
+        type=number("--limit", integer=True, low=1),
+        default=None,
+        metavar="N",
+        help=f"stop after N {noun} (N >= 1)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON Lines")
+
+
+def page_limit(args: argparse.Namespace) -> int:
+    """Items per page for a list command: the API's most (50), or fewer under `--limit`."""
+    return min(50, args.limit) if args.limit is not None else 50
+
+
+async def print_listed(
+    items: AsyncIterable[T], args: argparse.Namespace, line: Callable[[T], str]
+) -> int:
+    """Print each item as it comes (`line(item)`, or JSON with `--json`), up to `--limit`."""
+    count = 0
+    async for item in items:
+        print(to_json(item) if args.json else line(item), flush=True)
+        count += 1
+        if args.limit is not None and count >= args.limit:
+            break
+    return EXIT_OK
 
 
 def to_json(value: Any) -> str:

@@ -20,6 +20,7 @@ from ..models import (
     DocumentEmbedInput,
     DynamicSegments,
     EmbeddingTask,
+    EmbeddingTaskSummary,
     EmbedInput,
     EmbedSource,
     FixedSegments,
@@ -32,9 +33,12 @@ from ._common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     add_client_options,
+    add_list_options,
     base_url_of,
     describe,
     make_client,
+    page_limit,
+    print_listed,
     run,
     to_json,
 )
@@ -135,14 +139,7 @@ def add_embed_parsers(commands: Any) -> None:
         metavar="STATUS",
         help="only tasks in this status",
     )
-    lst.add_argument(
-        "--limit",
-        type=number("--limit", integer=True, low=1),
-        default=None,
-        metavar="N",
-        help="stop after N tasks (N >= 1)",
-    )
-    lst.add_argument("--json", action="store_true", help="print JSON Lines")
+    add_list_options(lst, "tasks")
     lst.set_defaults(run=lambda a: run(a, lambda: _list(a)))
 
     watch = sub.add_parser(
@@ -307,20 +304,15 @@ async def _get(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _summary_line(item: EmbeddingTaskSummary) -> str:
+    created = item.created_at.isoformat() if item.created_at else "-"
+    return f"{item.task_id}  {item.status or '-':<10}  {created}  {item.model_name}"
+
+
 async def _list(args: argparse.Namespace) -> int:
-    count = 0
-    page_limit = min(50, args.limit) if args.limit is not None else 50
     async with make_client(args) as client:
-        async for item in client.embed.tasks.list(status=args.status, page_limit=page_limit):
-            if args.json:
-                print(to_json(item), flush=True)
-            else:
-                created = item.created_at.isoformat() if item.created_at else "-"
-                print(f"{item.task_id}  {item.status or '-':<10}  {created}  {item.model_name}")
-            count += 1
-            if args.limit is not None and count >= args.limit:
-                break
-    return EXIT_OK
+        tasks = client.embed.tasks.list(status=args.status, page_limit=page_limit(args))
+        return await print_listed(tasks, args, _summary_line)
 
 
 def _check_watch(args: argparse.Namespace) -> None:

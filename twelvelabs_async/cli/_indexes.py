@@ -18,9 +18,12 @@ from ._common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     add_client_options,
+    add_list_options,
     base_url_of,
     describe,
     make_client,
+    page_limit,
+    print_listed,
     run,
     to_json,
 )
@@ -64,8 +67,7 @@ def add_index_parsers(commands: Any) -> None:
     lst.add_argument(
         "--model-family", type=choice("--model-family", _checks.MODEL_FAMILIES), metavar="FAMILY"
     )
-    _add_limit(lst)
-    lst.add_argument("--json", action="store_true", help="print JSON Lines")
+    add_list_options(lst, "indexes")
     lst.set_defaults(run=lambda a: run(a, lambda: _list(a)), check=_check_list)
 
     update = sub.add_parser("update", help="rename an index")
@@ -127,8 +129,7 @@ def _add_item_parsers(items: Any) -> None:
     lst.add_argument("--filename", metavar="NAME", help="only this file name")
     lst.add_argument("--min-duration", type=number("--min-duration", low=0), metavar="SECONDS")
     lst.add_argument("--max-duration", type=number("--max-duration", low=0), metavar="SECONDS")
-    _add_limit(lst)
-    lst.add_argument("--json", action="store_true", help="print JSON Lines")
+    add_list_options(lst, "indexed assets")
     lst.set_defaults(run=lambda a: run(a, lambda: _item_list(a)), check=_check_item_list)
 
     delete = items.add_parser("delete", help="remove an indexed asset (the asset stays)")
@@ -156,16 +157,6 @@ def _add_item_parsers(items: Any) -> None:
     )
     watch.add_argument("--json", action="store_true", help="JSON Lines on stdout")
     watch.set_defaults(run=lambda a: run(a, lambda: _watch(a)), check=_check_watch)
-
-
-def _add_limit(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--limit",
-        type=number("--limit", integer=True, low=1),
-        default=None,
-        metavar="N",
-        help="stop after N (N >= 1)",
-    )
 
 
 # --- checks: every flag before any request -------------------------------------------------------
@@ -278,18 +269,11 @@ async def _get(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    count = 0
-    limit = min(50, args.limit) if args.limit is not None else 50
     async with make_client(args) as client:
         found = client.indexes.list(
-            index_name=args.name, model_family=args.model_family, page_limit=limit
+            index_name=args.name, model_family=args.model_family, page_limit=page_limit(args)
         )
-        async for index in found:
-            print(to_json(index) if args.json else _index_line(index), flush=True)
-            count += 1
-            if args.limit is not None and count >= args.limit:
-                break
-    return EXIT_OK
+        return await print_listed(found, args, _index_line)
 
 
 async def _update(args: argparse.Namespace) -> int:
@@ -350,22 +334,15 @@ async def _item_get(args: argparse.Namespace) -> int:
 
 
 async def _item_list(args: argparse.Namespace) -> int:
-    count = 0
-    limit = min(50, args.limit) if args.limit is not None else 50
     async with make_client(args) as client:
         found = client.indexes.indexed_assets.list(
             args.index_id,
             status=args.status,
             filename=args.filename,
             duration=args.duration,
-            page_limit=limit,
+            page_limit=page_limit(args),
         )
-        async for item in found:
-            print(to_json(item) if args.json else _item_line(item), flush=True)
-            count += 1
-            if args.limit is not None and count >= args.limit:
-                break
-    return EXIT_OK
+        return await print_listed(found, args, _item_line)
 
 
 async def _item_delete(args: argparse.Namespace) -> int:

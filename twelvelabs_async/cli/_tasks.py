@@ -20,15 +20,18 @@ from ._common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     add_client_options,
+    add_list_options,
     base_url_of,
     describe,
     error,
     make_client,
+    page_limit,
+    print_listed,
     run,
     to_json,
 )
 from ._display import Display
-from ._flags import SECONDS, UsageError, choice, in_flag_terms, number
+from ._flags import SECONDS, UsageError, choice, in_flag_terms
 from ._ids import checked_ids, parse_ids
 from ._request import add_request_options, check, request_from
 from ._uploading import UploadDisplay
@@ -52,14 +55,7 @@ def add_task_parsers(commands: Any) -> None:
         metavar="STATUS",
         help=f"only tasks with this status: {', '.join(statuses)}",
     )
-    lst.add_argument(
-        "--limit",
-        type=number("--limit", integer=True, low=1),
-        default=None,
-        metavar="N",
-        help="stop after N tasks (N >= 1)",
-    )
-    lst.add_argument("--json", action="store_true", help="print JSON Lines")
+    add_list_options(lst, "tasks")
     lst.set_defaults(run=lambda a: run(a, lambda: _list(a)))
 
     create = sub.add_parser(
@@ -161,16 +157,10 @@ async def _get(args: argparse.Namespace) -> int:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    count = 0
     status = TaskStatus(args.status) if args.status is not None else None
-    page_limit = min(50, args.limit) if args.limit is not None else 50
     async with make_client(args) as client:
-        async for task in client.analyze.tasks.list(status=status, page_limit=page_limit):
-            print(to_json(task) if args.json else _line(task), flush=True)
-            count += 1
-            if args.limit is not None and count >= args.limit:
-                break
-    return EXIT_OK
+        tasks = client.analyze.tasks.list(status=status, page_limit=page_limit(args))
+        return await print_listed(tasks, args, _line)
 
 
 def _check_create(args: argparse.Namespace) -> None:
