@@ -11,7 +11,7 @@ import attrs
 
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_analysis_mode, check_range, path_id
+from .._validate import check_analysis_mode, path_id
 from .._wire import (
     MAX_PAGE_LIMIT,
     ListedPage,
@@ -38,7 +38,16 @@ from ..models import (
     TaskStatusValue,
     VideoInput,
 )
-from ..tracking import OnError, OnExit, PollPolicy, StatusChange, Strategy, Tracker
+from ..tracking import (
+    OnError,
+    OnExit,
+    PollPolicy,
+    StatusChange,
+    Strategy,
+    Tracker,
+    first_of,
+    wait_policy,
+)
 from ._body import request_body
 from ._local import checked_as, local_of, noted, uploaded
 from ._request import TASK, AnalysisRequest
@@ -389,12 +398,8 @@ class AnalyzeTasks:
             max_poll_interval: the largest interval between polls, in seconds.
         """
         path_id(task_id)
-        check_range(poll_interval, "poll_interval", 0.01, 3600)
-        check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
-        policy = PollPolicy(min_interval=poll_interval, max_interval=max_poll_interval)
-        async with self.track(
+        policy = wait_policy(poll_interval, max_poll_interval)
+        tracker = self.track(
             [task_id], timeout=timeout, strategy="per_task", poll_policy=policy, max_in_flight=1
-        ) as tracker:
-            async for task in tracker:
-                return task
-        raise AssertionError("unreachable: a tracker of one id yields it or raises")
+        )
+        return await first_of(tracker)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from .._http import HTTPTransport
-from .._validate import check_range, path_id
+from .._validate import path_id
 from ..models import AssetDetail
-from ..tracking import ObjectTracker, OnError, PollPolicy, StatusChange
+from ..tracking import ObjectTracker, OnError, PollPolicy, StatusChange, first_of, wait_policy
 from ._source import AssetTrackingSource
 
 
@@ -72,9 +72,7 @@ async def wait_for_asset(
 ) -> AssetDetail:
     """Poll one asset until it is terminal, on the engine, and return it."""
     path_id(asset_id, "asset_id")
-    check_range(poll_interval, "poll_interval", 0.01, 3600)
-    check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
-    policy = PollPolicy(min_interval=poll_interval, max_interval=max_poll_interval)
+    policy = wait_policy(poll_interval, max_poll_interval)
     tracker = track_assets(
         http,
         [asset_id],
@@ -87,7 +85,4 @@ async def wait_for_asset(
         buffer=1,
         keep_open=False,
     )
-    async with tracker:
-        async for asset in tracker:
-            return asset
-    raise AssertionError("unreachable: a tracker of one id yields it or raises")
+    return await first_of(tracker)

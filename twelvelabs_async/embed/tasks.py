@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .._http import HTTPTransport
 from .._pagination import AsyncPaginator
-from .._validate import check_range, path_id, shown
+from .._validate import path_id, shown
 from .._wire import json_as, paginate
 from ..errors import InvalidInputError
 from ..models import (
@@ -22,7 +22,15 @@ from ..models import (
     ImageEmbedInput,
     VideoEmbedInput,
 )
-from ..tracking import ObjectTracker, OnError, PollPolicy, StatusChange, Strategy
+from ..tracking import (
+    ObjectTracker,
+    OnError,
+    PollPolicy,
+    StatusChange,
+    Strategy,
+    first_of,
+    wait_policy,
+)
 from ._body import task_body
 from ._source import PATH, EmbedTaskSource, retrieve
 
@@ -242,12 +250,8 @@ class EmbedTasks:
             max_poll_interval: the largest interval between polls, in seconds.
         """
         path_id(task_id)
-        check_range(poll_interval, "poll_interval", 0.01, 3600)
-        check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
-        policy = PollPolicy(min_interval=poll_interval, max_interval=max_poll_interval)
-        async with self.track(
+        policy = wait_policy(poll_interval, max_poll_interval)
+        tracker = self.track(
             [task_id], timeout=timeout, strategy="per_task", poll_policy=policy, max_in_flight=1
-        ) as tracker:
-            async for task in tracker:
-                return task
-        raise AssertionError("unreachable: a tracker of one id yields it or raises")
+        )
+        return await first_of(tracker)

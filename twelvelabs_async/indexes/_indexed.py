@@ -13,7 +13,7 @@ from datetime import datetime
 
 from .._http import HTTPTransport, no_body
 from .._pagination import AsyncPaginator
-from .._validate import check_range, check_user_metadata, path_id
+from .._validate import check_user_metadata, path_id
 from .._wire import MAX_PAGE_LIMIT, ListedPage, json_about, json_as, listed_as, page_params
 from .._wire import paginate as _paginate
 from ..errors import InvalidInputError
@@ -32,7 +32,15 @@ from ..models import (
     SortBy,
     SortOption,
 )
-from ..tracking import ObjectTracker, OnError, PollPolicy, StatusChange, Strategy
+from ..tracking import (
+    ObjectTracker,
+    OnError,
+    PollPolicy,
+    StatusChange,
+    Strategy,
+    first_of,
+    wait_policy,
+)
 from . import _checks as check
 
 IndexedAssetList = AsyncPaginator[IndexedAsset, IndexedAssetPage]
@@ -387,17 +395,13 @@ class IndexedAssets:
             max_poll_interval: the largest interval between polls, in seconds.
         """
         path_id(indexed_asset_id, "indexed_asset_id")
-        check_range(poll_interval, "poll_interval", 0.01, 3600)
-        check_range(max_poll_interval, "max_poll_interval", poll_interval, 3600)
-        policy = PollPolicy(min_interval=poll_interval, max_interval=max_poll_interval)
-        async with self.track(
+        policy = wait_policy(poll_interval, max_poll_interval)
+        tracker = self.track(
             index_id,
             [indexed_asset_id],
             timeout=timeout,
             strategy="per_task",
             poll_policy=policy,
             max_in_flight=1,
-        ) as tracker:
-            async for indexed in tracker:
-                return indexed
-        raise AssertionError("unreachable: a tracker of one id yields it or raises")
+        )
+        return await first_of(tracker)

@@ -13,6 +13,7 @@ from ._policy import PollPolicy
 from ._source import BatchSource, ByIds, Listed, Runtime, Source, StatusLists
 from ._state import StatusChange, TrackerStats
 from ._tracker import ObjectTracker, Tracker
+from ._wait import first_of, wait_policy
 
 __all__ = [
     "BatchPolicy",
@@ -32,4 +33,6 @@ __all__ = [
     "Strategy",
     "Tracker",
     "TrackerStats",
+    "first_of",
+    "wait_policy",
 ]
