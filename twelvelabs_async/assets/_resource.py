@@ -259,34 +259,6 @@ class Assets:
             )
         if wait_timeout is not None:
             check_number(wait_timeout, "wait_timeout", low=0, unit="seconds", hint=_NO_DEADLINE)
-        asset = await self._upload(
-            path,
-            progress=progress,
-            upload_id=upload_id,
-            filename=filename,
-            enable_hls=enable_hls,
-            enable_thumbnail=enable_thumbnail,
-            user_metadata=user_metadata,
-            concurrency=concurrency,
-            multipart=multipart,
-        )
-        if not wait:
-            return asset
-        return await self.wait(asset.asset_id, timeout=wait_timeout)
-
-    async def _upload(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        progress: ProgressCallback | None,
-        upload_id: str | None,
-        filename: str | None,
-        enable_hls: bool | None,
-        enable_thumbnail: bool | None,
-        user_metadata: Mapping[str, MetadataValue] | None,
-        concurrency: int,
-        multipart: bool | None,
-    ) -> Asset:
         planned = plan(path, filename, multipart)
         workers = check_concurrency(concurrency)
         if upload_id is not None:
@@ -304,21 +276,25 @@ class Assets:
                 enable_thumbnail=enable_thumbnail,
                 user_metadata=user_metadata,
             )
-            done = UploadProgress(None, planned.size, planned.size, 1, 1)
-            await tell(progress, done)
-            return asset
-        asset_id = await upload_multipart(
-            self._http,
-            self.uploads,
-            planned,
-            upload_id=upload_id,
-            concurrency=workers,
-            progress=progress,
-            enable_hls=enable_hls,
-            enable_thumbnail=enable_thumbnail,
-            user_metadata=None if user_metadata is None else check_user_metadata(user_metadata),
-        )
-        return await self.retrieve(asset_id)
+            await tell(progress, UploadProgress(None, planned.size, planned.size, 1, 1))
+            if not wait:
+                return asset
+            asset_id = asset.asset_id
+        else:
+            asset_id = await upload_multipart(
+                self._http,
+                self.uploads,
+                planned,
+                upload_id=upload_id,
+                concurrency=workers,
+                progress=progress,
+                enable_hls=enable_hls,
+                enable_thumbnail=enable_thumbnail,
+                user_metadata=None if user_metadata is None else check_user_metadata(user_metadata),
+            )
+            if not wait:
+                return await self.retrieve(asset_id)
+        return await self.wait(asset_id, timeout=wait_timeout)  # its first poll is immediate
 
     async def create(
         self,
