@@ -427,3 +427,44 @@ def test_the_private_server_answers(redis_url: str) -> None:
         pytest.skip("a server given by URL")
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
     assert answers(port)
+
+
+# --- worker processes on the simulator ---------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+async def test_worker_processes_share_one_sweep_on_the_simulator(
+    redis_url: str, namespace: str, workers: list[Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three worker processes, one Redis: each delivers its own tasks; the lists are read by
+    whichever holds the lease, and a worker that never held it finds its tasks from the
+    statuses the sweeping one published (not by polling them).
+    """
+    from twelvelabs_async.testing import simulate
+
+    async with simulate(duration=(4.0, 8.0), seed=9) as sim:  # long next to a worker's start
+        ids = await sim.seed_tasks(90)
+        monkeypatch.setenv("TWELVELABS_API_KEY", sim.api_key)
+        parts = [ids[i::3] for i in range(3)]
+        for part in parts:
+            workers.append(
+                await Worker.start("track", redis_url, namespace, sim.base_url, ",".join(part))
+            )
+        outputs = []
+        for worker in workers:
+            lines = []
+            while (line := await worker.line()) != "done":
+                lines.append(line)
+            outputs.append(lines)
+        list_requests = sim.stats.count("list")
+    swept = []
+    for part, lines in zip(parts, outputs, strict=True):
+        got = [line.split()[1] for line in lines if line.startswith("got ")]
+        assert sorted(got) == sorted(part)
+        _, pages, _, by_sweep = next(line for line in lines if line.startswith("lists ")).split()
+        swept.append((int(pages), int(by_sweep)))
+    assert list_requests > 0  # (a page a tracker sent as it exited may go unanswered)
+    assert sum(pages for pages, _ in swept) >= list_requests
+    quiet = [by_sweep for pages, by_sweep in swept if pages == 0]
+    assert quiet, swept  # at least one worker read no list at all
+    assert min(quiet) >= 25, swept  # and heard of (nearly) all of its 30 tasks
