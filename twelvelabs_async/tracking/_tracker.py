@@ -335,7 +335,11 @@ class ObjectTracker(Tracking[T]):
         while not engine.stopped():
             self._wake_event = anyio.Event()
             if self._joining or self._leaving_ids:
-                engine.spawn(self._sync_registry)
+                joining, self._joining = self._joining, []
+                leaving, self._leaving_ids = self._leaving_ids, []
+                self._registered.update(joining)
+                self._registered.difference_update(leaving)
+                engine.spawn(self._sync_registry, joining, leaving)
             sweeping = sweeps is not None and sweeps.choose_mode(self._finished())
             # A full outbox (a slow consumer) pauses polls and sweeps alike.
             if sweeping and engine.room and sweeps is not None and sweeps.due():
@@ -487,17 +491,13 @@ class ObjectTracker(Tracking[T]):
         finally:
             self._wake()
 
-    async def _sync_registry(self) -> None:
+    async def _sync_registry(self, joining: list[str], leaving: list[str]) -> None:
         """Register the ids added since, unregister those yielded (a shared coordinator)."""
         coordinator = self._coordinator
         assert coordinator is not None
-        joining, self._joining = self._joining, []
-        leaving, self._leaving_ids = self._leaving_ids, []
         if joining:
-            self._registered.update(joining)
             await coordinator.register(self._kind, joining)
         if leaving:
-            self._registered.difference_update(leaving)
             await coordinator.unregister(self._kind, leaving)
 
     def _heard_event(self, event: SharedEvent) -> None:
