@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 
 import anyio
@@ -287,6 +288,11 @@ class LocalCoordinator:
     async def tracked(self, kind: str) -> frozenset[str]:
         """The ids of `kind` this process registered."""
         return frozenset(self._fanout.ids.get(check_kind(kind), ()))
+
+    @property
+    def lease_ttl(self) -> float:
+        """`math.inf`: the only process's lease never runs out."""
+        return math.inf
 
     async def take_lease(self, kind: str) -> bool:
         """Always True: the only process sweeps."""

@@ -147,6 +147,14 @@ class Coordinator(Protocol):
         """Every live process's ids of `kind`: what the sweeping process sweeps for."""
         ...
 
+    @property
+    def lease_ttl(self) -> float:
+        """Seconds a sweep lease lasts unless renewed (`math.inf`: it never runs out).
+
+        Its holder renews it every third of that while it sweeps.
+        """
+        ...
+
     async def take_lease(self, kind: str) -> bool:
         """Try to become the one process that sweeps `kind`; True when this one holds it."""
         ...

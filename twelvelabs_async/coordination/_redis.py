@@ -181,7 +181,7 @@ class RedisCoordinator:
         *,
         namespace: str,
         rpm: float | None = None,
-        lease_ttl: float = 5.0,
+        lease_ttl: float = 3.0,
         registry_ttl: float = 15.0,
         timeout: float = 1.0,
         clock: Clock | None = None,
@@ -198,8 +198,10 @@ class RedisCoordinator:
                 paces every process together at 95 % of it. Without it, the rate is learned
                 from the `X-Ratelimit-Limit` any process reports. Give every process of a
                 namespace the same value.
-            lease_ttl: seconds a sweep lease lasts unless renewed (at most 5): a holder that
-                dies, even by SIGKILL, loses it within this.
+            lease_ttl: seconds a sweep lease lasts unless renewed (at most 5; its holder
+                renews it every third of that): a holder that dies, even by SIGKILL, loses it
+                within this, and another process sweeps at its next look (every sweep
+                interval, 1 s by default).
             registry_ttl: seconds a process's tracked ids outlive its last heartbeat (they are
                 renewed every third of it).
             timeout: seconds a Redis call may take before Redis counts as unreachable.
@@ -270,6 +272,11 @@ class RedisCoordinator:
     def shared(self) -> bool:
         """True while Redis answers; False while the coordinator behaves locally."""
         return self._up
+
+    @property
+    def lease_ttl(self) -> float:
+        """Seconds a sweep lease lasts unless renewed: a dead holder's runs out within it."""
+        return self._lease_ttl
 
     # --- the guard --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ comes from `Schedule` and `Sweeps` (pure); this module only sends, sleeps and ha
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -152,6 +153,7 @@ class ObjectTracker(Tracking[T]):
         self._leaving_ids: list[str] = []  # yielded, not unregistered yet
         self._registered: set[str] = set()
         self._leased = False  # this tracker took the sweep lease (given up on exit)
+        self._lease_due = math.inf  # when to renew it (a third of its time)
         self._subscriptions: list[Subscription] = []
         self._done: set[str] = set()
         self._event_ids = DeliveryDeduplicator(max_events=100_000)
@@ -340,6 +342,9 @@ class ObjectTracker(Tracking[T]):
                 self._registered.update(joining)
                 self._registered.difference_update(leaving)
                 engine.spawn(self._sync_registry, joining, leaving)
+            if self._leased and engine.clock.monotonic() >= self._lease_due:
+                self._lease_due = math.inf
+                engine.spawn(self._keep_lease)
             sweeping = sweeps is not None and sweeps.choose_mode(self._finished())
             # A full outbox (a slow consumer) pauses polls and sweeps alike.
             if sweeping and engine.room and sweeps is not None and sweeps.due():
@@ -362,6 +367,8 @@ class ObjectTracker(Tracking[T]):
                 next_sweep = sweeps.next_at()
                 if next_sweep is not None:
                     wake_at = next_sweep if wake_at is None else min(wake_at, next_sweep)
+            if self._leased and self._lease_due < math.inf:
+                wake_at = self._lease_due if wake_at is None else min(wake_at, self._lease_due)
             await self._sleep_until(wake_at)
 
     def _send(self, entry: Entry) -> None:
@@ -476,6 +483,7 @@ class ObjectTracker(Tracking[T]):
                 return
             started = self._engine.clock.monotonic()
             self._leased = await coordinator.take_lease(self._kind)
+            self._lease_due = self._engine.clock.monotonic() + coordinator.lease_ttl / 3
             if not self._leased:
                 # Another process sweeps for every process: its statuses come by subscription.
                 self._sweeps.swept_elsewhere(started)
@@ -490,6 +498,22 @@ class ObjectTracker(Tracking[T]):
                 await coordinator.publish_statuses(self._kind, heard)
         finally:
             self._wake()
+
+    async def _keep_lease(self) -> None:
+        """Renew the sweep lease between sweeps (every third of its time).
+
+        Once this tracker has nothing left to sweep for, give it up: another process sweeps
+        at once.
+        """
+        coordinator = self._coordinator
+        assert coordinator is not None
+        if self._schedule.entries:
+            self._leased = await coordinator.renew_lease(self._kind)
+            self._lease_due = self._engine.clock.monotonic() + coordinator.lease_ttl / 3
+        else:
+            self._leased = False
+            await coordinator.release_lease(self._kind)
+        self._wake()
 
     async def _sync_registry(self, joining: list[str], leaving: list[str]) -> None:
         """Register the ids added since, unregister those yielded (a shared coordinator)."""
