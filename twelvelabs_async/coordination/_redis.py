@@ -181,7 +181,7 @@ class RedisCoordinator:
         *,
         namespace: str,
         rpm: float | None = None,
-        lease_ttl: float = 3.0,
+        lease_ttl: float = 2.5,
         registry_ttl: float = 15.0,
         timeout: float = 1.0,
         clock: Clock | None = None,
