@@ -468,3 +468,23 @@ async def test_worker_processes_share_one_sweep_on_the_simulator(
     quiet = [by_sweep for pages, by_sweep in swept if pages == 0]
     assert quiet, swept  # at least one worker read no list at all
     assert min(quiet) >= 25, swept  # and heard of (nearly) all of its 30 tasks
+
+
+async def test_a_coordinator_entered_in_one_task_closes_from_another(
+    redis_url: str, namespace: str, raw: Any
+) -> None:
+    """A worker's startup hook enters it, its shutdown hook (another task) closes it cleanly."""
+    one = coordinator(redis_url, namespace)
+
+    async def startup() -> None:
+        await one.__aenter__()
+        await one.register("task", ["a"])
+
+    async def shutdown() -> None:
+        await one.aclose()
+
+    await asyncio.create_task(startup())
+    assert await raw.smembers(one.keys.ids("task", one.member)) == {"a"}
+    await asyncio.create_task(shutdown())
+    assert await raw.exists(one.keys.ids("task", one.member)) == 0
+    assert not one.shared

@@ -13,6 +13,7 @@ answers, the registered ids are written back and the coordinator rejoins.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -26,7 +27,6 @@ from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
-import anyio.abc
 
 from .._clock import Clock
 from ..errors import ConfigurationError
@@ -164,7 +164,8 @@ class RedisCoordinator:
         self._lock = PriorityLock()
         self._leases: set[str] = set()
         self._rng = random.Random()
-        self._task_group: anyio.abc.TaskGroup | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._stop: anyio.Event | None = None
         self._listening: anyio.Event | None = None
         self._take = client.register_script(scripts.TAKE)
         self._report = client.register_script(scripts.REPORT)
@@ -597,12 +598,17 @@ class RedisCoordinator:
     # --- running ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> RedisCoordinator:
-        task_group = anyio.create_task_group()
-        await task_group.__aenter__()
-        self._task_group = task_group
+        """Start its heartbeats and subscriptions (in a task of their own); return it.
+
+        It may be closed (`aclose()`, or leaving `async with`) from any task, not only the
+        one that entered it: a worker framework's startup and shutdown hooks often run in
+        different tasks.
+        """
+        if self._runner is not None:
+            raise RuntimeError("this RedisCoordinator is already running; enter it once")
         self._listening = listening = anyio.Event()
-        task_group.start_soon(self._beat_loop)
-        task_group.start_soon(self._listen_loop)
+        self._stop = anyio.Event()
+        self._runner = asyncio.get_running_loop().create_task(self._run_loops())
         with anyio.move_on_after(self._timeout * 2):
             await listening.wait()  # subscribed (or found Redis unreachable)
         return self
@@ -613,11 +619,27 @@ class RedisCoordinator:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        task_group, self._task_group = self._task_group, None
-        if task_group is not None:
-            task_group.cancel_scope.cancel()
-            await task_group.__aexit__(None, None, None)
         await self.aclose()
+
+    async def _run_loops(self) -> None:
+        """The heartbeat and the subscription, until `aclose()` says stop."""
+        assert self._stop is not None
+        async with anyio.create_task_group() as task_group:
+            task_group.start_soon(self._beat_loop)
+            task_group.start_soon(self._listen_loop)
+            await self._stop.wait()
+            task_group.cancel_scope.cancel()
+
+    async def _stop_loops(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        assert self._stop is not None
+        self._stop.set()
+        with anyio.CancelScope(shield=True):
+            await asyncio.wait([runner])  # its own loops end it; nothing of it is raised here
+        if not runner.cancelled() and runner.exception() is not None:
+            logger.error("coordination: the background loops failed", exc_info=runner.exception())
 
     def _subscribed(self) -> None:
         if self._listening is not None:
@@ -657,8 +679,10 @@ class RedisCoordinator:
     async def aclose(self) -> None:
         """Give up this process's leases, drop its registered ids, close the connection.
 
-        Nothing raises because of Redis; calling it twice is harmless.
+        Nothing raises because of Redis; calling it twice is harmless, and so is calling it
+        from another task than the one that entered it.
         """
+        await self._stop_loops()
         with anyio.CancelScope(shield=True):
             if self._up and (self._joined or self._leases):
                 for kind in sorted(self._leases):
