@@ -808,3 +808,37 @@ def test_what_a_sweep_found_for_other_processes_counts_toward_its_spacing() -> N
         return plan.next - started
 
     assert spacing(400) < spacing(0)
+
+
+def test_an_event_during_a_poll_makes_a_running_answer_retrieve_again_at_once() -> None:
+    """Told it ended while a poll was on its way: a 'running' answer (read before) is not
+    believed for long: the object is retrieved again now, as the event asked.
+    """
+    now = Now()
+    s = schedule(strategy="per_task", now=now)
+    s.add(["t"])
+    entry = s.entries["t"]
+    entry.in_flight = True
+    assert s.told("t", "done")
+    entry.in_flight = False
+    s.still_running(entry)
+    assert entry.due == now.mono
+    assert entry.reason == "webhook"
+    s.still_running(entry)  # the next running answer is an ordinary one again
+    assert entry.due > now.mono
+
+
+def test_a_status_heard_during_a_poll_is_kept_for_its_answer() -> None:
+    """Another process's sweep says it ended while a poll was on its way: a running answer
+    is followed by a retrieve at once.
+    """
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["t"])
+    entry = s.entries["t"]
+    entry.in_flight = True
+    sweeps(s).heard(entry, "done")
+    entry.in_flight = False
+    s.still_running(entry)
+    assert entry.due == now.mono
+    assert entry.reason == "sweep"

@@ -227,6 +227,10 @@ class Schedule:
         if entry.candidate:
             self.stats.wasted += 1
         self.unflag(entry)
+        if entry.again is not None:  # told it ended while this poll was on its way: look again
+            reason, entry.again = entry.again, None
+            self.put(entry, self.clock.monotonic(), reason)
+            return
         self.reschedule(entry)
 
     def flag(self, entry: Entry) -> bool:
@@ -292,7 +296,9 @@ class Schedule:
         if entry is None or status not in self.terminal:
             return False
         self.stats.webhooks += 1
-        if not entry.in_flight:
+        if entry.in_flight:
+            entry.again = "webhook"  # the poll on its way may have been answered before
+        else:
             self.put(entry, self.clock.monotonic(), "webhook")
         return True
 

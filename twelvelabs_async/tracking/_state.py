@@ -99,6 +99,9 @@ class Entry:
     """Why the next direct poll is scheduled (a `TrackerStats.found_by` key)."""
     priority: Priority = Priority.POLL
     """How urgent that poll is (see `Priority`)."""
+    again: str | None = None
+    """An event or a sweep said it ended while a poll was in flight ("webhook", "sweep"): if
+    that poll's answer shows it running (it was read before), retrieve it again at once."""
 
 
 class DueQueue:

@@ -302,6 +302,8 @@ class Sweeps:
         """
         s = self.schedule
         if entry.in_flight:
+            if status is None or status in s.terminal:
+                entry.again = "sweep"  # the poll on its way may have been answered before
             return None
         if status is None or status in s.terminal:
             self.flag(entry)
