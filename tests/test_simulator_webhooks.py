@@ -329,7 +329,7 @@ async def test_background_loop_delivers_on_the_real_clock() -> None:
     """With the system clock, events arrive by themselves, without flush_webhooks()."""
     async with receiving() as receiver, simulate(webhooks=hooks(receiver.url)) as sim:
         await sim.seed_tasks(3, duration=0.05)
-        for _ in range(200):
+        for _ in range(1000):
             if len(receiver.deliveries) == 3:
                 break
             await asyncio.sleep(0.01)

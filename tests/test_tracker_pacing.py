@@ -95,3 +95,82 @@ async def test_without_headers_a_tracker_learns_the_limit_from_429s(rpm: int) ->
     got = await run(api, clock)
     assert sorted(got) == sorted(api.finish)
     assert api.throttled_share <= 0.01, api.answers
+
+
+async def run_split(api: LimitedAPI, clock: FakeClock, trackers: int) -> list[str]:
+    """Track the tasks of `api` with `trackers` trackers of one client at once (polls only)."""
+    import anyio
+
+    transport = MockTransport(api.handle)
+    ids = list(api.finish)
+    got: list[str] = []
+
+    async with AsyncTwelveLabs("k" * 20, transport=transport, clock=clock, max_retries=0) as client:
+
+        async def follow(part: list[str]) -> None:
+            async with client.analyze.tasks.track(part, strategy="per_task") as tracker:
+                async for task in tracker:
+                    got.append(task.task_id)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(trackers):
+                tg.start_soon(follow, ids[i::trackers])
+    return got
+
+
+async def test_trackers_of_one_client_share_one_budget() -> None:
+    """Three trackers of one client under 600 rpm: all delivered, 429s as rare as for one.
+
+    The limit is the account's: each tracker pacing to all of it would ask three times what
+    it allows (2 % of answers were 429s so). They share one rate and one pause instead.
+    """
+    clock = FakeClock()
+    api = LimitedAPI(clock, 300, (2.0, 20.0), rpm=600, headers=True)
+    got = await run_split(api, clock, trackers=3)
+    assert sorted(got) == sorted(api.finish)
+    assert api.throttled_share <= 0.01, api.answers
+
+
+def test_a_clients_trackers_split_its_rate_and_one_429_slows_them_all() -> None:
+    """The shared rate is split evenly among running trackers; a bare 429 narrows every window."""
+    from twelvelabs_async.tracking._budget import Budget
+    from twelvelabs_async.tracking._shared import pacing_of
+
+    class Runtime:
+        def __init__(self) -> None:
+            self.clock = FakeClock()
+            self.rng = random.Random(0)
+            self.listeners: list[object] = []
+
+        def add_listener(self, listener: object) -> None:
+            self.listeners.append(listener)
+
+        def remove_listener(self, listener: object) -> None:
+            self.listeners.remove(listener)
+
+    runtime = Runtime()
+    pacing = pacing_of(runtime)  # type: ignore[arg-type]
+    assert pacing_of(runtime) is pacing  # type: ignore[arg-type]
+    a = Budget(runtime.clock, max_in_flight=16, rate=None, shared=pacing.bucket)
+    b = Budget(runtime.clock, max_in_flight=16, rate=1.0, shared=pacing.bucket)
+    pacing.join(a, runtime)  # type: ignore[arg-type]
+    pacing.join(b, runtime)  # type: ignore[arg-type]
+    assert len(runtime.listeners) == 1  # the responses are read once, for both
+    reset = runtime.clock.time() + 60
+    stated = {"X-Ratelimit-Limit": "600", "X-Ratelimit-Remaining": "600"}
+    stated["X-Ratelimit-Reset"] = str(int(reset))
+    listener = runtime.listeners[0]
+    listener(200, stated)  # type: ignore[operator]
+    rate = pacing.bucket.rate
+    assert rate is not None
+    assert rate > 2.0
+    assert pacing.share(a) == pytest.approx(rate / 2)
+    assert pacing.share(b) == 1.0  # its own max_rate is lower than its share
+    listener(429, {})  # type: ignore[operator]
+    assert a.cap < 16
+    assert b.cap < 16
+    assert a.pause(runtime.clock.monotonic() + 5)
+    assert b.paused_until == a.paused_until
+    pacing.leave(b, runtime)  # type: ignore[arg-type]
+    pacing.leave(a, runtime)  # type: ignore[arg-type]
+    assert runtime.listeners == []

@@ -14,12 +14,15 @@ from ._validate import check_base_url, check_number
 from ._version import __version__
 from .analyze import Analyze
 from .assets import Assets
+from .coordination._local import LocalCoordinator
 from .embed import Embed
 from .errors import ClientClosedError, ConfigurationError
 from .indexes import Indexes
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from .coordination import Coordinator
 
 DEFAULT_BASE_URL = "https://api.twelvelabs.io/v1.3"
 """The API's base URL when neither `base_url=` nor `TWELVELABS_BASE_URL` is given."""
@@ -74,6 +77,12 @@ class AsyncTwelveLabs:
             hundred KiB at most.
         clock: where time is read and sleeps happen (inject a fake in tests).
         rng: the source of jitter (seed one for reproducible delays).
+        coordinator: where this client meets the other processes of a deployment
+            (`twelvelabs_async.coordination`): every request takes a token of the shared
+            budget first, every tracker and `wait()` registers its ids, shares one sweep and
+            wakes on statuses and webhook events any process read. None (the default) makes
+            a `LocalCoordinator`: this process alone, today's behaviour. The client never
+            closes a coordinator it was given.
     """
 
     def __init__(
@@ -90,6 +99,7 @@ class AsyncTwelveLabs:
         max_line_bytes: int = 16 * 1024 * 1024,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
@@ -139,6 +149,7 @@ class AsyncTwelveLabs:
             session=session,
             transport=transport,
             rng=rng,
+            coordinator=LocalCoordinator() if coordinator is None else coordinator,
         )
         self.assets = Assets(self._http)
         """Assets: `upload`, `create` (a file or a URL), `retrieve`, `list`, `delete`, `wait`,
@@ -154,6 +165,17 @@ class AsyncTwelveLabs:
     def base_url(self) -> str:
         """The API root this client talks to."""
         return self._http.base_url
+
+    @property
+    def coordinator(self) -> Coordinator:
+        """The coordinator this client takes part in (a `LocalCoordinator` unless given).
+
+        Pass it to `webhooks.webhook_handler(..., coordinator=)` so that a verified event
+        wakes the trackers and `wait()`s of every client that shares it.
+        """
+        coordinator = self._http.coordinator
+        assert coordinator is not None
+        return coordinator
 
     @property
     def timeout(self) -> float:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ._clock import Clock
+from ._priority import REQUEST_PRIORITY
 from ._request_log import Attempt
 from ._retry import RetryPolicy, decide, failure_of, is_idempotent, server_requested_delay
 from ._transport import AiohttpTransport, Content, Request, StreamedResponse, Transport
@@ -42,6 +43,8 @@ from .errors import (
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from .coordination import Coordinator
 
 logger = logging.getLogger("twelvelabs_async")
 
@@ -99,6 +102,9 @@ class HTTPTransport:
         transport: the transport to send through (borrowed: never closed here); None for an
             `AiohttpTransport` created, and closed, here.
         rng: the source of jitter.
+        coordinator: where every attempt takes a token of a budget shared with other
+            processes first (at the priority `REQUEST_PRIORITY` says), and reports its answer
+            after; None for none.
     """
 
     def __init__(
@@ -116,7 +122,10 @@ class HTTPTransport:
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
         rng: random.Random | None = None,
+        coordinator: Coordinator | None = None,
     ) -> None:
+        self.coordinator = coordinator
+        """The coordinator every request of this client takes part in, or None."""
         self._headers = {
             "x-api-key": api_key,
             "User-Agent": user_agent,
@@ -154,6 +163,16 @@ class HTTPTransport:
         attempt.received(status, headers)
         for listener in tuple(self._listeners):
             listener(status, headers)
+
+    async def _admit(self) -> None:
+        """Wait for a token of the coordinator's shared budget (when there is a coordinator)."""
+        if self.coordinator is not None:
+            await self.coordinator.acquire(REQUEST_PRIORITY.get())
+
+    async def _report(self, status: int, headers: Mapping[str, str]) -> None:
+        """Tell the coordinator what an answer says of the shared budget."""
+        if self.coordinator is not None:
+            await self.coordinator.report(status, headers)
 
     @property
     def closed(self) -> bool:
@@ -245,8 +264,10 @@ class HTTPTransport:
             retries = 0  # its bytes are gone once sent
 
         async def attempt(this: Attempt) -> T:
+            await self._admit()
             response = await self.transport.send(request)
             self._received(this, response.status, response.headers)
+            await self._report(response.status, response.headers)
             if not 200 <= response.status < 300:
                 raise self._error(response.status, response.headers, response.body, context)
             if decode is no_body:
@@ -359,9 +380,11 @@ class HTTPTransport:
         context = f"{method} /{path}"
 
         async def attempt(this: Attempt) -> tuple[AsyncExitStack, StreamedResponse]:
+            await self._admit()
             async with AsyncExitStack() as stack:
                 response = await stack.enter_async_context(self.transport.stream(request))
                 self._received(this, response.status, response.headers)
+                await self._report(response.status, response.headers)
                 if 200 <= response.status < 300:
                     return stack.pop_all(), response  # the caller releases it
                 body = await _head(response.chunks, self.max_error_body_bytes)

@@ -44,6 +44,8 @@ from .models import TaskError, TaskStatus, VideoSource
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from .coordination import Coordinator
+
 __all__ = [
     "DEFAULT_TOLERANCE",
     "DeliveryDeduplicator",
@@ -296,8 +298,9 @@ _PLAIN = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 500: "Internal Ser
 
 def webhook_handler(
     secret: str | Sequence[str],
-    on_event: EventCallback,
+    on_event: EventCallback | None = None,
     *,
+    coordinator: Coordinator | None = None,
     tolerance: float = 300.0,  # DEFAULT_TOLERANCE, written out for the reference
     dedupe: DeliveryDeduplicator | bool = True,
     respond_first: bool = True,
@@ -309,9 +312,17 @@ def webhook_handler(
     app.router.add_post("/webhooks/twelvelabs", webhooks.webhook_handler(secret, on_event))
     ```
 
+    With a `coordinator` (`client.coordinator`), each new verified event is also published
+    to it: it wakes the trackers and `wait()`s of every client sharing that coordinator, in
+    this process and, with a `RedisCoordinator`, in every process of the deployment:
+
+    ```python
+    handler = webhooks.webhook_handler(secret, coordinator=client.coordinator)
+    ```
+
     It answers, always with a generic body that tells the sender nothing:
 
-    - **200** for a verified new event, then calls `on_event(event)`;
+    - **200** for a verified new event, then publishes it and calls `on_event(event)`;
     - **200** for a repeat of an event already seen (`on_event` is not called again);
     - **400** when the signature header or the (authentic) body is malformed;
     - **401** when the header is missing, no signature matches, or the timestamp is outside
@@ -323,6 +334,9 @@ def webhook_handler(
         secret: the signing secret, or several during a rotation.
         on_event: called once per new verified event; may be sync or async. A sync callback
             runs on the event loop, so keep it quick (hand work to a queue or a tracker).
+            Optional with a `coordinator`.
+        coordinator: where each new verified event is published before `on_event` is
+            called (a coordinator never raises for its backend failing).
         tolerance: the replay window in seconds (see `verify`).
         dedupe: True for a private `DeliveryDeduplicator`, an instance to share one (between
             routes, or to size it), False to pass repeats to `on_event` as well.
@@ -336,10 +350,16 @@ def webhook_handler(
             seconds, such as the simulator's `ManualClock`); the system clock by default.
 
     Raises:
-        ConfigurationError: no secret, an empty secret, or a negative tolerance.
+        ConfigurationError: no secret, an empty secret, a negative tolerance, or neither
+            `on_event` nor `coordinator`.
     """
     from aiohttp import web  # here, so that importing this module does not load aiohttp.web
 
+    if on_event is None and coordinator is None:
+        raise ConfigurationError(
+            "webhook_handler needs on_event=, coordinator= (client.coordinator), or both: "
+            "otherwise a verified event would go nowhere"
+        )
     secrets = _secrets(secret)
     _check_tolerance(tolerance)
     seen: DeliveryDeduplicator | None = None
@@ -364,7 +384,7 @@ def webhook_handler(
             return plain(200)
         if not respond_first:
             try:
-                await _call(on_event, event)
+                await _call(on_event, event, coordinator)
             except Exception:
                 logger.exception("webhook on_event raised for event %s; answering 500", event.id)
                 if seen is not None:
@@ -375,7 +395,7 @@ def webhook_handler(
         await response.prepare(request)
         await response.write_eof()  # the sender has its answer; now run the callback
         try:
-            await _call(on_event, event)
+            await _call(on_event, event, coordinator)
         except Exception:
             logger.exception("webhook on_event raised for event %s", event.id)
         return response
@@ -383,7 +403,13 @@ def webhook_handler(
     return handle
 
 
-async def _call(on_event: EventCallback, event: WebhookEvent) -> None:
+async def _call(
+    on_event: EventCallback | None, event: WebhookEvent, coordinator: Coordinator | None = None
+) -> None:
+    if coordinator is not None:
+        await coordinator.publish_event(event)
+    if on_event is None:
+        return
     result = on_event(event)
     if inspect.isawaitable(result):
         await result

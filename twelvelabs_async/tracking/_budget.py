@@ -1,8 +1,10 @@
-"""The tracker's shared request budget: in-flight cap, rate, global pauses, priorities.
+"""The tracker's request budget: in-flight cap, rate, global pauses, priorities.
 
-The rate and the slow-start window are set as responses arrive (`set_rate`, `set_window`,
-from the `Pacer`'s decisions); pauses follow a 429, a `Retry-After`, or an exhausted
-`X-Ratelimit-Remaining`.
+A `Budget` is one tracker's: its cap on requests in flight and the order its requests go in.
+Rates and pauses are `RateBucket`s: the tracker's own (its `max_rate`), and the one every
+tracker of a client shares (`_shared.py`), whose rate and pauses are set as responses arrive
+(from the `Pacer`'s decisions); pauses follow a 429, a `Retry-After`, or an exhausted
+`X-Ratelimit-Remaining`. A request goes when its budget has a slot and every bucket a token.
 """
 
 from __future__ import annotations
@@ -26,6 +28,86 @@ class _Waiter:
     gone: bool = False
 
 
+class RateBucket:
+    """A token bucket and a pause: how fast requests may start, and until when none may.
+
+    Args:
+        clock: where time is read.
+        rate: requests per second on average (bursts of up to one second's worth), or None
+            for no rate limit; `set_rate` changes it.
+    """
+
+    def __init__(self, clock: Clock, rate: float | None) -> None:
+        if rate is not None:
+            check_number(
+                rate, "max_rate", above=0, unit="requests per second", hint="pass None for no limit"
+            )
+        self._clock = clock
+        self._rate = rate
+        self._capacity = max(1.0, rate or 0.0)
+        self._allowance = self._capacity
+        self._last = clock.monotonic()
+        self.paused_until = float("-inf")
+        """No request starts before this time (on the clock's `monotonic()`)."""
+        self.sleepers: set[anyio.CancelScope] = set()
+        """Requests sleeping for a token; a rate that rises cancels their sleep."""
+
+    @property
+    def rate(self) -> float | None:
+        """The most requests per second now, or None for no rate limit."""
+        return self._rate
+
+    def pause(self, until: float) -> bool:
+        """Hold every request until `until`; True when this extends the current pause."""
+        if until <= self.paused_until:
+            return False
+        self.paused_until = until
+        return True
+
+    def set_rate(self, rate: float | None, *, burst: float = 1.0) -> None:
+        """Pace at `rate` requests per second from now on (None: no rate limit).
+
+        At most `burst` seconds' worth of requests go at once. Tokens already earned are kept
+        (up to that). A request waiting for a token looks again at once when the rate rises
+        by more than a quarter, so none sleeps out a wait computed at a rate that no longer
+        holds.
+        """
+        old = self._rate
+        if rate == old:
+            return
+        now = self._clock.monotonic()
+        if old is not None:
+            self._allowance = min(self._capacity, self._allowance + (now - self._last) * old)
+        self._last = now
+        self._rate = rate
+        self._capacity = max(1.0, (rate or 0.0) * burst)
+        self._allowance = self._capacity if old is None else min(self._capacity, self._allowance)
+        if old is not None and (rate is None or rate > 1.25 * old):
+            for scope in self.sleepers:
+                scope.cancel()
+
+    def wait(self, now: float) -> float:
+        """Seconds until a request may start (a pause's end, a token), 0 when it may now."""
+        if self.paused_until > now:
+            return self.paused_until - now
+        if self._rate is None:
+            return 0.0
+        self._allowance = min(self._capacity, self._allowance + (now - self._last) * self._rate)
+        self._last = now
+        # A token short by rounding error counts as whole: waiting for the last 1e-10 of one
+        # would not move a clock whose resolution is coarser (a livelock on virtual clocks).
+        if self._allowance >= 1.0 - 1e-6:
+            return 0.0
+        # Nor is a wait shorter than a millisecond: on a clock reading 1.7e9 (epoch seconds),
+        # adding less than ~1e-7 leaves it where it was.
+        return max(1e-3, (1.0 - self._allowance) / self._rate)
+
+    def take(self) -> None:
+        """Spend the token `wait()` found (it returned 0 just before)."""
+        if self._rate is not None:
+            self._allowance -= 1.0
+
+
 class Budget:
     """Every request of one tracker passes through `acquire()` / `release()`.
 
@@ -38,27 +120,35 @@ class Budget:
         max_in_flight: the most requests in flight at once.
         rate: the most requests per second on average (bursts of up to one second's worth),
             or None for no rate limit; `set_rate` changes it.
+        shared: a bucket shared with other budgets (every tracker of a client): its tokens
+            are spent too, and `pause()` pauses it, so every tracker sharing it waits.
     """
 
-    def __init__(self, clock: Clock, *, max_in_flight: int, rate: float | None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        max_in_flight: int,
+        rate: float | None,
+        shared: RateBucket | None = None,
+    ) -> None:
         check_number(max_in_flight, "max_in_flight", low=1, integer=True)
-        if rate is not None:
-            check_number(
-                rate, "max_rate", above=0, unit="requests per second", hint="pass None for no limit"
-            )
         self._clock = clock
         self.max_in_flight = max_in_flight
         self._cap = max_in_flight
         self._in_flight = 0
         self._waiters: list[tuple[int, int, _Waiter]] = []
         self._seq = itertools.count()
-        self._rate = rate
-        self._capacity = max(1.0, rate or 0.0)
-        self._allowance = self._capacity
-        self._last = clock.monotonic()
-        self.paused_until = float("-inf")
+        self.own = RateBucket(clock, rate)
+        """This budget's own rate (the caller's `max_rate`)."""
+        self.shared = shared
+        """The bucket shared with other budgets, or None."""
+        self._buckets = (self.own,) if shared is None else (self.own, shared)
+
+    @property
+    def paused_until(self) -> float:
         """No request starts before this time (on the clock's `monotonic()`)."""
-        self._sleepers: set[anyio.CancelScope] = set()
+        return max(bucket.paused_until for bucket in self._buckets)
 
     @property
     def in_flight(self) -> int:
@@ -87,53 +177,28 @@ class Budget:
             self._wake_head()
 
     def pause(self, until: float) -> bool:
-        """Hold every request until `until`; True when this extends the current pause."""
-        if until <= self.paused_until:
-            return False
-        self.paused_until = until
-        return True
+        """Hold every request until `until` (of every budget sharing the bucket, if any).
+
+        Returns True when this extends the current pause.
+        """
+        return (self.shared or self.own).pause(until)
 
     @property
     def rate(self) -> float | None:
-        """The most requests per second now, or None for no rate limit."""
-        return self._rate
+        """This budget's own rate, or None for no rate limit of its own."""
+        return self.own.rate
 
     def set_rate(self, rate: float | None, *, burst: float = 1.0) -> None:
-        """Pace at `rate` requests per second from now on (None: no rate limit).
-
-        At most `burst` seconds' worth of requests go at once. Tokens already earned are kept
-        (up to that). The request waiting for a token looks again at once when the rate rises
-        by more than a quarter, so none sleeps out a wait computed at a rate that no longer
-        holds.
-        """
-        old = self._rate
-        if rate == old:
-            return
-        now = self._clock.monotonic()
-        if old is not None:
-            self._allowance = min(self._capacity, self._allowance + (now - self._last) * old)
-        self._last = now
-        self._rate = rate
-        self._capacity = max(1.0, (rate or 0.0) * burst)
-        self._allowance = self._capacity if old is None else min(self._capacity, self._allowance)
-        if old is not None and (rate is None or rate > 1.25 * old):
-            for scope in self._sleepers:
-                scope.cancel()
+        """Pace this budget's own requests at `rate` per second (`RateBucket.set_rate`)."""
+        self.own.set_rate(rate, burst=burst)
 
     def _rate_wait(self, now: float) -> float:
-        """Take a rate token and return 0, or return how long until one is available."""
-        if self._rate is None:
-            return 0.0
-        self._allowance = min(self._capacity, self._allowance + (now - self._last) * self._rate)
-        self._last = now
-        # A token short by rounding error counts as whole: waiting for the last 1e-10 of one
-        # would not move a clock whose resolution is coarser (a livelock on virtual clocks).
-        if self._allowance >= 1.0 - 1e-6:
-            self._allowance -= 1.0
-            return 0.0
-        # Nor is a wait shorter than a millisecond: on a clock reading 1.7e9 (epoch seconds),
-        # adding less than ~1e-7 leaves it where it was.
-        return max(1e-3, (1.0 - self._allowance) / self._rate)
+        """Take a token of every bucket and return 0, or return how long until one is free."""
+        wait = max(bucket.wait(now) for bucket in self._buckets)
+        if wait <= 0:
+            for bucket in self._buckets:
+                bucket.take()
+        return wait
 
     def _head(self) -> _Waiter | None:
         waiters = self._waiters
@@ -154,25 +219,24 @@ class Budget:
         try:
             while True:
                 if self._head() is waiter and self._in_flight < self._cap:
-                    now = self._clock.monotonic()
-                    wait = self.paused_until - now
+                    wait = self._rate_wait(self._clock.monotonic())
                     if wait <= 0:
-                        wait = self._rate_wait(now)
-                        if wait <= 0:
-                            heapq.heappop(self._waiters)
-                            waiter.gone = True
-                            self._in_flight += 1
-                            self._wake_head()  # the next one may go too
-                            # As a semaphore: let others run, the slot kept (shielded).
-                            await anyio.lowlevel.cancel_shielded_checkpoint()
-                            return
+                        heapq.heappop(self._waiters)
+                        waiter.gone = True
+                        self._in_flight += 1
+                        self._wake_head()  # the next one may go too
+                        # As a semaphore: let others run, the slot kept (shielded).
+                        await anyio.lowlevel.cancel_shielded_checkpoint()
+                        return
                     # The head waits for time, the rest for it; `set_rate` may end the wait early.
                     with anyio.CancelScope() as scope:
-                        self._sleepers.add(scope)
+                        for bucket in self._buckets:
+                            bucket.sleepers.add(scope)
                         try:
                             await self._clock.sleep(wait)
                         finally:
-                            self._sleepers.discard(scope)
+                            for bucket in self._buckets:
+                                bucket.sleepers.discard(scope)
                     continue
                 waiter.event = anyio.Event()
                 await waiter.event.wait()

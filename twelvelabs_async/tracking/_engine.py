@@ -227,7 +227,11 @@ class Tracking(Generic[T]):
         if self._engine.entered:
             raise RuntimeError("a tracker is entered once; call track() again")
         self._entering()
-        await self._engine.enter(self._drive)
+        try:
+            await self._engine.enter(self._drive)
+        except BaseException:
+            await self._leaving()  # what `_entering` set up is undone (listeners, shares)
+            raise
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:

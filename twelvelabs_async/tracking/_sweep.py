@@ -69,6 +69,12 @@ class Sweeper(Generic[T]):
         self._budget = budget
         self._engine = engine
         self._applied = applied
+        self.others: frozenset[str] = frozenset()
+        """Ids other processes track (a coordinated sweep): their statuses are kept too."""
+        self.heard: dict[str, str] = {}
+        """The statuses of `others` the last sweep read."""
+        self.complete = False
+        """Whether the last sweep read every list it planned to, to the end."""
 
     async def sweep(self, plan: SweepPlan) -> None:
         """Read the lists of `plan`, then hand the findings over (`applied`).
@@ -80,6 +86,7 @@ class Sweeper(Generic[T]):
         """
         started = self._schedule.clock.monotonic()
         pages = self._schedule.stats.requests["list"]
+        self.heard, self.complete = {}, False
         try:
             found: dict[str, Listed[T]] = {}
             complete: dict[str, bool] = {}
@@ -90,7 +97,8 @@ class Sweeper(Generic[T]):
             else:
                 for status in plan.statuses:
                     await self._read(status, plan, found, complete)
-            self._applied(plan, found, all(complete.values()), started)
+            self.complete = all(complete.values())
+            self._applied(plan, found, self.complete, started)
             self._schedule.stats.sweeps += 1
         finally:
             self._sweeps.ended(started, pages=self._schedule.stats.requests["list"] - pages)
@@ -238,10 +246,13 @@ class Sweeper(Generic[T]):
         """
         entries = self._schedule.entries
         whole = self._sweeps.yield_list_items
+        others, heard = self.others, self.heard
         untracked = 0
         for item in page.data:
             if item.id not in entries:
                 untracked += 1
+                if item.id in others:
+                    heard[item.id] = item.status
                 continue
             found[item.id] = item if whole else _Seen(item.id, item.status, item.created)
         return untracked

@@ -251,16 +251,36 @@ class Sweeps:
                 change = s.observe(entry, seen.status, seen.created)
                 if change is not None:
                     changes.append(change)
-                # Seen running: no longer a candidate (one whose retrieve failed would else
-                # never be flagged again, and wait for its safety-net poll once it finishes).
-                # A safety-net poll more than half an interval away stays where it is: moving
-                # it out at every sweep would cost a heap push per tracked object per sweep.
-                if entry.candidate or entry.reason != "safety_net" or entry.due < soon:
-                    s.unflag(entry)
-                    s.reschedule(entry, after_sweep=True)
+                self._running(entry, soon)
             elif complete:
                 self.flag(entry)
         return changes
+
+    def _running(self, entry: Entry, soon: float) -> None:
+        """A sweep saw `entry` on a list of running objects."""
+        # Seen running: no longer a candidate (one whose retrieve failed would else never be
+        # flagged again, and wait for its safety-net poll once it finishes). A safety-net poll
+        # more than half an interval away stays where it is: moving it out at every sweep
+        # would cost a heap push per tracked object per sweep.
+        if entry.candidate or entry.reason != "safety_net" or entry.due < soon:
+            self.schedule.unflag(entry)
+            self.schedule.reschedule(entry, after_sweep=True)
+
+    def heard(self, entry: Entry, status: str | None) -> StatusChange | None:
+        """Another process's sweep read `entry`'s status: as if this tracker's own sweep had.
+
+        `None` says its complete read of the running lists did not show it (it has probably
+        ended: retrieve it). Returns the status change it observed (for `on_status`).
+        """
+        s = self.schedule
+        if entry.in_flight:
+            return None
+        if status is None or status in s.terminal:
+            self.flag(entry)
+            return None
+        change = s.observe(entry, status, entry.created)
+        self._running(entry, s.clock.monotonic() + s.safety_interval / 2)
+        return change
 
     def apply_final(
         self, found: Mapping[str, Listed[T]], complete: bool, started: float

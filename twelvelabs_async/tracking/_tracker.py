@@ -15,29 +15,36 @@ from __future__ import annotations
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
 import anyio
 import anyio.lowlevel
 
 from .._dedupe import DeliveryDeduplicator
+from .._priority import REQUEST_PRIORITY
 from .._validate import shown
+from ..coordination._local import LocalCoordinator
+from ..coordination._protocol import Coordinator, SharedEvent, Subscription
 from ..errors import DecodeError, InvalidInputError, TrackingTimeout, TwelveLabsError
 from ..models import AnalyzeTask
 from ._budget import Budget
 from ._by_ids import ByIdsPolls
 from ._engine import Engine, Tracking
 from ._options import OnError, OnExit, Strategy, check_options
-from ._pacing import BURST, Pacer
 from ._policy import PollPolicy
 from ._schedule import Schedule, classify, names_object
+from ._shared import pacing_of
 from ._source import ByIds, Event, Listed, Runtime, Source
-from ._state import Entry, StatusChange, TrackerStats
+from ._state import Entry, Priority, StatusChange, TrackerStats
 from ._sweep import Sweeper
 from ._sweeps import SweepPlan, Sweeps
 
 logger = logging.getLogger("twelvelabs_async")
+
+MISSING = ""
+"""The status a coordinated sweep publishes for an id that a complete read of every list of
+running objects did not show: it has probably ended (retrieve it)."""
 
 T = TypeVar("T")
 
@@ -90,9 +97,12 @@ class ObjectTracker(Tracking[T]):
             clock=clock,
             rng=random.Random(runtime.rng.random()),
         )
-        self._budget = Budget(clock, max_in_flight=max_in_flight, rate=max_rate)
-        self._pacer = Pacer(max_rate, max_in_flight=max_in_flight)
-        schedule.rate = max_rate  # until the first response says more
+        # The rate, pauses and slow start are the client's, shared by its trackers (`_shared`).
+        self._pacing = pacing_of(runtime)
+        self._budget = Budget(
+            clock, max_in_flight=max_in_flight, rate=max_rate, shared=self._pacing.bucket
+        )
+        schedule.rate = self._pacing.share(self._budget)  # until the next response says more
         self._engine: Engine[T] = Engine(
             clock,
             timeout=timeout,
@@ -134,6 +144,17 @@ class ObjectTracker(Tracking[T]):
                 poll_one=self._poll,
                 wake=self._wake,
             )
+        # Other processes (`coordination`): ids registered, one sweep, statuses and events.
+        coordinator: Coordinator | None = getattr(runtime, "coordinator", None)
+        self._coordinator = coordinator
+        self._kind = source.noun.replace(" ", "_")
+        self._coordinated = coordinator is not None and not isinstance(
+            coordinator, LocalCoordinator
+        )
+        self._joining: list[str] = []  # added, not registered yet
+        self._leaving_ids: list[str] = []  # yielded, not unregistered yet
+        self._registered: set[str] = set()
+        self._subscriptions: list[Subscription] = []
         self._done: set[str] = set()
         self._event_ids = DeliveryDeduplicator(max_events=100_000)
         self._wake_event = anyio.Event()
@@ -201,6 +222,8 @@ class ObjectTracker(Tracking[T]):
             self._source.check_id(object_id)
         held = {self._source.id_of(item) for item in self._engine.outbox}
         self._schedule.add(ids, known=self._done | held)
+        if self._coordinated:
+            self._joining.extend(i for i in ids if i in self._schedule.entries)
         self._wake()
 
     def close(self) -> None:
@@ -242,15 +265,34 @@ class ObjectTracker(Tracking[T]):
     def _entering(self) -> None:
         if self._sweeps is not None and self._sweeps.choose_mode(self._finished()):
             self._schedule.start_sweeping()  # let the first sweep see every id first
+        self._pacing.join(self._budget, self._runtime)
         self._runtime.add_listener(self._on_response)
+        coordinator = self._coordinator
+        if coordinator is not None:
+            self._subscriptions.append(coordinator.subscribe_events(self._heard_event))
+            if self._coordinated and self._sweeps is not None:
+                subscription = coordinator.subscribe_statuses(self._kind, self._heard_status)
+                self._subscriptions.append(subscription)
 
     async def _leaving(self) -> None:
         self._runtime.remove_listener(self._on_response)
+        self._pacing.leave(self._budget, self._runtime)
+        for subscription in self._subscriptions:
+            subscription.cancel()
+        self._subscriptions.clear()
+        coordinator, registered = self._coordinator, self._registered
+        if coordinator is not None and registered:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self._cancel_timeout):
+                await coordinator.unregister(self._kind, sorted(registered))
+            registered.clear()
         if self._on_exit == "cancel_remote":
             await self._cancel_remote()
 
     def _yielded(self, item: T) -> None:
-        self._done.add(self._source.id_of(item))
+        object_id = self._source.id_of(item)
+        self._done.add(object_id)
+        if object_id in self._registered:
+            self._leaving_ids.append(object_id)
         self._schedule.stats.yielded += 1
         self._wake()
 
@@ -291,6 +333,8 @@ class ObjectTracker(Tracking[T]):
         schedule, engine, budget, sweeps = self._schedule, self._engine, self._budget, self._sweeps
         while not engine.stopped():
             self._wake_event = anyio.Event()
+            if self._joining or self._leaving_ids:
+                engine.spawn(self._sync_registry)
             sweeping = sweeps is not None and sweeps.choose_mode(self._finished())
             # A full outbox (a slow consumer) pauses polls and sweeps alike.
             if sweeping and engine.room and sweeps is not None and sweeps.due():
@@ -320,9 +364,15 @@ class ObjectTracker(Tracking[T]):
         if self._by_ids is not None:
             batch = self._by_ids.gather(entry)
             if len(batch) > 1:
-                self._engine.spawn(self._by_ids.poll, batch)
+                self._engine.spawn(self._at, entry.priority, self._by_ids.poll, batch)
                 return
-        self._engine.spawn(self._poll, entry)
+        self._engine.spawn(self._at, entry.priority, self._poll, entry)
+
+    @staticmethod
+    async def _at(priority: int, send: Callable[..., Awaitable[object]], *args: object) -> None:
+        """`send(*args)`, its requests at `priority` in a coordinator's shared budget."""
+        REQUEST_PRIORITY.set(priority)
+        await send(*args)
 
     async def _sleep_until(self, when: float | None) -> None:
         if self._wake_event.is_set():
@@ -413,10 +463,55 @@ class ObjectTracker(Tracking[T]):
     async def _sweep(self) -> None:
         assert self._sweeps is not None
         assert self._sweeper is not None
+        REQUEST_PRIORITY.set(Priority.SWEEP)
+        coordinator, sweeper = self._coordinator, self._sweeper
         try:
-            await self._sweeper.sweep(self._sweeps.plan(self._finished()))
+            if coordinator is None or not self._coordinated:
+                await sweeper.sweep(self._sweeps.plan(self._finished()))
+                return
+            started = self._engine.clock.monotonic()
+            if not await coordinator.take_lease(self._kind):
+                # Another process sweeps for every process: its statuses come by subscription.
+                self._sweeps.ended(started)
+                return
+            own = self._schedule.entries
+            others = await coordinator.tracked(self._kind)
+            sweeper.others = frozenset(i for i in others if i not in own)
+            plan = self._sweeps.plan(self._finished())
+            await sweeper.sweep(plan)
+            heard: dict[str, str] = dict(sweeper.heard)
+            if not plan.final and sweeper.complete:  # on no running list: probably ended
+                heard.update((i, MISSING) for i in sweeper.others if i not in heard)
+            sweeper.others = frozenset()
+            if heard:
+                await coordinator.publish_statuses(self._kind, heard)
         finally:
             self._wake()
+
+    async def _sync_registry(self) -> None:
+        """Register the ids added since, unregister those yielded (a shared coordinator)."""
+        coordinator = self._coordinator
+        assert coordinator is not None
+        joining, self._joining = self._joining, []
+        leaving, self._leaving_ids = self._leaving_ids, []
+        if joining:
+            self._registered.update(joining)
+            await coordinator.register(self._kind, joining)
+        if leaving:
+            self._registered.difference_update(leaving)
+            await coordinator.unregister(self._kind, leaving)
+
+    def _heard_event(self, event: SharedEvent) -> None:
+        """A webhook event verified in any process sharing the coordinator."""
+        self.notify(event)
+
+    def _heard_status(self, object_id: str, status: str) -> None:
+        """Another process's sweep read the status of one of this tracker's ids."""
+        entry = self._schedule.entries.get(object_id)
+        if entry is None or self._sweeps is None:
+            return
+        self._report(self._sweeps.heard(entry, None if status == MISSING else status))
+        self._wake()
 
     def _applied(
         self, plan: SweepPlan, found: dict[str, Listed[T]], complete: bool, started: float
@@ -444,17 +539,8 @@ class ObjectTracker(Tracking[T]):
     # --- rate limits and leaving ------------------------------------------------------------
 
     def _on_response(self, status: int, headers: Mapping[str, str]) -> None:
-        clock, budget = self._engine.clock, self._budget
-        rate = self._pacer.observe(
-            status,
-            headers,
-            now=clock.monotonic(),
-            wall=clock.time(),
-            in_flight=budget.in_flight,
-        )
-        budget.set_rate(rate, burst=BURST)
-        budget.set_window(self._pacer.window)
-        self._schedule.rate = rate
+        # The client's pacing has read the response already (it listens first).
+        self._schedule.rate = self._pacing.share(self._budget)
         pause = self._schedule.on_response(status, headers, self._budget.paused_until)
         if pause.delay > 0:
             self._budget.pause(pause.until)
