@@ -9,7 +9,8 @@ like bench_tracker (`--seed 0`, N tasks created at one moment t0, finishing unif
 - (b) 4 processes tracking a quarter each, uncoordinated (today's behaviour);
 - (c) the same 4, coordinated: `AsyncTwelveLabs(..., coordinator=RedisCoordinator(...))`;
 - (d) (c) with the process holding the sweep lease (`Keys.lease("task")` names its member,
-  `<pid>-<hex>`) killed with SIGKILL at t0 + 10 s: the others must deliver all of theirs;
+  `<pid>-<hex>`) killed with SIGKILL at t0 + 10 s (a third of the longest task): the others
+  must deliver all of theirs;
 - (e) (c) with `redis-server` killed at t0 + 10 s and started again on its port 2 s later;
 - (f) webhooks: process A serves `webhook_handler(..., coordinator=)`, process B runs one
   `client.analyze.tasks.wait()` per task; the benchmark posts each task's signed event to A
@@ -53,8 +54,6 @@ TERMINAL = frozenset({"ready", "failed", "canceled"})
 SEED = 0
 FAILURE_RATE = 0.1
 RPM = 3_000
-FAULT_AT = 10.0
-"""Seconds after t0 when (d) kills the sweeping process and (e) stops redis-server."""
 REDIS_DOWN = 2.0
 """Seconds redis-server stays down in (e)."""
 GAP_WINDOW = 10.0
@@ -77,6 +76,12 @@ class Scenario:
     def cut(self) -> float:
         """Seconds after t0 when a worker stops, done or not."""
         return 2 * self.duration[1] + 30
+
+    @property
+    def fault_at(self) -> float:
+        """Seconds after t0 when (d) kills the sweeping process and (e) stops redis-server:
+        a third of the longest task (10 s at 2-30 s), while most tasks are still running."""
+        return self.duration[1] / 3
 
 
 FULL = Scenario(2_000, (2.0, 30.0))
@@ -452,10 +457,11 @@ def _lease_holder(redis_url: str, namespace: str) -> str | None:
 
 
 def _inject(
-    case: Case, redis_server: Any, namespace: str, t0: float, pids: set[int]
+    case: Case, redis_server: Any, namespace: str, t0: float, after: float, pids: set[int]
 ) -> dict[str, Any]:
-    """At t0 + FAULT_AT: kill the sweeping worker (d) or restart redis-server (e)."""
-    time.sleep(max(0.0, t0 + FAULT_AT - time.time()))
+    """At t0 + `after`: kill the sweeping worker (d) or restart redis-server (e); what was done
+    and when (seconds after t0)."""
+    time.sleep(max(0.0, t0 + after - time.time()))
     if case.fault == "restart":
         at = time.time()
         redis_server.kill()
@@ -463,7 +469,7 @@ def _inject(
         redis_server.start()
         return {"stopped_at": at - t0, "back_at": time.time() - t0}
     deadline = time.time() + 10
-    while time.time() < deadline:  # the lease is free between two sweeps: look again
+    while time.time() < deadline:  # the lease may be free between two sweeps: look again
         holder = _lease_holder(redis_server.url, namespace)
         pid = int(holder.split("-", 1)[0]) if holder else None
         if pid in pids:
@@ -471,7 +477,9 @@ def _inject(
             os.kill(pid, signal.SIGKILL)
             return {"killed_pid": pid, "member": holder, "killed_at": at - t0}
         time.sleep(0.05)
-    raise RuntimeError(f"{case.label}: no worker held the sweep lease for 10 s after t0 + 10 s")
+    raise RuntimeError(
+        f"{case.label}: no worker held the sweep lease for 10 s after t0 + {after:g} s"
+    )
 
 
 def run_case(case: Case, scenario: Scenario, redis_server: Any) -> Outcome:
@@ -497,7 +505,7 @@ def run_case(case: Case, scenario: Scenario, redis_server: Any) -> Outcome:
             fault: dict[str, Any] = {}
             if case.fault:
                 pids = {w.pid for w in workers}
-                fault = _inject(case, redis_server, namespace, sim["t0"], pids)
+                fault = _inject(case, redis_server, namespace, sim["t0"], scenario.fault_at, pids)
             for worker in workers:
                 if worker.pid == fault.get("killed_pid"):
                     worker.wait()
