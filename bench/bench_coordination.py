@@ -602,6 +602,12 @@ def run_webhooks(scenario: Scenario, redis_server: Any) -> dict[str, Any]:
         "latencies": sorted(latencies),
         "before_post": sum(x < 0 for x in latencies),
         "requests": sim["stats"]["requests"],
+        # each event's latency by when it was posted (s after t0), for a look at the tail
+        "by_time": sorted(
+            (round(sent[t] - sim["t0"], 3), round(returned[t] - sent[t], 4))
+            for t in sent
+            if t in returned
+        ),
     }
 
 
@@ -617,6 +623,8 @@ def _row(o: Outcome, base: Outcome) -> dict[str, Any]:
         "delivered": f"{o.delivered_expected:,}/{len(o.expected):,}",
         "requests (simulator)": o.total,
         "vs (a)": round(o.total / base.total, 3),
+        "list pages": sum(n for (r, _s), n in o.requests.items() if r == "list"),
+        "retrieves": sum(n for (r, _s), n in o.requests.items() if r == "retrieve"),
         "429s": o.throttled,
         "429 share": f"{share:.2%}",
         "p50 latency s": _seconds(percentile(o.latencies, 50)),
@@ -782,6 +790,7 @@ def _tables(
                     "p50 ms",
                     "p99 ms",
                     "max ms",
+                    "over 100 ms",
                     "returned before the post",
                     "errors",
                 ],
@@ -792,6 +801,7 @@ def _tables(
                         "p50 ms": round(p50 * 1000, 1),
                         "p99 ms": round(p99 * 1000, 1),
                         "max ms": round(max(lat, default=math.nan) * 1000, 1),
+                        "over 100 ms": sum(x > 0.1 for x in lat),
                         "returned before the post": hooks["before_post"],
                         "errors": hooks["errors"],
                     }
@@ -806,6 +816,7 @@ def _tables(
                     "a wait that found its task by its own polling before the post counts "
                     "negative",
                 ],
+                meta={"latency_by_post_time": hooks["by_time"], "sim_requests": hooks["requests"]},
             )
         )
         targets += [
