@@ -18,9 +18,10 @@ like bench_tracker (`--seed 0`, N tasks created at one moment t0, finishing unif
 
 The simulator runs in its own process (this file with `--simulator`), which also samples when
 it answered list requests (every 10 ms) so that the gap in sweeping around the kill can be
-measured where the requests arrive. Workers are this file with `--worker`, `--hook` (A) or
-`--waiter` (B); each reports what it delivered (with `time.time()`, the simulator's clock on
-this machine) and every exception that reached its code. API keys are never printed.
+measured where the requests arrive. Workers are this file with `--worker track` (a tracker),
+`--worker hook` (A) or `--worker waiter` (B); each reports what it delivered (with
+`time.time()`, the simulator's clock on this machine) and every exception that reached its
+code. API keys are never printed.
 """
 
 from __future__ import annotations
