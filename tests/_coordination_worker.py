@@ -9,6 +9,9 @@ one line per fact the test reads (flushed at once):
 - `register URL NS ID`: register task ID (registry of 1 s) and heartbeat until killed; `ready`.
 - `listen URL NS ID`: track task ID; print `ready`, then `status ID STATUS` and
   `event EVENT_ID OBJECT_ID STATUS` as they arrive; exit after one of each (or 30 s).
+- `track URL NS BASE_URL ID,ID,...`: a client with the coordinator (the API key from
+  `TWELVELABS_API_KEY`) tracks the ids; `got ID STATUS` for each, then `lists N found-by-sweep
+  M` (the list pages its tracker read, the tasks a sweep found) and `done`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import anyio
 import anyio.to_thread
 
+from twelvelabs_async import AsyncTwelveLabs
 from twelvelabs_async.coordination import RedisCoordinator, SharedEvent
 
 
@@ -82,7 +86,27 @@ async def listen(url: str, namespace: str, object_id: str) -> None:
             await got["event"].wait()
 
 
-MODES = {"bucket": bucket, "lease": lease, "register": register, "listen": listen}
+async def track(url: str, namespace: str, base_url: str, ids: str) -> None:
+    coordinator = RedisCoordinator.from_url(url, namespace=namespace)
+    async with (
+        coordinator,
+        AsyncTwelveLabs(base_url=base_url, coordinator=coordinator) as client,
+        client.analyze.tasks.track(ids.split(","), strategy="sweep", timeout=60) as tracker,
+    ):
+        async for task in tracker:
+            say(f"got {task.task_id} {task.status}")
+    stats = tracker.stats
+    say(f"lists {stats.requests['list']} found-by-sweep {stats.found_by['sweep']}")
+    say("done")
+
+
+MODES = {
+    "bucket": bucket,
+    "lease": lease,
+    "register": register,
+    "listen": listen,
+    "track": track,
+}
 
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]

@@ -107,7 +107,8 @@ async def test_processes_together_stay_within_the_rate(
     redis_url: str, namespace: str, raw: Any, workers: list[Worker]
 ) -> None:
     """Three processes of four concurrent requests each take no more than the bucket allows:
-    its capacity plus its rate times the time they took (on the Redis server's clock).
+    what the server said remains (less the reserve) plus its rate times the time they took
+    (on the Redis server's clock).
     """
     rpm, count, processes = 2400, 50, 3
     for _ in range(processes):
@@ -115,14 +116,40 @@ async def test_processes_together_stay_within_the_rate(
             await Worker.start("bucket", redis_url, namespace, str(rpm), str(count), "4")
         )
     assert [await w.line() for w in workers] == ["ready"] * processes
+    reporter = coordinator(redis_url, namespace)
+    try:  # the server says 12 remain: 10 tokens past the reserve of 2
+        await reporter.report(200, {"X-Ratelimit-Remaining": "12"})
+    finally:
+        await reporter.aclose()
+    assert float(await raw.hget(reporter.keys.bucket, "tokens")) == 10
     start = await server_time(raw)
     for worker in workers:
         worker.send("go")
     assert [await w.line() for w in workers] == ["done"] * processes
     elapsed = await server_time(raw) - start
     rate = rpm / 60 * 0.95  # the bucket paces at 95 % of the limit
-    capacity = rate  # one second's worth
-    assert count * processes <= capacity + rate * elapsed
+    assert count * processes <= 10 + rate * elapsed
+
+
+async def test_the_bucket_holds_a_windows_allowance_until_the_server_says_less(
+    redis_url: str, namespace: str, raw: Any
+) -> None:
+    """Unclamped, a burst spends up to a minute's allowance at once; a stated
+    `X-Ratelimit-Remaining` caps what is left at what the server says (less the reserve).
+    """
+    one = coordinator(redis_url, namespace, rpm=600)  # 9.5 a second, 570 a window
+    try:
+        for _ in range(100):  # far more than a second's worth, at once
+            await one.acquire(0)
+        left = float(await raw.hget(one.keys.bucket, "tokens"))
+        assert 470 - 10 <= left <= 470 + 10
+        limits = {"X-Ratelimit-Limit": "600", "X-Ratelimit-Remaining": "100"}
+        await one.report(200, limits)  # the reserve of 600 is 30
+        assert float(await raw.hget(one.keys.bucket, "tokens")) == 70
+        await one.report(200, {**limits, "X-Ratelimit-Remaining": "500"})
+        assert float(await raw.hget(one.keys.bucket, "tokens")) <= 71  # never raised by it
+    finally:
+        await one.aclose()
 
 
 async def test_rate_is_learned_from_a_stated_limit(
@@ -131,13 +158,14 @@ async def test_rate_is_learned_from_a_stated_limit(
     """A limit reported by one process (`X-Ratelimit-Limit: 120`) paces another at 95 % of it."""
     reporter, taker = coordinator(redis_url, namespace), coordinator(redis_url, namespace)
     try:
-        await reporter.report(200, {"X-Ratelimit-Limit": "120", "X-Ratelimit-Remaining": "100"})
+        # 8 remain, the reserve is 6: 2 tokens now, then 1.9 a second
+        await reporter.report(200, {"X-Ratelimit-Limit": "120", "X-Ratelimit-Remaining": "8"})
         assert float(await raw.hget(taker.keys.bucket, "rate")) == pytest.approx(1.9)
         start = await server_time(raw)
         for _ in range(4):
             await taker.acquire()
         elapsed = await server_time(raw) - start
-        assert 1.9 + 1.9 * elapsed >= 4  # capacity 1.9 (one second's worth), then 1.9 a second
+        assert 2 + 1.9 * elapsed >= 4
     finally:
         await reporter.aclose()
         await taker.aclose()
@@ -399,3 +427,44 @@ def test_the_private_server_answers(redis_url: str) -> None:
         pytest.skip("a server given by URL")
     port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
     assert answers(port)
+
+
+# --- worker processes on the simulator ---------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+async def test_worker_processes_share_one_sweep_on_the_simulator(
+    redis_url: str, namespace: str, workers: list[Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three worker processes, one Redis: each delivers its own tasks; the lists are read by
+    whichever holds the lease, and a worker that never held it finds its tasks from the
+    statuses the sweeping one published (not by polling them).
+    """
+    from twelvelabs_async.testing import simulate
+
+    async with simulate(duration=(4.0, 8.0), seed=9) as sim:  # long next to a worker's start
+        ids = await sim.seed_tasks(90)
+        monkeypatch.setenv("TWELVELABS_API_KEY", sim.api_key)
+        parts = [ids[i::3] for i in range(3)]
+        for part in parts:
+            workers.append(
+                await Worker.start("track", redis_url, namespace, sim.base_url, ",".join(part))
+            )
+        outputs = []
+        for worker in workers:
+            lines = []
+            while (line := await worker.line()) != "done":
+                lines.append(line)
+            outputs.append(lines)
+        list_requests = sim.stats.count("list")
+    swept = []
+    for part, lines in zip(parts, outputs, strict=True):
+        got = [line.split()[1] for line in lines if line.startswith("got ")]
+        assert sorted(got) == sorted(part)
+        _, pages, _, by_sweep = next(line for line in lines if line.startswith("lists ")).split()
+        swept.append((int(pages), int(by_sweep)))
+    assert list_requests > 0  # (a page a tracker sent as it exited may go unanswered)
+    assert sum(pages for pages, _ in swept) >= list_requests
+    quiet = [by_sweep for pages, by_sweep in swept if pages == 0]
+    assert quiet, swept  # at least one worker read no list at all
+    assert min(quiet) >= 25, swept  # and heard of (nearly) all of its 30 tasks

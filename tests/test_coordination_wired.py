@@ -204,3 +204,47 @@ async def test_a_worker_whose_redis_is_unreachable_tracks_on_its_own() -> None:
             got = [task.task_id async for task in tracker]
     assert sorted(got) == sorted(ids)
     assert tracker.stats.requests["list"] > 0  # it swept for itself
+
+
+@pytest.mark.timeout(90)
+async def test_when_the_sweeping_worker_is_done_another_takes_the_sweep_over(
+    redis_url: str, namespace: str
+) -> None:
+    """The worker whose tasks end first gives the lease up on exit; the other then sweeps.
+
+    The late worker starts once the early one has swept (and holds the lease); both deliver
+    every task of theirs, and the late one has swept itself by the end.
+    """
+    async with simulate(seed=4) as sim:
+        early = await sim.seed_tasks(20, duration=(0.5, 1.5))
+        late = await sim.seed_tasks(20, duration=(6.0, 9.0))
+        results: dict[str, list[str]] = {}
+        trackers = {}
+        first_done = anyio.Event()
+
+        async def worker(name: str, mine: list[str]) -> None:
+            async with (
+                RedisCoordinator.from_url(redis_url, namespace=namespace) as coordinator,
+                AsyncTwelveLabs(
+                    sim.api_key, base_url=sim.base_url, coordinator=coordinator
+                ) as client,
+            ):
+                tracker = trackers[name] = client.analyze.tasks.track(
+                    mine, strategy="sweep", timeout=60
+                )
+                async with tracker:
+                    results[name] = [task.task_id async for task in tracker]
+                if name == "early":
+                    first_done.set()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(worker, "early", early)
+            # Until the early worker holds the lease (it has swept): no event says so.
+            while "early" not in trackers or not trackers["early"].stats.requests["list"]:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            tg.start_soon(worker, "late", late)
+        lists_after = trackers["late"].stats.requests["list"]
+    assert sorted(results["early"]) == sorted(early)
+    assert sorted(results["late"]) == sorted(late)
+    assert first_done.is_set()
+    assert lists_after > 0  # it swept once the early worker had left

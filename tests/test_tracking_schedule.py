@@ -732,3 +732,79 @@ def test_a_batch_policy_out_of_range_is_an_invalid_input_error(kwargs: dict[str,
     """BatchPolicy refuses bounds that cannot work, naming the option."""
     with pytest.raises(InvalidInputError, match=next(iter(kwargs))):
         BatchPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+# --- a sweep read for other processes (coordinated) ------------------------------------------
+
+
+def test_a_sweep_for_other_processes_reaches_back_to_their_oldest_object() -> None:
+    """Their oldest creation time extends a final sweep's cutoff; one unknown forbids it."""
+    s = schedule(strategy="sweep")
+    s.add([f"t{i}" for i in range(120)])
+    for entry in s.entries.values():
+        entry.created = 5.0
+        entry.status = "processing"
+    plan = sweeps(s)
+    plan.elsewhere_oldest = 2.0
+    assert plan.plan({}).cutoff == 2.0
+    plan.elsewhere_unknown = True
+    assert plan.plan({}).final is False
+
+
+def test_statuses_heard_from_another_processs_sweep_act_as_this_ones_own() -> None:
+    """Ended (or missing from the running lists): retrieve now; running: the poll moves out."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add(["ended", "missing", "running"])
+    plan = sweeps(s)
+    for entry in s.entries.values():
+        s.queue.schedule(entry, now.mono + 50.0)
+    plan.heard(s.entries["ended"], "done")
+    plan.heard(s.entries["missing"], None)
+    change = plan.heard(s.entries["running"], "processing")
+    assert s.entries["ended"].due == now.mono
+    assert s.entries["ended"].reason == "sweep"
+    assert s.entries["missing"].due == now.mono
+    assert s.entries["ended"].candidate
+    assert not s.entries["running"].candidate
+    assert s.entries["running"].due > now.mono
+    assert change is not None
+    assert change.new == "processing"
+
+
+def test_a_sweep_left_to_another_process_is_asked_for_again_an_interval_on() -> None:
+    """No pacing of a sweep that read nothing: retrieves flagged meanwhile do not delay it."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now, policy=PollPolicy())
+    s.rate = 1.0  # slow: a real sweep would wait for the 40 flagged retrieves first
+    s.add([f"t{i}" for i in range(50)])
+    plan = sweeps(s)
+    plan.running = True
+    for entry in list(s.entries.values())[:40]:
+        plan.heard(entry, "done")
+    plan.swept_elsewhere(now.mono)
+    assert not plan.running
+    assert plan.next == now.mono + s.policy.sweep_interval
+
+
+def test_what_a_sweep_found_for_other_processes_counts_toward_its_spacing() -> None:
+    """A costly sweep that found many objects for others is not spaced as if it found none."""
+    now = Now()
+
+    def spacing(elsewhere_found: int) -> float:
+        s = schedule(strategy="sweep", now=now)
+        s.add([f"t{i}" for i in range(100)])
+        for entry in s.entries.values():
+            entry.status = "processing"
+        plan = sweeps(s)
+        plan.free_pages = 1
+        plan.list_read("processing", 4900)  # the next sweep reads 100 pages
+        for found in (0, elsewhere_found):  # the first sweep only starts the find rate's clock
+            now.advance(1.0)
+            started = now.mono
+            plan.plan({})
+            plan.found_elsewhere(found)
+            plan.ended(started, pages=100)
+        return plan.next - started
+
+    assert spacing(400) < spacing(0)

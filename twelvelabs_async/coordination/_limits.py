@@ -23,10 +23,15 @@ MIN_RESERVE = 2
 WINDOW = 60.0
 """Seconds a stated limit counts over (the API's limits are per minute, REFERENCE §5)."""
 BURST = 1.0
-"""Seconds' worth of requests the shared bucket holds: what can go at once after a lull."""
+"""Seconds' worth of requests the local stand-in bucket holds, and the window the shared
+bucket's priority shares are counted in."""
+CAPACITY = 60.0
+"""Seconds' worth of requests the shared bucket holds: a window's allowance (less the reserve),
+so that a burst of finished tasks can spend what the limit allows; every answer stating
+`X-Ratelimit-Remaining` clamps it to what the server says remains (less the reserve)."""
 PRIORITY_RESERVE = 0.1
-"""Per priority level below the most urgent, the share of the bucket's capacity (beyond its
-one token) left for more urgent requests: when tokens are short, finishing retrieves go first,
+"""Per priority level below the most urgent, the share of a second's worth of tokens (beyond
+one) left for more urgent requests: when tokens are short, finishing retrieves go first,
 the safety net last."""
 THROTTLE_PAUSE = 0.5
 """Seconds every process pauses after a 429 that names no delay."""

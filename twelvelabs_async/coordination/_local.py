@@ -25,7 +25,6 @@ from ._limits import (
     THROTTLE_PAUSE,
     Report,
     priority_share,
-    read_report,
     shared_rate,
 )
 from ._protocol import (
@@ -261,13 +260,14 @@ class LocalCoordinator:
         return False
 
     async def acquire(self, priority: int = 2) -> None:
-        """Return at once (the tracker's own budget paces it)."""
-        await anyio.lowlevel.checkpoint()
+        """Return at once, without yielding (the client's own budget paces its trackers).
+
+        Not a checkpoint: a client's requests are sent exactly as without a coordinator (a
+        cancellation lands where it would have).
+        """
 
     async def report(self, status: int, headers: Mapping[str, str]) -> None:
-        """Nothing to share: the tracker's own pacer reads every response."""
-        read_report(status, headers)  # the same validation as a shared coordinator's
-        await anyio.lowlevel.checkpoint()
+        """Nothing to share: the client's own pacing reads every response (`ClientPacing`)."""
 
     async def paused_for(self) -> float:
         """Always 0: pauses are the tracker's own."""

@@ -34,6 +34,7 @@ from . import _redis_scripts as scripts
 from ._keys import Keys, check_kind, check_namespace
 from ._limits import (
     BURST,
+    CAPACITY,
     MAX_PAUSE,
     MIN_RESERVE,
     RESERVE_SHARE,
@@ -332,7 +333,7 @@ class RedisCoordinator:
                 result = await self._run(
                     lambda: self._take(
                         keys=[self._keys.bucket, self._keys.pause],
-                        args=[self._rate_argument(), share, BURST, BUCKET_TTL_MS],
+                        args=[self._rate_argument(), share, CAPACITY, BUCKET_TTL_MS, BURST],
                     )
                 )
                 if isinstance(result, _Down):
@@ -355,18 +356,17 @@ class RedisCoordinator:
         An exhausted allowance (`X-Ratelimit-Remaining: 0`) pauses every process until its reset.
 
         Only responses that change something reach Redis: a new `X-Ratelimit-Limit`, a 429, or
-        an allowance at or below its reserve.
+        an `X-Ratelimit-Remaining` (the shared bucket never holds more than it says remains).
         """
         report = read_report(status, headers)
         self._local.observe(report)
         if report.limit is not None:
             self._limit = report.limit
         rate = shared_rate(None, report.limit)
-        reserve = -1
+        reserve = MIN_RESERVE
         if report.limit is not None:
             reserve = max(MIN_RESERVE, math.ceil(RESERVE_SHARE * report.limit))
-        low = report.remaining is not None and report.remaining <= max(reserve, 0)
-        if rate == self._sent_rate and status != 429 and not low:
+        if rate == self._sent_rate and status != 429 and report.remaining is None:
             return
         result = await self._run(
             lambda: self._report(

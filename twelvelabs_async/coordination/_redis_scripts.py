@@ -17,8 +17,9 @@ local function f(x) return string.format('%.6f', x) end
 TAKE = (
     _NOW
     + """
--- KEYS: bucket, pause. ARGV: configured rate (per second, 0: none), share of the capacity to
--- leave for more urgent requests, burst seconds, the bucket's idle expiry (ms).
+-- KEYS: bucket, pause. ARGV: configured rate (per second, 0: none), share of a priority
+-- window's tokens to leave for more urgent requests, the bucket's capacity in seconds of its
+-- rate, the bucket's idle expiry (ms), the priority window in seconds of its rate.
 -- Returns {1, 0} for a token taken, {0, ms} for how long to wait before asking again.
 local until_ = tonumber(redis.call('GET', KEYS[2]) or '0')
 if until_ > now then return {0, math.ceil((until_ - now) * 1000)} end
@@ -32,7 +33,8 @@ local tokens = tonumber(b[1] or f(cap))
 local ts = tonumber(b[2] or f(now))
 if now > ts then tokens = tokens + (now - ts) * rate; ts = now end
 if tokens > cap then tokens = cap end
-local need = 1 + (cap - 1) * tonumber(ARGV[2])
+local window = math.max(1, math.min(cap, rate * tonumber(ARGV[5])))
+local need = 1 + (window - 1) * tonumber(ARGV[2])
 local granted, wait = 0, 0
 if tokens >= need - 0.000001 then
   tokens = tokens - 1
@@ -61,7 +63,18 @@ local retry_after = tonumber(ARGV[6])
 local retry_at = tonumber(ARGV[7])
 if rate > 0 then redis.call('HSET', KEYS[1], 'rate', f(rate)) end
 local empty = status == 429 or (remaining >= 0 and remaining <= tonumber(ARGV[4]))
-if empty then redis.call('HSET', KEYS[1], 'tokens', '0', 'ts', f(now)) end
+if empty then
+  redis.call('HSET', KEYS[1], 'tokens', '0', 'ts', f(now))
+elseif remaining >= 0 then
+  -- never more tokens than the server says remain (less the reserve): the bucket holds a
+  -- window's allowance, which a fixed window may have spent already
+  local most = math.max(0, remaining - math.max(tonumber(ARGV[4]), 0))
+  local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or '-1')
+  if tokens < 0 or tokens > most then
+    redis.call('HSET', KEYS[1], 'tokens', f(most), 'ts', f(now))
+    empty = true  -- (the expiry below is refreshed)
+  end
+end
 if rate > 0 or empty then redis.call('PEXPIRE', KEYS[1], ARGV[10]) end
 local delay = -1
 if status == 429 then

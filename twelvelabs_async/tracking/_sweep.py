@@ -27,6 +27,10 @@ from ._sweeps import MAX_PAGES_PER_LIST, SweepPlan, Sweeps
 
 T = TypeVar("T")
 
+MISSING = ""
+"""The status a coordinated sweep publishes for another process's id that a complete read of
+every list of running objects did not show: it has probably ended (retrieve it)."""
+
 PAGE_ATTEMPTS = 3
 """Tries per list page within one sweep: a page lost to a transient failure is read again
 (after up to a quarter, then half, of `min_interval`) rather than leaving the whole sweep
@@ -73,6 +77,8 @@ class Sweeper(Generic[T]):
         """Ids other processes track (a coordinated sweep): their statuses are kept too."""
         self.heard: dict[str, str] = {}
         """The statuses of `others` the last sweep read."""
+        self.created: dict[str, float | None] = {}
+        """When each of `others` seen on a page was created (kept across sweeps)."""
         self.complete = False
         """Whether the last sweep read every list it planned to, to the end."""
 
@@ -99,9 +105,35 @@ class Sweeper(Generic[T]):
                     await self._read(status, plan, found, complete)
             self.complete = all(complete.values())
             self._applied(plan, found, self.complete, started)
+            if self.others:
+                self._heard_all(plan)
             self._schedule.stats.sweeps += 1
         finally:
             self._sweeps.ended(started, pages=self._schedule.stats.requests["list"] - pages)
+
+    def read_for(self, others: frozenset[str]) -> None:
+        """The next sweep reads for `others` too: what `Sweeps` must know of them to plan it."""
+        self.others = others
+        created, sweeps = self.created, self._sweeps
+        for object_id in [i for i in created if i not in others]:
+            del created[object_id]
+        times = [created.get(i) for i in others]
+        sweeps.elsewhere = len(others)
+        sweeps.elsewhere_unknown = any(t is None for t in times)
+        sweeps.elsewhere_oldest = min((t for t in times if t is not None), default=float("inf"))
+
+    def _heard_all(self, plan: SweepPlan) -> None:
+        """What the sweep read for other processes: their ended objects counted as found.
+
+        After a complete read of the running lists, the others' ids none of them showed are
+        `MISSING` (probably ended), as this process's own would be flagged.
+        """
+        heard = self.heard
+        if not plan.final and self.complete:
+            heard.update((i, MISSING) for i in self.others if i not in heard)
+        terminal = self._schedule.terminal
+        ended = sum(1 for status in heard.values() if status == MISSING or status in terminal)
+        self._sweeps.found_elsewhere(ended)
 
     async def _page(self, number: int, status: str) -> Page[Listed[T]]:
         """One page, tried up to `PAGE_ATTEMPTS` times while failures are transient."""
@@ -253,6 +285,7 @@ class Sweeper(Generic[T]):
                 untracked += 1
                 if item.id in others:
                     heard[item.id] = item.status
+                    self.created[item.id] = item.created
                 continue
             found[item.id] = item if whole else _Seen(item.id, item.status, item.created)
         return untracked

@@ -78,6 +78,13 @@ class Sweeps:
     _last_end: float = attrs.field(default=float("-inf"), init=False)
     _untracked: Counter[str] = attrs.field(factory=Counter, init=False)
     """Objects on each active list that are not tracked here, as of its last full read."""
+    elsewhere: int = attrs.field(default=0, init=False)
+    """Pending objects of other processes this process's sweeps read for (coordinated)."""
+    elsewhere_oldest: float = attrs.field(default=float("inf"), init=False)
+    """When the oldest of them was created: a final sweep reads down to it too."""
+    elsewhere_unknown: bool = attrs.field(default=False, init=False)
+    """Some of them were never seen on a page: their creation time is unknown (no final
+    sweep could say where to stop for them, so sweeps read the running lists)."""
     _flags_before: int = attrs.field(default=0, init=False)
     """`stats.candidates` when the running sweep was planned."""
     _finished: Mapping[str, int] = attrs.field(factory=dict, init=False)
@@ -166,12 +173,14 @@ class Sweeps:
         self._flags_before = self.schedule.stats.candidates
         self._finished = finished
         entries = self.schedule.entries.values()
-        use_final = self._final_allowed() and (
-            self.yield_list_items or self.cost(True, finished) < self.cost(False, finished)
+        use_final = (
+            self._final_allowed()
+            and not self.elsewhere_unknown
+            and (self.yield_list_items or self.cost(True, finished) < self.cost(False, finished))
         )
         if not use_final:
             return SweepPlan(self.active, final=False, cutoff=None)
-        cutoff = min((e.created or 0.0) for e in entries)
+        cutoff = min(min((e.created or 0.0) for e in entries), self.elsewhere_oldest)
         return SweepPlan(self.final, final=True, cutoff=cutoff)
 
     def ended(self, started: float, *, pages: int = 0) -> None:
@@ -203,7 +212,8 @@ class Sweeps:
         self.next = max(started + s.policy.sweep_interval, now + rest)
         costly = upcoming - self.free_pages
         if costly > 0 and s.entries:
-            rate = max(self._find_rate, len(s.entries) / s.safety_interval)
+            pending = len(s.entries) + self.elsewhere
+            rate = max(self._find_rate, pending / s.safety_interval)
             spacing = min(FINDS_PER_PAGE * costly / rate, s.safety_interval / 2)
             self.next = max(self.next, started + spacing)
         if s.rate is not None:
@@ -255,6 +265,24 @@ class Sweeps:
             elif complete:
                 self.flag(entry)
         return changes
+
+    def swept_elsewhere(self, started: float) -> None:
+        """Another process sweeps for this one (it holds the lease): ask again an interval on.
+
+        Nothing was read, so nothing of a sweep's pacing applies (the retrieves other
+        processes' statuses flag are not this sweep's to wait for).
+        """
+        self.running = False
+        self._flags_before = self.schedule.stats.candidates
+        self.next = started + self.policy.sweep_interval
+
+    def found_elsewhere(self, count: int) -> None:
+        """The running sweep also found `count` ended objects other processes track.
+
+        A sweep read for every process counts what it found for all of them: its spacing is
+        judged on what its pages find, not on this process's share of it.
+        """
+        self._found += count
 
     def _running(self, entry: Entry, soon: float) -> None:
         """A sweep saw `entry` on a list of running objects."""

@@ -37,14 +37,11 @@ from ._schedule import Schedule, classify, names_object
 from ._shared import pacing_of
 from ._source import ByIds, Event, Listed, Runtime, Source
 from ._state import Entry, Priority, StatusChange, TrackerStats
-from ._sweep import Sweeper
+from ._sweep import MISSING, Sweeper
 from ._sweeps import SweepPlan, Sweeps
 
 logger = logging.getLogger("twelvelabs_async")
 
-MISSING = ""
-"""The status a coordinated sweep publishes for an id that a complete read of every list of
-running objects did not show: it has probably ended (retrieve it)."""
 
 T = TypeVar("T")
 
@@ -154,6 +151,7 @@ class ObjectTracker(Tracking[T]):
         self._joining: list[str] = []  # added, not registered yet
         self._leaving_ids: list[str] = []  # yielded, not unregistered yet
         self._registered: set[str] = set()
+        self._leased = False  # this tracker took the sweep lease (given up on exit)
         self._subscriptions: list[Subscription] = []
         self._done: set[str] = set()
         self._event_ids = DeliveryDeduplicator(max_events=100_000)
@@ -281,8 +279,11 @@ class ObjectTracker(Tracking[T]):
             subscription.cancel()
         self._subscriptions.clear()
         coordinator, registered = self._coordinator, self._registered
-        if coordinator is not None and registered:
+        if coordinator is not None and (registered or self._leased):
             with anyio.CancelScope(shield=True), anyio.move_on_after(self._cancel_timeout):
+                if self._leased:  # another process sweeps at once, not after the lease runs out
+                    self._leased = False
+                    await coordinator.release_lease(self._kind)
                 await coordinator.unregister(self._kind, sorted(registered))
             registered.clear()
         if self._on_exit == "cancel_remote":
@@ -334,7 +335,11 @@ class ObjectTracker(Tracking[T]):
         while not engine.stopped():
             self._wake_event = anyio.Event()
             if self._joining or self._leaving_ids:
-                engine.spawn(self._sync_registry)
+                joining, self._joining = self._joining, []
+                leaving, self._leaving_ids = self._leaving_ids, []
+                self._registered.update(joining)
+                self._registered.difference_update(leaving)
+                engine.spawn(self._sync_registry, joining, leaving)
             sweeping = sweeps is not None and sweeps.choose_mode(self._finished())
             # A full outbox (a slow consumer) pauses polls and sweeps alike.
             if sweeping and engine.room and sweeps is not None and sweeps.due():
@@ -470,35 +475,29 @@ class ObjectTracker(Tracking[T]):
                 await sweeper.sweep(self._sweeps.plan(self._finished()))
                 return
             started = self._engine.clock.monotonic()
-            if not await coordinator.take_lease(self._kind):
+            self._leased = await coordinator.take_lease(self._kind)
+            if not self._leased:
                 # Another process sweeps for every process: its statuses come by subscription.
-                self._sweeps.ended(started)
+                self._sweeps.swept_elsewhere(started)
                 return
             own = self._schedule.entries
             others = await coordinator.tracked(self._kind)
-            sweeper.others = frozenset(i for i in others if i not in own)
+            sweeper.read_for(frozenset(i for i in others if i not in own))
             plan = self._sweeps.plan(self._finished())
             await sweeper.sweep(plan)
-            heard: dict[str, str] = dict(sweeper.heard)
-            if not plan.final and sweeper.complete:  # on no running list: probably ended
-                heard.update((i, MISSING) for i in sweeper.others if i not in heard)
-            sweeper.others = frozenset()
+            heard, sweeper.others = sweeper.heard, frozenset()
             if heard:
                 await coordinator.publish_statuses(self._kind, heard)
         finally:
             self._wake()
 
-    async def _sync_registry(self) -> None:
+    async def _sync_registry(self, joining: list[str], leaving: list[str]) -> None:
         """Register the ids added since, unregister those yielded (a shared coordinator)."""
         coordinator = self._coordinator
         assert coordinator is not None
-        joining, self._joining = self._joining, []
-        leaving, self._leaving_ids = self._leaving_ids, []
         if joining:
-            self._registered.update(joining)
             await coordinator.register(self._kind, joining)
         if leaving:
-            self._registered.difference_update(leaving)
             await coordinator.unregister(self._kind, leaving)
 
     def _heard_event(self, event: SharedEvent) -> None:
