@@ -3,7 +3,8 @@
 `python bench/report.py` writes `results.md` (every table, as markdown), `latest.json` (the raw
 results), and PNG plots drawn from the tables' `meta`:
 
-- `meta["latency_cdf"] = {implementation: [detection latencies in seconds]}` → a CDF plot;
+- `meta["latency_cdf"] = {implementation: [detection latencies in seconds]}` → a CDF plot,
+  `latency-cdf.png` unless `meta["cdf_file"]` names another file;
 - `meta["scaling"] = {implementation: [[tasks, requests], ...]}` → requests vs tasks.
 
 matplotlib is needed only here (the `bench` nox session installs it).
@@ -65,9 +66,10 @@ def _plots(tables: list[dict[str, Any]]) -> list[str]:
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=8)
             fig.tight_layout()
-            fig.savefig(OUT / "latency-cdf.png")
+            name = meta.get("cdf_file", "latency-cdf.png")
+            fig.savefig(OUT / name)
             plt.close(fig)
-            made.append("latency-cdf.png")
+            made.append(name)
         scaling = meta.get("scaling")
         if scaling:
             fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)

