@@ -595,3 +595,41 @@ async def test_a_cancelled_acquire_gives_its_slot_back(clock: FakeClock) -> None
             await budget.acquire()
     assert scope.cancelled_caught
     assert budget.in_flight == 0
+
+
+async def test_budgets_sharing_slots_hand_them_to_the_most_urgent_request_first(
+    clock: FakeClock,
+) -> None:
+    """Two trackers' budgets, one shared slot: a waiting finishing retrieve of one tracker
+    goes before an earlier poll of the other; a cancelled waiter takes nothing with it.
+    """
+    from twelvelabs_async.tracking._budget import PrioritySlots
+
+    slots = PrioritySlots(1)
+    first = Budget(clock, max_in_flight=4, rate=None, slots=slots)
+    second = Budget(clock, max_in_flight=4, rate=None, slots=slots)
+    order: list[str] = []
+    await first.acquire(Priority.POLL)  # holds the one slot
+
+    scopes: list[anyio.CancelScope] = []
+
+    async def take(budget: Budget, priority: Priority, name: str) -> None:
+        with anyio.CancelScope() as scope:
+            scopes.append(scope)
+            await budget.acquire(priority)
+            order.append(name)
+            budget.release()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(take, first, Priority.POLL, "poll")
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(take, second, Priority.FINISH, "cancelled")
+        await anyio.wait_all_tasks_blocked()
+        scopes[-1].cancel()
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(take, second, Priority.FINISH, "finish")
+        await anyio.wait_all_tasks_blocked()
+        first.release()
+    assert order == ["finish", "poll"]
+    assert slots.used == 0
+    assert first.in_flight == second.in_flight == 0

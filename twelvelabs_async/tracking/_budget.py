@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import Counter
 
 import anyio
 import anyio.lowlevel
@@ -51,6 +52,9 @@ class RateBucket:
         """No request starts before this time (on the clock's `monotonic()`)."""
         self.sleepers: set[anyio.CancelScope] = set()
         """Requests sleeping for a token; a rate that rises cancels their sleep."""
+        self.waiting: Counter[int] = Counter()
+        """Requests waiting for a token, by priority (budgets sharing the bucket defer to the
+        more urgent ones of the others)."""
 
     @property
     def rate(self) -> float | None:
@@ -102,10 +106,56 @@ class RateBucket:
         # adding less than ~1e-7 leaves it where it was.
         return max(1e-3, (1.0 - self._allowance) / self._rate)
 
+    def ahead(self, priority: int) -> bool:
+        """Whether a request more urgent than `priority` waits for a token of this bucket."""
+        return any(count > 0 for p, count in self.waiting.items() if p < priority)
+
     def take(self) -> None:
         """Spend the token `wait()` found (it returned 0 just before)."""
         if self._rate is not None:
             self._allowance -= 1.0
+
+
+class PrioritySlots:
+    """A limit on requests in flight shared by several budgets, handed out most urgent first.
+
+    The trackers of one client share the client's connection pool: without this, hundreds of
+    trackers (one per `wait()`) would queue in the pool in arrival order, and a retrieve that
+    finishes an object would wait behind the polls of every other tracker.
+
+    Args:
+        limit: the most requests in flight at once.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._waiters: list[tuple[int, int, anyio.Event]] = []
+        self._seq = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        """Wait for a slot, most urgent first (arrival order within a priority)."""
+        if self.used < self.limit and not self._waiters:
+            self.used += 1
+            return
+        entry = (priority, next(self._seq), anyio.Event())
+        heapq.heappush(self._waiters, entry)
+        try:
+            await entry[2].wait()  # handed over: `used` already counts it
+        except BaseException:
+            if entry[2].is_set():  # handed over as it was cancelled: pass it on
+                self.release()
+            else:
+                self._waiters.remove(entry)
+                heapq.heapify(self._waiters)
+            raise
+
+    def release(self) -> None:
+        """Give a slot back: to the most urgent waiter, if any."""
+        if self._waiters:
+            heapq.heappop(self._waiters)[2].set()
+        else:
+            self.used -= 1
 
 
 class Budget:
@@ -122,6 +172,8 @@ class Budget:
             or None for no rate limit; `set_rate` changes it.
         shared: a bucket shared with other budgets (every tracker of a client): its tokens
             are spent too, and `pause()` pauses it, so every tracker sharing it waits.
+        slots: a limit on requests in flight shared with other budgets (the client's
+            connection pool), or None.
     """
 
     def __init__(
@@ -131,6 +183,7 @@ class Budget:
         max_in_flight: int,
         rate: float | None,
         shared: RateBucket | None = None,
+        slots: PrioritySlots | None = None,
     ) -> None:
         check_number(max_in_flight, "max_in_flight", low=1, integer=True)
         self._clock = clock
@@ -144,6 +197,8 @@ class Budget:
         self.shared = shared
         """The bucket shared with other budgets, or None."""
         self._buckets = (self.own,) if shared is None else (self.own, shared)
+        self.slots = slots
+        """The limit on requests in flight shared with other budgets, or None."""
 
     @property
     def paused_until(self) -> float:
@@ -192,9 +247,16 @@ class Budget:
         """Pace this budget's own requests at `rate` per second (`RateBucket.set_rate`)."""
         self.own.set_rate(rate, burst=burst)
 
-    def _rate_wait(self, now: float) -> float:
-        """Take a token of every bucket and return 0, or return how long until one is free."""
+    def _rate_wait(self, now: float, priority: int) -> float:
+        """Take a token of every bucket and return 0, or return how long until one is free.
+
+        A token of the shared bucket is left to a more urgent request of another budget that
+        waits for one.
+        """
         wait = max(bucket.wait(now) for bucket in self._buckets)
+        shared = self.shared
+        if wait <= 0 and shared is not None and shared.rate and shared.ahead(priority):
+            wait = max(1e-3, 0.5 / shared.rate)
         if wait <= 0:
             for bucket in self._buckets:
                 bucket.take()
@@ -219,24 +281,25 @@ class Budget:
         try:
             while True:
                 if self._head() is waiter and self._in_flight < self._cap:
-                    wait = self._rate_wait(self._clock.monotonic())
+                    wait = self._rate_wait(self._clock.monotonic(), priority)
                     if wait <= 0:
                         heapq.heappop(self._waiters)
                         waiter.gone = True
                         self._in_flight += 1
                         self._wake_head()  # the next one may go too
-                        # As a semaphore: let others run, the slot kept (shielded).
-                        await anyio.lowlevel.cancel_shielded_checkpoint()
+                        await self._take_slot(priority)
                         return
                     # The head waits for time, the rest for it; `set_rate` may end the wait early.
                     with anyio.CancelScope() as scope:
                         for bucket in self._buckets:
                             bucket.sleepers.add(scope)
+                            bucket.waiting[priority] += 1
                         try:
                             await self._clock.sleep(wait)
                         finally:
                             for bucket in self._buckets:
                                 bucket.sleepers.discard(scope)
+                                bucket.waiting[priority] -= 1
                     continue
                 waiter.event = anyio.Event()
                 await waiter.event.wait()
@@ -246,7 +309,23 @@ class Budget:
                 self._wake_head()
             raise
 
+    async def _take_slot(self, priority: int) -> None:
+        """The request holds its slot of this budget: now one of the shared slots, if any."""
+        if self.slots is None:
+            # As a semaphore: let others run, the slot kept (shielded).
+            await anyio.lowlevel.cancel_shielded_checkpoint()
+            return
+        try:
+            await self.slots.acquire(priority)
+        except BaseException:
+            self._in_flight -= 1
+            self._wake_head()
+            raise
+        await anyio.lowlevel.cancel_shielded_checkpoint()
+
     def release(self) -> None:
         """Give back the slot taken by `acquire()`."""
+        if self.slots is not None:
+            self.slots.release()
         self._in_flight -= 1
         self._wake_head()

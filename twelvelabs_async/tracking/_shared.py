@@ -4,7 +4,8 @@ The limits a server states are the account's, not one tracker's. Two trackers of
 that each paced to the whole stated rate would together ask twice what it allows, and each
 would learn of a 429 separately. So the trackers of one client (one `Runtime`) share a
 `ClientPacing`: one `Pacer` reading every response once, one `RateBucket` every tracker's
-`Budget` spends tokens from and pauses, and one slow-start window divided among them. Each
+`Budget` spends tokens from and pauses, one slow-start window divided among them, and the
+client's connections (`PrioritySlots`), handed out most urgent first across its trackers. Each
 tracker keeps its own cap on requests in flight, its own `max_rate` and its own priorities.
 
 A runtime that cannot be weakly referenced or hashed (a test's stand-in) gets a pacing of
@@ -17,7 +18,7 @@ import weakref
 from collections.abc import Mapping
 
 from .._clock import Clock
-from ._budget import Budget, RateBucket
+from ._budget import Budget, PrioritySlots, RateBucket
 from ._pacing import BURST, Pacer
 from ._source import Runtime
 
@@ -32,12 +33,15 @@ class ClientPacing:
 
     Args:
         clock: the client's clock.
+        connections: the client's connection pool size (its `max_connections`), or None.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, connections: int | None = None) -> None:
         self._clock = clock
         self.bucket = RateBucket(clock, None)
         """The shared token bucket and pause."""
+        self.slots = None if connections is None else PrioritySlots(connections)
+        """The client's connections, shared by its trackers' requests, most urgent first."""
         self.pacer = Pacer(None)
         """Decides the shared rate from every response."""
         self._budgets: list[Budget] = []
@@ -100,10 +104,13 @@ class ClientPacing:
 
 def pacing_of(runtime: Runtime) -> ClientPacing:
     """The pacing every tracker of `runtime`'s client shares (made on first use)."""
+    connections = getattr(runtime, "max_connections", None)
+    if not isinstance(connections, int) or connections < 1:
+        connections = None
     try:
         pacing = _PACINGS.get(runtime)
         if pacing is None:
-            pacing = _PACINGS[runtime] = ClientPacing(runtime.clock)
+            pacing = _PACINGS[runtime] = ClientPacing(runtime.clock, connections)
     except TypeError:  # not weakly referable or not hashable: a pacing of its own
-        return ClientPacing(runtime.clock)
+        return ClientPacing(runtime.clock, connections)
     return pacing

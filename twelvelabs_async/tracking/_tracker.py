@@ -98,7 +98,11 @@ class ObjectTracker(Tracking[T]):
         # The rate, pauses and slow start are the client's, shared by its trackers (`_shared`).
         self._pacing = pacing_of(runtime)
         self._budget = Budget(
-            clock, max_in_flight=max_in_flight, rate=max_rate, shared=self._pacing.bucket
+            clock,
+            max_in_flight=max_in_flight,
+            rate=max_rate,
+            shared=self._pacing.bucket,
+            slots=self._pacing.slots,
         )
         schedule.rate = self._pacing.share(self._budget)  # until the next response says more
         self._engine: Engine[T] = Engine(
