@@ -821,21 +821,42 @@ def test_the_next_sweep_reads_the_kind_chosen_when_the_last_ended() -> None:
     assert plan.plan({}).final is False
 
 
-def test_a_change_of_kind_starts_the_next_sweep_after_the_rest_only() -> None:
-    """Active, then final: the final sweep follows after the rest, not a beat after."""
+def test_a_change_of_kind_by_cost_starts_the_next_sweep_after_the_rest_only() -> None:
+    """Final, then the final lists turn out dearer: the active sweep follows after the rest."""
     now = Now()
     s = schedule(strategy="sweep", now=now)
     s.add([f"t{i}" for i in range(500)])
+    seen_running(s)  # 10 pages of processing
     plan = sweeps(s)
-    assert plan.plan({}).final is False  # creation times unknown
+    assert plan.plan({}).final is True
+    plan.list_sized("done", 5000)  # what it read: 100 pages, dearer than the running list
     now.advance(0.5)
-    seen_running(s)  # what the sweep showed
-    plan.ended(started=100.0, pages=10)
-    assert plan.next == pytest.approx(100.5 + 0.5 * 2 / 10)  # 2 final pages at its pace
-    plan.plan({})
+    plan.ended(started=100.0, pages=50)
+    assert plan.next == pytest.approx(100.5 + 0.5 / 50 * 10)  # 10 pages at its pace
+    assert plan.plan({}).final is False
     now.advance(0.1)
-    plan.ended(started=100.6, pages=2)
+    plan.ended(started=100.6, pages=10)
     assert plan.next == 101.6  # same kind: the beat
+
+
+def test_ids_added_between_sweeps_do_not_bring_the_next_sweep_forward() -> None:
+    """A new id forces an active sweep, then a final one: each a beat after the last."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(500)])
+    seen_running(s)
+    plan = sweeps(s)
+    assert plan.plan({}).final is True
+    s.add(["new"])  # its creation time unknown: the next sweep must be active
+    now.advance(0.1)
+    plan.ended(started=100.0, pages=3)
+    assert plan.next == 101.0
+    assert plan.plan({}).final is False
+    seen_running(s)  # the active sweep showed it
+    now.advance(0.1)
+    plan.ended(started=101.0, pages=10)
+    assert plan.next == 102.0
+    assert plan.plan({}).final is True
 
 
 def test_one_slow_sweep_does_not_set_the_pace_of_the_next_two_do() -> None:

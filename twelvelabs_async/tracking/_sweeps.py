@@ -99,6 +99,8 @@ class Sweeps:
     """Seconds per page of the last sweep that read any."""
     _last_final: bool | None = attrs.field(default=None, init=False)
     """Whether the last sweep planned was final (None before the first)."""
+    _by_cost: bool = attrs.field(default=False, init=False)
+    """The last sweep's kind was chosen by cost (a final sweep was allowed)."""
     _chosen: bool | None = attrs.field(default=None, init=False)
     """The kind of the next sweep (final?), chosen when the last one ended, or None."""
     _earned: float = attrs.field(default=0.0, init=False)
@@ -251,6 +253,7 @@ class Sweeps:
         if chosen is None or (chosen and not self._final_allowed()):
             chosen = self._prefers_final(finished)
         use_final = self._last_final = chosen
+        self._by_cost = self._final_allowed()
         if not use_final:
             return SweepPlan(self.active[self._first_active() :], final=False, cutoff=None)
         cutoff = min(e.created for e in entries if e.created is not None)
@@ -263,10 +266,13 @@ class Sweeps:
         sweep will take (at the pace per page of this sweep or the one before, whichever was
         faster: one slow sweep, a server's cold cache, is not taken for the pace of the next;
         for the pages it is estimated to read), so that long sweeps never take up more than
-        half the time. The kind of the next sweep is chosen now (`_prefers_final`); when it
-        changes, the next sweep starts after that pause only: the lists it reads were last
-        read a while ago, and the objects that ended since the last sweep read their page are
-        found only when it ends, after a time its kind's pace does not tell yet.
+        half the time. The kind of the next sweep is chosen now (`_prefers_final`); when the
+        costs change it (both kinds allowed, for this sweep and the next), the next sweep
+        starts after that pause only: the lists it reads were last read a while ago, and the
+        objects that ended since the last sweep read their page are found only when it ends,
+        after a time its kind's pace does not tell yet. Not when a creation time unknown
+        (ids just added) forces an active sweep, or it ends: ids added all the time would
+        else make every other sweep come early.
 
         A next sweep that needs more than one round of requests (`free_pages`) is also spaced
         out. While recent sweeps pay for their pages (`PAYING_FINDS` found per page read, over
@@ -307,7 +313,7 @@ class Sweeps:
             rest = now - started
         self.next = max(started + s.policy.sweep_interval, now + rest)
         costly = upcoming - self.free_pages
-        if final != self._last_final and self._last_final is not None:
+        if final != self._last_final and self._by_cost and self._final_allowed():
             self.next = now + rest  # the other kind's lists, unread for a while: read them now
         elif costly > 0 and s.entries:
             rate = max(self._find_rate, len(s.entries) / s.safety_interval)
