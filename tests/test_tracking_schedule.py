@@ -23,7 +23,7 @@ from twelvelabs_async import (
 from twelvelabs_async.tracking import BatchPolicy, PollPolicy, StatusChange, Strategy
 from twelvelabs_async.tracking._schedule import Schedule, classify, names_object
 from twelvelabs_async.tracking._state import Priority
-from twelvelabs_async.tracking._sweeps import FINDS_PER_PAGE, Sweeps
+from twelvelabs_async.tracking._sweeps import EVEN_SPACING, FINDS_PER_PAGE, SweepPlan, Sweeps
 
 TERMINAL = frozenset({"done", "broken"})
 ACTIVE = ("uploading", "processing")
@@ -437,7 +437,8 @@ def test_the_plan_reads_the_cheaper_lists(
     s.entries["t7"].created = created
     plan = sweeps(s, list_items=list_items).plan(finished)
     assert plan.final is final
-    assert plan.statuses == (FINAL if final else ACTIVE)
+    # Every id was seen processing: the uploading list, earlier, can show none of them.
+    assert plan.statuses == (FINAL if final else ("processing",))
     assert plan.cutoff == (1.0 if final else None)  # reaching back to the oldest id
 
 
@@ -590,7 +591,7 @@ def test_a_sweep_of_many_pages_waits_until_it_can_find_enough() -> None:
     assert plan.cost(False, {}) == 41
     now.advance(0.2)
     plan.ended(started=101.0, pages=61)  # a 0.2-s sweep
-    assert plan.next == 102.0  # finding plenty: back to the beat
+    assert plan.next == 101.0 + EVEN_SPACING  # finding plenty: an even beat
     plan.list_read("processing", 100_000)  # others' objects make the next sweep dear
     now.advance(1.0)
     plan.ended(started=102.0, pages=61)
@@ -842,3 +843,226 @@ def test_a_status_heard_during_a_poll_is_kept_for_its_answer() -> None:
     s.still_running(entry)
     assert entry.due == now.mono
     assert entry.reason == "sweep"
+
+
+# --- sweeps: the tail of detection latency (issue 12, 20,000 tasks) ----------------------------
+
+
+def seen_running(s: Schedule, status: str = "processing", created: float = 5.0) -> None:
+    """What a sweep showed of every id: running in `status`, created at `created`."""
+    for entry in s.entries.values():
+        entry.created, entry.status = created, status
+
+
+def test_ids_flagged_or_being_retrieved_do_not_hold_back_a_final_sweep() -> None:
+    """Creation times unknown only for flagged or in-flight ids: the final lists are read."""
+    s = schedule(strategy="sweep")
+    s.add([f"t{i}" for i in range(120)])
+    seen_running(s)  # 3 pages of processing, 1 of uploading (where "busy" may be)
+    s.add(["gone", "busy"])
+    plan = sweeps(s)
+    plan.flag(s.entries["gone"])
+    s.entries["busy"].in_flight = True
+    assert plan.plan({}) == SweepPlan(FINAL, final=True, cutoff=5.0)
+    s.entries["busy"].in_flight = False  # its retrieve failed: still nothing known of it
+    assert plan.plan({}).final is False
+
+
+def test_nothing_known_but_flags_is_no_cutoff_for_a_final_sweep() -> None:
+    """With no creation time known at all, a final sweep could not stop: an active one."""
+    s = schedule(strategy="sweep")
+    s.add(["gone"])
+    plan = sweeps(s)
+    plan.flag(s.entries["gone"])
+    assert plan.plan({}) == SweepPlan(ACTIVE[-1:], final=False, cutoff=None)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "lists"),
+    [
+        (["processing", "processing"], ("processing",)),
+        (["uploading", "processing"], ACTIVE),
+        ([None, "processing"], ACTIVE),  # not seen yet: on any list
+        (["validating", "processing"], ACTIVE),  # a status of no active list
+    ],
+)
+def test_an_active_sweep_skips_the_lists_no_tracked_id_can_be_on(
+    statuses: list[str | None], lists: tuple[str, ...]
+) -> None:
+    """Ids never go back in their lifecycle: lists before every id's last status are skipped."""
+    s = schedule(strategy="sweep")
+    s.add(["a", "b", "gone"])
+    s.entries["a"].status, s.entries["b"].status = statuses
+    s.entries["gone"].status = "uploading"
+    plan = sweeps(s)
+    plan.flag(s.entries["gone"])  # flagged: not looked for on the lists
+    assert plan.plan({}).statuses == lists
+    assert plan.cost(False, {}) == len(lists)
+
+
+def test_costs_within_the_margin_keep_the_kind_of_the_last_sweep() -> None:
+    """Final at 10 pages against active at 10 or 11 stays final; active at 9 switches."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(500)])  # 10 pages of processing
+    seen_running(s)
+    plan = sweeps(s)
+    assert plan.plan({"done": 50}).final is True  # 1 + 1 final pages against 10
+    assert plan.plan({"done": 500}).final is True  # 10 + 1 final pages: within 10 %
+    assert plan.plan({"done": 550}).final is False  # 11 + 1: past the margin
+    assert plan.plan({"done": 500}).final is False  # and back only past the margin too
+    assert plan.plan({"done": 400}).final is True
+
+
+def test_the_next_sweep_reads_the_kind_chosen_when_the_last_ended() -> None:
+    """The kind the spacing was computed for is the one read, unless no longer allowed."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(500)])
+    seen_running(s)
+    plan = sweeps(s)
+    assert plan.plan({}).final is True
+    now.advance(0.1)
+    plan.ended(started=100.0, pages=3)
+    assert plan.plan({"done": 10_000}).final is True  # chosen at the end: final
+    now.advance(0.1)
+    plan.ended(started=100.1, pages=3)
+    s.add(["new"])  # its creation time unknown: a final sweep cannot stop for it
+    assert plan.plan({}).final is False
+
+
+def test_a_change_of_kind_by_cost_starts_the_next_sweep_after_the_rest_only() -> None:
+    """Final, then the final lists turn out dearer: the active sweep follows after the rest."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(500)])
+    seen_running(s)  # 10 pages of processing
+    plan = sweeps(s)
+    assert plan.plan({}).final is True
+    plan.list_sized("done", 5000)  # what it read: 100 pages, dearer than the running list
+    now.advance(0.5)
+    plan.ended(started=100.0, pages=50)
+    assert plan.next == pytest.approx(100.5 + 0.5 / 50 * 10)  # 10 pages at its pace
+    assert plan.plan({}).final is False
+    now.advance(0.1)
+    plan.ended(started=100.6, pages=10)
+    assert plan.next == 101.6  # same kind: the beat
+
+
+def test_ids_added_between_sweeps_do_not_bring_the_next_sweep_forward() -> None:
+    """A new id forces an active sweep, then a final one: each a beat after the last."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(500)])
+    seen_running(s)
+    plan = sweeps(s)
+    assert plan.plan({}).final is True
+    s.add(["new"])  # its creation time unknown: the next sweep must be active
+    now.advance(0.1)
+    plan.ended(started=100.0, pages=3)
+    assert plan.next == 101.0
+    assert plan.plan({}).final is False
+    seen_running(s)  # the active sweep showed it
+    now.advance(0.1)
+    plan.ended(started=101.0, pages=10)
+    assert plan.next == 102.0
+    assert plan.plan({}).final is True
+
+
+def test_one_slow_sweep_does_not_set_the_pace_of_the_next_two_do() -> None:
+    """The rest is at the faster pace of the last two sweeps."""
+    now = Now()
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(500)])
+    seen_running(s)
+    plan = sweeps(s)
+    plan.plan({"done": 10_000})  # active: 10 pages
+    now.advance(0.1)
+    plan.ended(started=100.0, pages=10)  # 0.01 s a page
+    assert plan.next == 101.0
+    plan.plan({"done": 10_000})
+    now.advance(5.0)
+    plan.ended(started=100.1, pages=10)  # 0.5 s a page (a cold cache)
+    assert plan.next == pytest.approx(105.1 + 10 * 0.01)
+    plan.plan({"done": 10_000})
+    now.advance(5.0)
+    plan.ended(started=105.1, pages=10)  # slow again: that is the pace now
+    assert plan.next == pytest.approx(110.1 + 10 * 0.5)
+
+
+def paying_sweeps(now: Now, *, found: int, rate: float | None = None) -> tuple[Schedule, Sweeps]:
+    """3,000 ids seen processing (61 pages a sweep), after one sweep that found `found`."""
+    s = schedule(strategy="sweep", now=now)
+    s.add([f"t{i}" for i in range(3000)])
+    seen_running(s)
+    s.rate = rate
+    plan = Sweeps(
+        s, active=ACTIVE, final=FINAL, page_limit=50, yield_list_items=False, free_pages=16
+    )
+    plan.plan({"done": 10**6})
+    for entry in list(s.entries.values())[:found]:
+        plan.flag(entry)
+    for entry in list(s.entries.values())[:found]:
+        s.finish(entry, None, None)
+    now.advance(0.2)
+    plan.ended(started=100.0, pages=61)
+    return s, plan
+
+
+def test_sweeps_that_pay_for_their_pages_keep_an_even_beat() -> None:
+    """Finding 1,000 in 61 pages: the next dear sweep (40 pages, all of processing) comes
+    EVEN_SPACING beats after, whatever it costs, not when it could find FINDS_PER_PAGE a page.
+    """
+    now = Now()
+    _, plan = paying_sweeps(now, found=1000)
+    assert plan.cost(False, {}) == 40
+    assert plan.next == pytest.approx(100.0 + EVEN_SPACING)
+    # 50 pages (others' objects too): 34 past a round, still paid for by the 67 a second
+    # the safety net assumes (2 a page over 1.2 s): even.
+    plan.list_read("processing", 500)
+    plan.plan({"done": 10**6})
+    now.advance(1.2)
+    plan.ended(started=101.2, pages=40)
+    assert plan.next == pytest.approx(101.2 + EVEN_SPACING)
+
+
+def test_sweeps_that_find_little_are_spaced_to_find_enough_per_page() -> None:
+    """Finding 20 in 61 pages does not pay: the next waits to find FINDS_PER_PAGE a page."""
+    now = Now()
+    s, plan = paying_sweeps(now, found=20)
+    assert plan.cost(False, {}) == 60
+    rate = len(s.entries) / s.safety_interval  # as if all must end within the safety net
+    assert plan.next == pytest.approx(100.0 + FINDS_PER_PAGE * (60 - 16) / rate)
+
+
+def test_a_next_sweep_that_cannot_pay_is_not_evenly_spaced() -> None:
+    """Others' objects make the next sweep 2,000 pages: spaced by what it can find."""
+    now = Now()
+    s, plan = paying_sweeps(now, found=1000)
+    plan.list_read("processing", 100_000)
+    plan.plan({"done": 10**6})
+    now.advance(0.2)
+    plan.ended(started=101.2, pages=61)
+    assert plan.next == 101.2 + s.safety_interval / 2
+
+
+def test_under_a_rate_limit_sweeps_are_never_evenly_spaced() -> None:
+    """Under a limit, pages take from the retrieves: spaced to find enough, as if unpaid."""
+    now = Now()
+    s, plan = paying_sweeps(now, found=1000, rate=10_000.0)
+    rate = len(s.entries) / s.safety_interval
+    assert plan.next == pytest.approx(100.0 + FINDS_PER_PAGE * (40 - 16) / rate)
+
+
+def test_an_active_sweep_read_for_other_processes_reads_every_running_list() -> None:
+    """This process's objects all seen on the last list: it alone would skip the others, but
+    another process's objects may be on any of them.
+    """
+    s = schedule(strategy="sweep")
+    s.add([f"t{i}" for i in range(10)])
+    for entry in s.entries.values():
+        entry.status = ACTIVE[-1]
+    plan = sweeps(s)
+    assert plan.plan({}).statuses == ACTIVE[-1:]
+    plan.elsewhere = 5
+    assert plan.plan({}).statuses == ACTIVE

@@ -5,11 +5,14 @@ Two kinds of sweep, chosen per sweep by estimated cost (`StatusLists` says which
 - *active*: read the lists of running objects (`queued`, `pending`, `processing`). A tracked
   object on them is still running (its next direct poll moves out); a tracked object on none
   of them has probably finished, so it is flagged and retrieved now. Costs pages in proportion
-  to the running objects.
+  to the running objects. Lists earlier in the lifecycle than every tracked object (not
+  flagged) was last seen in are skipped: an object never goes back.
 - *final*: read the terminal lists (`ready`, `failed`, `canceled`), newest first, down to the
   oldest tracked object. A tracked object on them has finished (proof, not inference), so it
   is flagged and retrieved (or, with `yield_list_items`, finished from the list item). Costs
-  pages in proportion to the finished objects, so it is used only while they are fewer.
+  pages in proportion to the finished objects, so it is used only while they are fewer
+  (by `SWITCH_MARGIN`, once sweeps of the other kind ran). Objects a sweep flagged, and
+  those being retrieved, need no creation time known: their retrieve tells how they stand.
 
 Correctness never depends on a sweep: every object keeps a direct poll as a safety net.
 `_sweep.py` reads the pages; this module decides and applies, over the `Schedule`'s state.
@@ -17,6 +20,7 @@ Correctness never depends on a sweep: every object keeps a direct poll as a safe
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from typing import TypeVar
@@ -35,6 +39,21 @@ MAX_PAGES_PER_LIST = 10_000
 
 FINDS_PER_PAGE = 4.5
 """What a costly sweep must find per page read, on average, or wait (see `Sweeps.ended`)."""
+
+
+EVEN_SPACING = 1.2
+"""While sweeps pay for their pages (`PAYING_FINDS`), sweeps past one round of requests start
+this many sweep intervals apart, whatever each costs (see `Sweeps.ended`)."""
+
+PAYING_FINDS = 2.0
+"""Objects found per page read, over recent sweeps, from which sweeps keep `EVEN_SPACING`
+instead of waiting until the next one can find `FINDS_PER_PAGE` per page."""
+
+PAYING_MEMORY = 60.0
+"""Seconds over which what sweeps found and read fades (for `PAYING_FINDS`)."""
+
+SWITCH_MARGIN = 0.1
+"""A sweep of the other kind is chosen only when it is cheaper by more than this share."""
 
 
 @attrs.frozen
@@ -76,6 +95,18 @@ class Sweeps:
     _found: int = attrs.field(default=0, init=False)
     _find_rate: float | None = attrs.field(default=None, init=False)
     _last_end: float = attrs.field(default=float("-inf"), init=False)
+    _pace: float = attrs.field(default=float("inf"), init=False)
+    """Seconds per page of the last sweep that read any."""
+    _last_final: bool | None = attrs.field(default=None, init=False)
+    """Whether the last sweep planned was final (None before the first)."""
+    _by_cost: bool = attrs.field(default=False, init=False)
+    """The last sweep's kind was chosen by cost (a final sweep was allowed)."""
+    _chosen: bool | None = attrs.field(default=None, init=False)
+    """The kind of the next sweep (final?), chosen when the last one ended, or None."""
+    _earned: float = attrs.field(default=0.0, init=False)
+    """Objects recent sweeps found (faded over `PAYING_MEMORY`)."""
+    _spent: float = attrs.field(default=0.0, init=False)
+    """Pages recent sweeps read (faded over `PAYING_MEMORY`)."""
     _untracked: Counter[str] = attrs.field(factory=Counter, init=False)
     """Objects on each active list that are not tracked here, as of its last full read."""
     elsewhere: int = attrs.field(default=0, init=False)
@@ -132,7 +163,20 @@ class Sweeps:
         return s.sweeping
 
     def _final_allowed(self) -> bool:
-        return all(e.created is not None for e in self.schedule.entries.values())
+        """A final sweep can stop: the creation time of every id it must look for is known.
+
+        A flagged id need not be looked for: a sweep showed it has (probably) ended, and its
+        retrieve, due now, tells its creation time either way. Without this, a run's first
+        sweep (which flags the ids that no running list showed, creation times unknown) would
+        keep the next sweeps on the dear running lists until those retrieves came back.
+        """
+        known = False
+        for entry in self.schedule.entries.values():
+            if entry.created is not None:
+                known = True
+            elif not (entry.candidate or entry.in_flight):
+                return False
+        return known
 
     def cost(self, final: bool, finished: Mapping[str, int]) -> int:
         """Pages one sweep of that kind would read, as far as is known."""
@@ -145,8 +189,42 @@ class Sweeps:
             )
             # The tracked objects as last seen, plus the others the list held when last read
             # (the size read then goes stale while final sweeps run instead).
-            return sum(self._pages(running[s] + self._untracked[s]) for s in self.active)
+            lists = self.active[self._first_active() :]
+            return sum(self._pages(running[s] + self._untracked[s]) for s in lists)
         return sum(self._pages(max(finished.get(s, 0), self._list_sizes[s])) for s in self.final)
+
+    def _first_active(self) -> int:
+        """The first active list that can show a tracked object still to be found.
+
+        The active lists are in lifecycle order, and an object never goes back: once every
+        tracked object (not flagged) was seen on a later list, the earlier ones can show none
+        of them. An object not seen yet, or in a status of no active list, could be on any.
+        """
+        position = {status: i for i, status in enumerate(self.active)}
+        first = len(self.active) - 1
+        for entry in self.schedule.entries.values():
+            if not entry.candidate:
+                first = min(first, position.get(entry.status or "", 0))
+                if first == 0:
+                    break
+        return first
+
+    def _prefers_final(self, finished: Mapping[str, int]) -> bool:
+        """The next sweep reads the final lists: allowed, and cheaper (or yielding items).
+
+        Costs within `SWITCH_MARGIN` of each other keep the kind of the last sweep: two
+        estimates that cross, each a page or two from the other, would else alternate.
+        """
+        if not self._final_allowed():
+            return False
+        if self.yield_list_items:
+            return True
+        final, active = self.cost(True, finished), self.cost(False, finished)
+        if self._last_final is None:
+            return final < active
+        if self._last_final:
+            return final <= active * (1 + SWITCH_MARGIN)
+        return final * (1 + SWITCH_MARGIN) < active
 
     def _pages(self, count: int) -> int:
         return pages_for(count, self.page_limit)
@@ -169,35 +247,60 @@ class Sweeps:
         return self.next
 
     def plan(self, finished: Mapping[str, int]) -> SweepPlan:
-        """The next sweep: final when allowed (every creation time known) and cheaper."""
+        """The next sweep: final when allowed (every creation time known) and cheaper.
+
+        The kind chosen when the last sweep ended (which its spacing was computed for), unless
+        a final sweep is no longer allowed; an active sweep skips the lists that can show no
+        tracked object (`_first_active`).
+        """
         self._flags_before = self.schedule.stats.candidates
         self._finished = finished
         entries = self.schedule.entries.values()
-        use_final = (
-            self._final_allowed()
-            and not self.elsewhere_unknown
-            and (self.yield_list_items or self.cost(True, finished) < self.cost(False, finished))
-        )
+        chosen, self._chosen = self._chosen, None
+        if chosen is None or (chosen and not self._final_allowed()):
+            chosen = self._prefers_final(finished)
+        if self.elsewhere_unknown:  # another process's object was never seen: no cutoff
+            chosen = False
+        use_final = self._last_final = chosen
+        self._by_cost = self._final_allowed()
         if not use_final:
-            return SweepPlan(self.active, final=False, cutoff=None)
-        cutoff = min(min((e.created or 0.0) for e in entries), self.elsewhere_oldest)
+            # Read for other processes too, every running list may show one of theirs.
+            first = 0 if self.elsewhere else self._first_active()
+            return SweepPlan(self.active[first:], final=False, cutoff=None)
+        cutoff = min(e.created for e in entries if e.created is not None)
+        cutoff = min(cutoff, self.elsewhere_oldest)
         return SweepPlan(self.final, final=True, cutoff=cutoff)
 
     def ended(self, started: float, *, pages: int = 0) -> None:
         """The sweep that started at `started` ended (or failed), reading `pages`: plan the next.
 
         A steady beat from the start of each sweep, but a pause at least as long as the next
-        sweep will take (at this one's pace per page, for the pages it is estimated to read),
-        so that long sweeps never take up more than half the time. A next sweep that needs
-        more than one round of requests (`free_pages`) is also spaced out so that, over time,
-        each page read finds `FINDS_PER_PAGE` finished objects or more: at the rate sweeps
-        have been finding them, or, when they have found few, at the rate the pending ones
-        must finish within a safety interval. The next sweep's cost, not this one's, decides:
-        a dear sweep (the first, which must read the running lists) followed by a cheap one
-        (the terminal lists, short early in a run) waits as little as the cheap one needs.
-        Under a rate limit, also not before the rate has had room for the retrieves this sweep
-        flagged: objects known to have finished are retrieved before the lists are read
-        again, which would show them again (`Schedule.rate`).
+        sweep will take (at the pace per page of this sweep or the one before, whichever was
+        faster: one slow sweep, a server's cold cache, is not taken for the pace of the next;
+        for the pages it is estimated to read), so that long sweeps never take up more than
+        half the time. The kind of the next sweep is chosen now (`_prefers_final`); when the
+        costs change it (both kinds allowed, for this sweep and the next), the next sweep
+        starts after that pause only: the lists it reads were last read a while ago, and the
+        objects that ended since the last sweep read their page are found only when it ends,
+        after a time its kind's pace does not tell yet. Not when a creation time unknown
+        (ids just added) forces an active sweep, or it ends: ids added all the time would
+        else make every other sweep come early.
+
+        A next sweep that needs more than one round of requests (`free_pages`) is also spaced
+        out. While recent sweeps pay for their pages (`PAYING_FINDS` found per page read, over
+        `PAYING_MEMORY`), evenly: `EVEN_SPACING` beats from start to start, whatever it costs.
+        An object that ends just after a sweep read its page waits for the next sweep, so the
+        longest gap sets the tail of detection latency; gaps that grew with each sweep's cost
+        (the rule below) made the longest ones where most objects end, mid-run, for about the
+        pages even gaps spend. Otherwise so that each page read finds `FINDS_PER_PAGE`
+        finished objects or more: at the rate sweeps have been finding them, or, when they
+        have found few, at the rate the pending ones must finish within a safety interval. The
+        next sweep's cost, not this one's, decides: a dear sweep (the first, which must read
+        the running lists) followed by a cheap one (the terminal lists, short early in a run)
+        waits as little as the cheap one needs. Under a rate limit, also not before the rate
+        has had room for the retrieves this sweep flagged: objects known to have finished are
+        retrieved before the lists are read again, which would show them again
+        (`Schedule.rate`); and never evenly, since pages then take from the retrieves' budget.
         """
         self.running = False
         s = self.schedule
@@ -205,28 +308,44 @@ class Sweeps:
         found, self._found = self._found, 0
         gap = max(s.policy.sweep_interval, now - self._last_end)
         self._last_end = now
+        fade = math.exp(-gap / PAYING_MEMORY)
+        self._earned = self._earned * fade + found
+        self._spent = self._spent * fade + pages
         sample = found / gap
         self._find_rate = sample if self._find_rate is None else (sample + self._find_rate) / 2
-        upcoming = self._upcoming(self._finished)
-        rest = (now - started) * (upcoming / pages if pages else 1.0)
+        upcoming, final = self._upcoming(self._finished)
+        self._chosen = final
+        if pages:
+            pace = (now - started) / pages
+            # A sweep slower per page than the one before (a one-off: a server's cold cache)
+            # is not taken for the pace of the next; two slow ones in a row are.
+            pace, self._pace = min(pace, self._pace), pace
+            rest = pace * upcoming
+        else:
+            rest = now - started
         self.next = max(started + s.policy.sweep_interval, now + rest)
         costly = upcoming - self.free_pages
-        if costly > 0 and s.entries:
+        if final != self._last_final and self._by_cost and self._final_allowed():
+            self.next = now + rest  # the other kind's lists, unread for a while: read them now
+        elif costly > 0 and s.entries:
             pending = len(s.entries) + self.elsewhere
             rate = max(self._find_rate, pending / s.safety_interval)
             spacing = min(FINDS_PER_PAGE * costly / rate, s.safety_interval / 2)
+            if (
+                s.rate is None
+                and 0 < PAYING_FINDS * self._spent <= self._earned
+                and PAYING_FINDS * costly <= rate * EVEN_SPACING * s.policy.sweep_interval
+            ):
+                spacing = EVEN_SPACING * s.policy.sweep_interval
             self.next = max(self.next, started + spacing)
         if s.rate is not None:
             flagged = s.stats.candidates - self._flags_before
             self.next = max(self.next, now + flagged / s.rate)
 
-    def _upcoming(self, finished: Mapping[str, int]) -> int:
-        """Pages the next sweep is estimated to read (the kind `plan` would choose)."""
-        active = self.cost(False, finished)
-        if not self._final_allowed():
-            return active
-        final = self.cost(True, finished)
-        return final if self.yield_list_items or final < active else active
+    def _upcoming(self, finished: Mapping[str, int]) -> tuple[int, bool]:
+        """Pages the next sweep is estimated to read, and whether it is final (as `plan`)."""
+        final = self._prefers_final(finished)
+        return self.cost(final, finished), final
 
     # --- applying -----------------------------------------------------------------------
 
