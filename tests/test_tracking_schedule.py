@@ -1054,9 +1054,9 @@ def test_under_a_rate_limit_sweeps_are_never_evenly_spaced() -> None:
     assert plan.next == pytest.approx(100.0 + FINDS_PER_PAGE * (40 - 16) / rate)
 
 
-def test_an_active_sweep_read_for_other_processes_reads_every_running_list() -> None:
+def test_an_active_sweep_read_for_other_processes_reads_the_lists_theirs_may_be_on() -> None:
     """This process's objects all seen on the last list: it alone would skip the others, but
-    another process's objects may be on any of them.
+    another process's objects may be on any of them, until seen on the last one too.
     """
     s = schedule(strategy="sweep")
     s.add([f"t{i}" for i in range(10)])
@@ -1064,5 +1064,7 @@ def test_an_active_sweep_read_for_other_processes_reads_every_running_list() -> 
         entry.status = ACTIVE[-1]
     plan = sweeps(s)
     assert plan.plan({}).statuses == ACTIVE[-1:]
-    plan.elsewhere = 5
+    plan.elsewhere = 5  # of which one may still be on the first list
     assert plan.plan({}).statuses == ACTIVE
+    plan.elsewhere_first = len(ACTIVE) - 1  # all of theirs seen on the last one too
+    assert plan.plan({}).statuses == ACTIVE[-1:]

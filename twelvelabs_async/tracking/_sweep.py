@@ -10,6 +10,7 @@ sweep incomplete, and the next sweep reads it again.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -79,6 +80,10 @@ class Sweeper(Generic[T]):
         """The statuses of `others` the last sweep read."""
         self.created: dict[str, float | None] = {}
         """When each of `others` seen on a page was created (kept across sweeps)."""
+        self.ended: set[str] = set()
+        """Those of `others` a sweep found ended (kept across sweeps)."""
+        self.last_status: dict[str, str] = {}
+        """The status each of `others` had when a sweep last read it (kept across sweeps)."""
         self.complete = False
         """Whether the last sweep read every list it planned to, to the end."""
 
@@ -112,13 +117,32 @@ class Sweeper(Generic[T]):
             self._sweeps.ended(started, pages=self._schedule.stats.requests["list"] - pages)
 
     def read_for(self, others: frozenset[str]) -> None:
-        """The next sweep reads for `others` too: what `Sweeps` must know of them to plan it."""
+        """The next sweep reads for `others` too: what `Sweeps` must know of them to plan it.
+
+        Those a sweep already found ended (their process has yet to retrieve them and say so)
+        count no more: a final sweep need not reach back to them.
+        """
         self.others = others
-        created, sweeps = self.created, self._sweeps
+        created, ended, sweeps = self.created, self.ended, self._sweeps
         for object_id in [i for i in created if i not in others]:
             del created[object_id]
-        times = [created.get(i) for i in others]
-        sweeps.elsewhere = len(others)
+            self.last_status.pop(object_id, None)
+        ended.intersection_update(others)
+        pending = [i for i in others if i not in ended]
+        times = [created.get(i) for i in pending]
+        sweeps.elsewhere = len(pending)
+        # The first running list one of theirs may be on (statuses only move forward), and
+        # how many are on each, as last read (for the cost of an active sweep).
+        active = sweeps.active
+        position = {status: n for n, status in enumerate(active)}
+        last = self.last_status
+        sweeps.elsewhere_first = min(
+            (position.get(last.get(i, ""), 0) for i in pending), default=len(active) - 1
+        )
+        sweeps.elsewhere_running = Counter(
+            status if status in position else active[-1]
+            for status in (last.get(i, "") for i in pending)
+        )
         sweeps.elsewhere_unknown = any(t is None for t in times)
         sweeps.elsewhere_oldest = min((t for t in times if t is not None), default=float("inf"))
 
@@ -132,8 +156,9 @@ class Sweeper(Generic[T]):
         if not plan.final and self.complete:
             heard.update((i, MISSING) for i in self.others if i not in heard)
         terminal = self._schedule.terminal
-        ended = sum(1 for status in heard.values() if status == MISSING or status in terminal)
-        self._sweeps.found_elsewhere(ended)
+        ended = [i for i, status in heard.items() if status == MISSING or status in terminal]
+        self.ended.update(ended)
+        self._sweeps.found_elsewhere(len(ended))
 
     async def _page(self, number: int, status: str) -> Page[Listed[T]]:
         """One page, tried up to `PAGE_ATTEMPTS` times while failures are transient."""
@@ -282,10 +307,12 @@ class Sweeper(Generic[T]):
         untracked = 0
         for item in page.data:
             if item.id not in entries:
-                untracked += 1
-                if item.id in others:
+                if item.id in others:  # another process's: counted as theirs, not untracked
                     heard[item.id] = item.status
                     self.created[item.id] = item.created
+                    self.last_status[item.id] = item.status
+                else:
+                    untracked += 1
                 continue
             found[item.id] = item if whole else _Seen(item.id, item.status, item.created)
         return untracked

@@ -113,6 +113,10 @@ class Sweeps:
     """Pending objects of other processes this process's sweeps read for (coordinated)."""
     elsewhere_oldest: float = attrs.field(default=float("inf"), init=False)
     """When the oldest of them was created: a final sweep reads down to it too."""
+    elsewhere_first: int = attrs.field(default=0, init=False)
+    """The first running list (by position in `active`) one of them may be on."""
+    elsewhere_running: Counter[str] = attrs.field(factory=Counter, init=False)
+    """How many of them each running list showed when last read."""
     elsewhere_unknown: bool = attrs.field(default=False, init=False)
     """Some of them were never seen on a page: their creation time is unknown (no final
     sweep could say where to stop for them, so sweeps read the running lists)."""
@@ -189,7 +193,11 @@ class Sweeps:
             )
             # The tracked objects as last seen, plus the others the list held when last read
             # (the size read then goes stale while final sweeps run instead).
-            lists = self.active[self._first_active() :]
+            first = self._first_active()
+            if self.elsewhere:
+                first = min(first, self.elsewhere_first)
+                running.update(self.elsewhere_running)
+            lists = self.active[first:]
             return sum(self._pages(running[s] + self._untracked[s]) for s in lists)
         return sum(self._pages(max(finished.get(s, 0), self._list_sizes[s])) for s in self.final)
 
@@ -264,8 +272,9 @@ class Sweeps:
         use_final = self._last_final = chosen
         self._by_cost = self._final_allowed()
         if not use_final:
-            # Read for other processes too, every running list may show one of theirs.
-            first = 0 if self.elsewhere else self._first_active()
+            first = self._first_active()
+            if self.elsewhere:  # read for other processes too: the lists theirs may be on
+                first = min(first, self.elsewhere_first)
             return SweepPlan(self.active[first:], final=False, cutoff=None)
         cutoff = min(e.created for e in entries if e.created is not None)
         cutoff = min(cutoff, self.elsewhere_oldest)

@@ -494,7 +494,8 @@ class ObjectTracker(Tracking[T]):
                 return
             own = self._schedule.entries
             others = await coordinator.tracked(self._kind)
-            sweeper.read_for(frozenset(i for i in others if i not in own))
+            done = self._done  # yielded here, not unregistered yet: not another's
+            sweeper.read_for(frozenset(i for i in others if i not in own and i not in done))
             plan = self._sweeps.plan(self._finished())
             await sweeper.sweep(plan)
             heard, sweeper.others = sweeper.heard, frozenset()
