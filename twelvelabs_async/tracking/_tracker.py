@@ -226,7 +226,7 @@ class ObjectTracker(Tracking[T]):
             self._source.check_id(object_id)
         held = {self._source.id_of(item) for item in self._engine.outbox}
         self._schedule.add(ids, known=self._done | held)
-        if self._coordinated:
+        if self._coordinated and self._sweeps is not None:  # statuses come only to sweepers
             self._joining.extend(i for i in ids if i in self._schedule.entries)
         self._wake()
 
