@@ -46,11 +46,6 @@ class ClientPacing:
         """Decides the shared rate from every response."""
         self._budgets: list[Budget] = []
 
-    @property
-    def budgets(self) -> tuple[Budget, ...]:
-        """The budgets of the trackers running now."""
-        return tuple(self._budgets)
-
     def share(self, budget: Budget) -> float | None:
         """The rate one of the running trackers may count on (an even share, its ceiling)."""
         rate = self.pacer.rate

@@ -84,8 +84,7 @@ class Sweeper(Generic[T]):
         """Those of `others` a sweep found ended (kept across sweeps)."""
         self.last_status: dict[str, str] = {}
         """The status each of `others` had when a sweep last read it (kept across sweeps)."""
-        self.complete = False
-        """Whether the last sweep read every list it planned to, to the end."""
+        self._complete = False  # the last sweep read every list it planned to, to the end
 
     async def sweep(self, plan: SweepPlan) -> None:
         """Read the lists of `plan`, then hand the findings over (`applied`).
@@ -97,7 +96,7 @@ class Sweeper(Generic[T]):
         """
         started = self._schedule.clock.monotonic()
         pages = self._schedule.stats.requests["list"]
-        self.heard, self.complete = {}, False
+        self.heard, self._complete = {}, False
         try:
             found: dict[str, Listed[T]] = {}
             complete: dict[str, bool] = {}
@@ -108,8 +107,8 @@ class Sweeper(Generic[T]):
             else:
                 for status in plan.statuses:
                     await self._read(status, plan, found, complete)
-            self.complete = all(complete.values())
-            self._applied(plan, found, self.complete, started)
+            self._complete = all(complete.values())
+            self._applied(plan, found, self._complete, started)
             if self.others:
                 self._heard_all(plan)
             self._schedule.stats.sweeps += 1
@@ -153,7 +152,7 @@ class Sweeper(Generic[T]):
         `MISSING` (probably ended), as this process's own would be flagged.
         """
         heard = self.heard
-        if not plan.final and self.complete:
+        if not plan.final and self._complete:
             heard.update((i, MISSING) for i in self.others if i not in heard)
         terminal = self._schedule.terminal
         ended = [i for i, status in heard.items() if status == MISSING or status in terminal]
