@@ -290,5 +290,5 @@ def test_the_core_install_never_imports_redis() -> None:
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())[
         "project"
     ]
-    assert project["optional-dependencies"]["redis"] == ["redis>=5"]
+    assert project["optional-dependencies"]["redis"] == ["redis>=5.0.1"]
     assert not any(dep.startswith("redis") for dep in project["dependencies"])

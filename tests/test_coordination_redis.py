@@ -488,3 +488,98 @@ async def test_a_coordinator_entered_in_one_task_closes_from_another(
     await asyncio.create_task(shutdown())
     assert await raw.exists(one.keys.ids("task", one.member)) == 0
     assert not one.shared
+
+
+# --- many requests at once -------------------------------------------------------------------
+
+
+def _counted(one: RedisCoordinator, script: str) -> list[int]:
+    """Count the calls of one of `one`'s Lua scripts (`_take`, `_report`)."""
+    calls: list[int] = []
+    run = getattr(one, script)
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return await run(*args, **kwargs)
+
+    setattr(one, script, counted)
+    return calls
+
+
+async def test_a_burst_of_requests_takes_its_tokens_in_a_few_redis_calls(
+    redis_url: str, namespace: str, raw: Any
+) -> None:
+    """200 requests at once each get a token, in a handful of `TAKE` calls instead of 200."""
+    one = coordinator(redis_url, namespace, rpm=6000)
+    takes = _counted(one, "_take")
+    try:
+        await asyncio.gather(*(one.acquire(2) for _ in range(200)))
+        assert 1 <= len(takes) <= 10
+        left = float(await raw.hget(one.keys.bucket, "tokens"))
+        assert 5700 - 200 <= left <= 5700 - 200 + 5  # 200 taken (plus a moment's refill)
+    finally:
+        await one.aclose()
+
+
+async def test_short_tokens_go_to_the_most_urgent_of_a_burst(
+    redis_url: str, namespace: str
+) -> None:
+    """With 3 tokens left, a burst's finishing retrieve, list page and first poll get them."""
+    one = coordinator(redis_url, namespace, rpm=6)  # 0.1 a second: no refill in this test
+    await one.report(200, {"X-Ratelimit-Remaining": "5"})  # 3 past the reserve of 2
+    through: list[str] = []
+
+    async def request(name: str, priority: int) -> None:
+        await one.acquire(priority)
+        through.append(name)
+
+    try:
+        async with asyncio.timeout(10):
+            tasks = [
+                asyncio.create_task(request(name, priority))
+                for name, priority in [("poll", 2), ("safety", 3), ("finish", 0), ("page", 1)]
+            ]
+            tasks.append(asyncio.create_task(request("poll2", 2)))
+            while len(through) < 3:  # noqa: ASYNC110 (through is a plain list)
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)
+        assert sorted(through) == ["finish", "page", "poll"]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await one.aclose()
+
+
+async def test_concurrent_reports_are_merged_into_the_lowest_remaining(
+    redis_url: str, namespace: str, raw: Any
+) -> None:
+    """100 answers reported at once take a few Redis calls and clamp to the lowest remaining."""
+    one = coordinator(redis_url, namespace, rpm=600)
+    reports = _counted(one, "_report")
+    try:
+        await one.acquire(0)  # a full bucket: 570 tokens
+        answers = [
+            {"X-Ratelimit-Limit": "600", "X-Ratelimit-Remaining": str(300 - i)} for i in range(100)
+        ]
+        await asyncio.gather(*(one.report(200, headers) for headers in answers))
+        await one.report(200, {"X-Ratelimit-Limit": "600", "X-Ratelimit-Remaining": "290"})
+        assert len(reports) <= 6
+        assert float(await raw.hget(one.keys.bucket, "tokens")) == pytest.approx(201 - 30, abs=1)
+    finally:
+        await one.aclose()
+
+
+async def test_more_calls_at_once_than_connections_wait_for_one_and_do_not_fall_back(
+    redis_url: str, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """500 Redis calls at once wait for a connection; none counts Redis as unreachable."""
+    caplog.set_level(logging.WARNING, logger="twelvelabs_async")
+    async with coordinator(redis_url, namespace) as one:
+        event = SharedEvent("evt_1", "analyze.task.ready", SharedEventData("task_1", "ready"))
+        await asyncio.gather(
+            *(one.publish_event(event) for _ in range(250)),
+            *(one.report(429, {"Retry-After": "0.01"}) for _ in range(250)),
+        )
+        assert one.shared
+    assert not [r for r in caplog.records if "unreachable" in r.getMessage()]

@@ -19,9 +19,8 @@ import json
 import logging
 import math
 import os
-import random
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ import anyio
 from .._clock import Clock
 from ..errors import ConfigurationError
 from . import _redis_scripts as scripts
+from ._admission import Admission
 from ._keys import Keys, check_kind, check_namespace
 from ._limits import (
     BURST,
@@ -43,7 +43,7 @@ from ._limits import (
     read_report,
     shared_rate,
 )
-from ._local import Fanout, LocalBucket, PriorityLock, default_clock, shared_event
+from ._local import Fanout, LocalBucket, default_clock, shared_event
 from ._protocol import (
     Event,
     EventCallback,
@@ -65,10 +65,25 @@ BUCKET_TTL_MS = 3_600_000
 """The shared bucket is forgotten after an hour without requests."""
 MAX_LEASE_TTL = 5.0
 """The longest sweep lease, in seconds: a dead holder's lease runs out within this."""
-SLICE = 0.05
-"""Seconds a request waiting for a token sleeps before letting a more urgent one go first."""
+MAX_CONNECTIONS = 32
+"""Connections a coordinator opens to Redis at most (its calls wait for a free one)."""
 CHUNK = 1000
 """Ids per Redis command when registering or publishing many."""
+
+
+CLAMP_ROUNDS = 2
+"""Reports a request sends at most for the remaining allowances merged while it sent one; what
+is left is sent by the next."""
+
+
+def _newest_lowest(kept: list[float] | None, new: list[float]) -> list[float]:
+    """Of two `REPORT` argument lists stating a remaining allowance, the one to send.
+
+    The later window's (by reset time), then the lower.
+    """
+    if kept is None:
+        return new
+    return min(kept, new, key=lambda a: (-a[4], a[2]))
 
 
 class _Down:
@@ -159,11 +174,13 @@ class RedisCoordinator:
         self._resync = False
         self._limit: int | None = None
         self._sent_rate: float | None = None
+        self._sending_rate: float | None = None
+        self._clamp: list[float] | None = None
+        self._reporting = False
         self._fanout = Fanout()
         self._local = LocalBucket(clock, rpm)
-        self._lock = PriorityLock()
+        self._admission = Admission(self._ask, clock)
         self._leases: set[str] = set()
-        self._rng = random.Random()
         self._runner: asyncio.Task[None] | None = None
         self._stop: anyio.Event | None = None
         self._listening: anyio.Event | None = None
@@ -228,13 +245,18 @@ class RedisCoordinator:
         from redis.exceptions import RedisError
 
         try:
-            client = redis_asyncio.Redis.from_url(
+            # a blocking pool: a burst of calls waits for a connection (within `timeout`)
+            # instead of failing with "Too many connections", which is not Redis being down
+            pool = redis_asyncio.BlockingConnectionPool.from_url(
                 url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=timeout,
                 decode_responses=True,
                 socket_timeout=timeout,
                 socket_connect_timeout=timeout,
                 retry=Retry(NoBackoff(), 0),
             )
+            client = redis_asyncio.Redis.from_pool(pool)
         except (ValueError, TypeError) as exc:
             message = str(exc).replace(urlsplit(url).password or "\0", "***")
             raise ConfigurationError(
@@ -329,34 +351,27 @@ class RedisCoordinator:
     async def acquire(self, priority: int = 2) -> None:
         """Wait for one token of the shared bucket and the end of any shared pause.
 
-        One request of this process asks Redis at a time, the most urgent first; a token is
-        left for more urgent requests when the bucket runs low (finishing retrieves first, the
-        safety net last). While Redis is unreachable, a local bucket at the rate this process
-        knows stands in.
+        The requests of this process waiting for a token are asked for together, one ask in
+        flight at a time, the most urgent first (`_admission.Admission`); a token is left for
+        more urgent requests when the bucket runs low (finishing retrieves first, the safety
+        net last). While Redis is unreachable, a local bucket at the rate this process knows
+        stands in.
         """
-        share = priority_share(priority)
-        while True:
-            await self._lock.acquire(priority)
-            try:
-                result = await self._run(
-                    lambda: self._take(
-                        keys=[self._keys.bucket, self._keys.pause],
-                        args=[self._rate_argument(), share, CAPACITY, BUCKET_TTL_MS, BURST],
-                    )
-                )
-                if isinstance(result, _Down):
-                    break
-                granted, wait_ms = int(result[0]), int(result[1])
-                if granted:
-                    return
-                deadline = self._clock.monotonic() + wait_ms / 1000 * (1 + 0.1 * self._rng.random())
-                while (left := deadline - self._clock.monotonic()) > 0:
-                    await self._clock.sleep(min(left, SLICE))
-                    if self._lock.has_waiter_before(priority):
-                        break  # a more urgent request asks first
-            finally:
-                self._lock.release()
-        await self._local.acquire(priority)
+        if not await self._admission.admit(priority):
+            await self._local.acquire(priority)
+
+    async def _ask(self, priorities: Sequence[int]) -> tuple[int, int] | None:
+        """One call of the `TAKE` script for requests of `priorities` (see `Admission`)."""
+        shares = [priority_share(p) for p in priorities]
+        result = await self._run(
+            lambda: self._take(
+                keys=[self._keys.bucket, self._keys.pause],
+                args=[self._rate_argument(), CAPACITY, BUCKET_TTL_MS, BURST, *shares],
+            )
+        )
+        if isinstance(result, _Down):
+            return None
+        return int(result[0]), int(result[1])
 
     async def report(self, status: int, headers: Mapping[str, str]) -> None:
         """Share what a response says: a stated limit's rate, a pause after a 429.
@@ -376,22 +391,43 @@ class RedisCoordinator:
             reserve = max(MIN_RESERVE, math.ceil(RESERVE_SHARE * report.limit))
         if rate == self._sent_rate and status != 429 and report.remaining is None:
             return
+        args: list[float] = [
+            status,
+            rate or 0,
+            -1 if report.remaining is None else report.remaining,
+            reserve,
+            report.reset or 0,
+            -1 if report.retry_after is None else report.retry_after,
+            report.retry_at or 0,
+            THROTTLE_PAUSE,
+            MAX_PAUSE,
+            BUCKET_TTL_MS,
+        ]
+        if status == 429 or rate not in (self._sent_rate, self._sending_rate):
+            self._sending_rate = rate
+            try:
+                await self._send_report(args, rate)
+            finally:
+                self._sending_rate = None
+            return
+        # only a remaining allowance to clamp the bucket to: while one is being sent, those
+        # arriving are merged into one (the newest window's lowest) that it sends next
+        self._clamp = _newest_lowest(self._clamp, args)
+        if self._reporting:
+            return
+        self._reporting = True
+        try:
+            for _ in range(CLAMP_ROUNDS):
+                if self._clamp is None:
+                    break
+                args, self._clamp = self._clamp, None
+                await self._send_report(args, rate)
+        finally:
+            self._reporting = False
+
+    async def _send_report(self, args: list[float], rate: float | None) -> None:
         result = await self._run(
-            lambda: self._report(
-                keys=[self._keys.bucket, self._keys.pause],
-                args=[
-                    status,
-                    rate or 0,
-                    -1 if report.remaining is None else report.remaining,
-                    reserve,
-                    report.reset or 0,
-                    -1 if report.retry_after is None else report.retry_after,
-                    report.retry_at or 0,
-                    THROTTLE_PAUSE,
-                    MAX_PAUSE,
-                    BUCKET_TTL_MS,
-                ],
-            )
+            lambda: self._report(keys=[self._keys.bucket, self._keys.pause], args=args)
         )
         if not isinstance(result, _Down):
             self._sent_rate = rate

@@ -17,33 +17,37 @@ local function f(x) return string.format('%.6f', x) end
 TAKE = (
     _NOW
     + """
--- KEYS: bucket, pause. ARGV: configured rate (per second, 0: none), share of a priority
--- window's tokens to leave for more urgent requests, the bucket's capacity in seconds of its
--- rate, the bucket's idle expiry (ms), the priority window in seconds of its rate.
--- Returns {1, 0} for a token taken, {0, ms} for how long to wait before asking again.
+-- KEYS: bucket, pause. ARGV: configured rate (per second, 0: none), the bucket's capacity in
+-- seconds of its rate, the bucket's idle expiry (ms), the priority window in seconds of its
+-- rate, then one share per request asking, most urgent first (the share of a priority
+-- window's tokens each leaves for more urgent requests).
+-- Returns {n, ms}: the first n requests took a token; the next may ask again in ms.
+local asking = #ARGV - 4
 local until_ = tonumber(redis.call('GET', KEYS[2]) or '0')
 if until_ > now then return {0, math.ceil((until_ - now) * 1000)} end
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'rate')
 local rate = tonumber(ARGV[1])
 local learned = tonumber(b[3] or '0')
 if learned > 0 and (rate <= 0 or learned < rate) then rate = learned end
-if rate <= 0 then return {1, 0} end
-local cap = math.max(1, rate * tonumber(ARGV[3]))
+if rate <= 0 then return {asking, 0} end
+local cap = math.max(1, rate * tonumber(ARGV[2]))
 local tokens = tonumber(b[1] or f(cap))
 local ts = tonumber(b[2] or f(now))
 if now > ts then tokens = tokens + (now - ts) * rate; ts = now end
 if tokens > cap then tokens = cap end
-local window = math.max(1, math.min(cap, rate * tonumber(ARGV[5])))
-local need = 1 + (window - 1) * tonumber(ARGV[2])
+local window = math.max(1, math.min(cap, rate * tonumber(ARGV[4])))
 local granted, wait = 0, 0
-if tokens >= need - 0.000001 then
+for i = 5, #ARGV do
+  local need = 1 + (window - 1) * tonumber(ARGV[i])
+  if tokens < need - 0.000001 then
+    wait = math.max(1, math.ceil((need - tokens) / rate * 1000))
+    break
+  end
   tokens = tokens - 1
-  granted = 1
-else
-  wait = math.max(1, math.ceil((need - tokens) / rate * 1000))
+  granted = granted + 1
 end
 redis.call('HSET', KEYS[1], 'tokens', f(tokens), 'ts', f(ts))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {granted, wait}
 """
 )
