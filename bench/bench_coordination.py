@@ -14,7 +14,8 @@ like bench_tracker (`--seed 0`, N tasks created at one moment t0, finishing unif
 - (e) (c) with `redis-server` killed at t0 + 10 s and started again on its port 2 s later;
 - (f) webhooks: process A serves `webhook_handler(..., coordinator=)`, process B runs one
   `client.analyze.tasks.wait()` per task; the benchmark posts each task's signed event to A
-  just after the simulator made it terminal, and measures B's wait returning minus the post.
+  just after the simulator made it terminal, once every wait() of B is running (has polled its
+  task once), and measures B's wait returning minus the post.
 
 The simulator runs in its own process (this file with `--simulator`), which also samples when
 it answered list requests (every 10 ms) so that the gap in sweeping around the kill can be
@@ -32,6 +33,7 @@ import contextlib
 import inspect
 import itertools
 import json
+import logging
 import math
 import os
 import signal
@@ -66,6 +68,8 @@ SECRET = "bench-coordination-secret"
 WEBHOOK_EVENTS = 200
 POST_AFTER = 0.02
 """Seconds after a task's terminal time when (f) posts its event."""
+READY_WITHIN = 10.0
+"""Seconds (f)'s B waits for every wait() to have polled its task once before it says so."""
 
 
 @dataclass(frozen=True)
@@ -259,8 +263,39 @@ async def _wait_all(settings: dict[str, Any], report: Report) -> None:
                 return
             report.delivered[task_id] = (time.time(), str(task.status))
 
-        print("waiting", flush=True)
-        await asyncio.gather(*(one(t) for t in settings["ids"]))
+        polled = _FirstPolls(settings["ids"])
+        waits = asyncio.gather(*(one(t) for t in settings["ids"]))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(polled.all.wait(), READY_WITHIN)
+        polled.close()
+        print("waiting", flush=True)  # every wait() has polled its task once
+        await waits
+
+
+class _FirstPolls(logging.Handler):
+    """Sets `all` once every id has been retrieved once, read from the client's DEBUG request
+    log (`twelvelabs_async`); `close()` puts the logger back as it was."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.pending = set(ids)
+        self.all = asyncio.Event()
+        self.logger = logging.getLogger("twelvelabs_async")
+        self.level_before = self.logger.level
+        self.logger.addHandler(self)
+        self.logger.setLevel(logging.DEBUG)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        path = str(getattr(record, "path", ""))
+        if getattr(record, "status", None) == 200 and path.startswith("/analyze/tasks/"):
+            self.pending.discard(path.rsplit("/", 1)[-1])
+            if not self.pending:
+                self.all.set()
+
+    def close(self) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level_before)
+        super().close()
 
 
 async def _hook(settings: dict[str, Any]) -> None:
@@ -592,6 +627,7 @@ def run_webhooks(scenario: Scenario, redis_server: Any) -> dict[str, Any]:
             ids = list(sim["timeline"])
             _send(waiter, {**common, "ids": ids, "timeout": small.cut, "out": str(tmp / "b.json")})
             read_lines(waiter, ("waiting",), "waiting process", logs["waiter"])
+            ready_after = round(time.time() - sim["t0"], 2)
             sent = asyncio.run(_post_events(url, sim["timeline"]))
             code = waiter.wait(deadline - time.time() + 60)
             if code != 0:
@@ -608,6 +644,7 @@ def run_webhooks(scenario: Scenario, redis_server: Any) -> dict[str, Any]:
         "latencies": sorted(latencies),
         "before_post": sum(x < 0 for x in latencies),
         "requests": sim["stats"]["requests"],
+        "ready_after": ready_after,
         # each event's latency by when it was posted (s after t0), for a look at the tail
         "by_time": sorted(
             (round(sent[t] - sim["t0"], 3), round(returned[t] - sent[t], 4))
@@ -822,7 +859,9 @@ def _tables(
                     f"{scenario.duration[1]:g} s; B runs one `client.analyze.tasks.wait(id)` per "
                     "task; each task's event, signed with `webhooks.sign`, is posted to A's "
                     f"`webhook_handler(..., coordinator=)` {POST_AFTER * 1000:g} ms after the "
-                    "simulator made it terminal",
+                    "simulator made it terminal, from when B's waits are all running (each has "
+                    "polled its task once: B's DEBUG request log says so; an event due earlier "
+                    f"is posted then), {hooks.get('ready_after', '-')} s after t0",
                     "latency = B's wait returned minus the post sent (`time.time()`, one machine); "
                     "a wait that found its task by its own polling before the post counts "
                     "negative",

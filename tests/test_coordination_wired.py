@@ -16,6 +16,7 @@ import anyio
 import pytest
 from aiohttp import web
 
+from tests._redis_server import redis_py
 from tests._server import serving
 from twelvelabs_async import AsyncTwelveLabs, ConfigurationError, PollPolicy
 from twelvelabs_async import webhooks as wh
@@ -187,6 +188,44 @@ async def test_a_webhook_verified_by_one_worker_finishes_a_wait_in_another(
             )
     assert task.task_id == task_id
     assert str(task.status) == sim.final_status(task_id)
+
+
+@pytest.mark.timeout(60)
+async def test_waits_write_nothing_to_redis(redis_url: str, namespace: str) -> None:
+    """Twenty `wait()`s of a coordinated client register no id and take no sweep lease."""
+    async with AsyncExitStack() as stack:
+        coordinator = await stack.enter_async_context(
+            RedisCoordinator.from_url(redis_url, namespace=namespace)
+        )
+        sim = await stack.enter_async_context(simulate(duration=(1.5, 1.5)))
+        client = await stack.enter_async_context(
+            AsyncTwelveLabs(sim.api_key, base_url=sim.base_url, coordinator=coordinator)
+        )
+        raw = redis_py().Redis.from_url(redis_url, decode_responses=True)
+        stack.push_async_callback(raw.aclose)
+        ids = await sim.seed_tasks(20)
+        written: list[int] = []
+
+        async def look() -> None:
+            await anyio.sleep(0.5)  # every wait has polled once and waits for the next
+            keys = [
+                coordinator.keys.ids("task", coordinator.member),
+                coordinator.keys.lease("task"),
+            ]
+            written.append(await raw.exists(*keys))
+
+        returned: list[str] = []
+
+        async def wait(task_id: str) -> None:
+            returned.append((await client.analyze.tasks.wait(task_id, timeout=20)).task_id)
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(look)
+                for task_id in ids:
+                    tg.start_soon(wait, task_id)
+    assert written == [0]
+    assert sorted(returned) == sorted(ids)
 
 
 @pytest.mark.timeout(60)

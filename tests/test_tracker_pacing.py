@@ -174,3 +174,39 @@ def test_a_clients_trackers_split_its_rate_and_one_429_slows_them_all() -> None:
     pacing.leave(b, runtime)  # type: ignore[arg-type]
     pacing.leave(a, runtime)  # type: ignore[arg-type]
     assert runtime.listeners == []
+
+
+def test_only_a_throttle_reaches_every_tracker_of_a_client() -> None:
+    """Only a 429 or an exhausted allowance reaches a client's trackers, each once."""
+    from twelvelabs_async.tracking._budget import Budget
+    from twelvelabs_async.tracking._shared import ClientPacing
+
+    class Runtime:
+        def __init__(self) -> None:
+            self.listeners: list[object] = []
+
+        def add_listener(self, listener: object) -> None:
+            self.listeners.append(listener)
+
+        def remove_listener(self, listener: object) -> None:
+            self.listeners.remove(listener)
+
+    clock, runtime = FakeClock(), Runtime()
+    pacing = ClientPacing(clock)
+    heard: list[tuple[str, int]] = []
+    budgets = [Budget(clock, max_in_flight=4, rate=None, shared=pacing.bucket) for _ in range(3)]
+    for name, budget in zip("abc", budgets, strict=True):
+        pacing.join(budget, runtime, lambda s, h, n=name: heard.append((n, s)))  # type: ignore[arg-type,misc]
+    (listener,) = runtime.listeners
+    for _ in range(100):
+        listener(200, {"X-Ratelimit-Remaining": "50"})  # type: ignore[operator]
+    assert heard == []
+    assert pacing.calm == 100
+    listener(429, {"Retry-After": "1"})  # type: ignore[operator]
+    listener(200, {"X-Ratelimit-Remaining": "0"})  # type: ignore[operator]
+    assert sorted(heard) == [("a", 200), ("a", 429), ("b", 200), ("b", 429), ("c", 200), ("c", 429)]
+    assert pacing.calm == 100
+    pacing.leave(budgets[0], runtime)  # type: ignore[arg-type]
+    heard.clear()
+    listener(429, {})  # type: ignore[operator]
+    assert sorted(heard) == [("b", 429), ("c", 429)]

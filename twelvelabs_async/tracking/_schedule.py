@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Literal, Protocol
 
 import attrs
@@ -137,9 +137,23 @@ class Schedule:
         """Consecutive 429s that named no delay, reset by any other response."""
         self.flagged = 0
         """Pending ids a sweep flagged (`Entry.candidate`), awaiting the retrieve that ends them."""
-        self.rate: float | None = None
-        """The pace of every request (the `Pacer`'s, or `max_rate`), None when unlimited: what
-        a limited budget is spent on is decided with it (`safety_interval`, `Sweeps.ended`)."""
+        self._rate: float | None = None
+        self.rate_of: Callable[[], float | None] | None = None
+        """Where `rate` is read from when set (the tracker's share of its client's pace)."""
+
+    @property
+    def rate(self) -> float | None:
+        """The pace of every request (the `Pacer`'s, or `max_rate`), None when unlimited.
+
+        What a limited budget is spent on is decided with it (`safety_interval`,
+        `Sweeps.ended`). Read from `rate_of` when it is set, so it is always current; else the
+        value set.
+        """
+        return self._rate if self.rate_of is None else self.rate_of()
+
+    @rate.setter
+    def rate(self, value: float | None) -> None:
+        self._rate = value
 
     # --- the registry -------------------------------------------------------------------
 

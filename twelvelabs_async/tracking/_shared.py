@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from .._clock import Clock
 from ._budget import Budget, PrioritySlots, RateBucket
 from ._pacing import BURST, Pacer
-from ._source import Runtime
+from ._source import Listener, Runtime
 
 _PACINGS: weakref.WeakKeyDictionary[Runtime, ClientPacing] = weakref.WeakKeyDictionary()
 
@@ -44,7 +44,12 @@ class ClientPacing:
         """The client's connections, shared by its trackers' requests, most urgent first."""
         self.pacer = Pacer(None)
         """Decides the shared rate from every response."""
+        self.calm = 0
+        """How many answers the client had that were neither a 429 nor an exhausted allowance
+        (a tracker's backoff streak ends with any of them)."""
         self._budgets: list[Budget] = []
+        self._throttled: dict[Budget, Listener] = {}
+        self._windows: tuple[float | None, int] | None = None
 
     def share(self, budget: Budget) -> float | None:
         """The rate one of the running trackers may count on (an even share, its ceiling)."""
@@ -56,19 +61,23 @@ class ClientPacing:
             return own
         return rate
 
-    def join(self, budget: Budget, runtime: Runtime) -> None:
+    def join(self, budget: Budget, runtime: Runtime, throttled: Listener | None = None) -> None:
         """A tracker starts: its budget shares the bucket; the first one starts listening.
 
-        Join before adding the tracker's own listener, so that the shared rate is up to date
-        when the tracker hears a response.
+        The client's responses are read here, once each, whatever the number of trackers:
+        `throttled(status, headers)` of every tracker is called only for a 429 or an answer
+        stating `X-Ratelimit-Remaining: 0` (any other answer only counts in `calm`).
         """
         if not self._budgets:
             runtime.add_listener(self._on_response)
         self._budgets.append(budget)
+        if throttled is not None:
+            self._throttled[budget] = throttled
         self._resize()
 
     def leave(self, budget: Budget, runtime: Runtime) -> None:
         """A tracker ends: the last one stops listening."""
+        self._throttled.pop(budget, None)
         if budget in self._budgets:
             self._budgets.remove(budget)
             if not self._budgets:
@@ -77,10 +86,14 @@ class ClientPacing:
 
     def _resize(self) -> None:
         self.pacer.max_in_flight = max(1, sum(b.max_in_flight for b in self._budgets))
+        self._windows = None
         self._set_windows()
 
     def _set_windows(self) -> None:
         window, budgets = self.pacer.window, self._budgets
+        if self._windows == (window, len(budgets)):
+            return  # unchanged: not one call per tracker per response
+        self._windows = (window, len(budgets))
         for budget in budgets:
             budget.set_window(None if window is None else max(1, window // len(budgets)))
 
@@ -95,6 +108,11 @@ class ClientPacing:
         )
         self.bucket.set_rate(rate, burst=BURST)
         self._set_windows()
+        if status == 429 or headers.get("X-Ratelimit-Remaining") == "0":
+            for throttled in list(self._throttled.values()):
+                throttled(status, headers)
+        else:
+            self.calm += 1
 
 
 def pacing_of(runtime: Runtime) -> ClientPacing:

@@ -104,7 +104,8 @@ class ObjectTracker(Tracking[T]):
             shared=self._pacing.bucket,
             slots=self._pacing.slots,
         )
-        schedule.rate = self._pacing.share(self._budget)  # until the next response says more
+        schedule.rate_of = lambda: self._pacing.share(self._budget)  # the client's, current
+        self._calm_seen = 0
         self._engine: Engine[T] = Engine(
             clock,
             timeout=timeout,
@@ -152,6 +153,11 @@ class ObjectTracker(Tracking[T]):
         self._kind = source.noun.replace(" ", "_")
         self._coordinated = coordinator is not None and not isinstance(
             coordinator, LocalCoordinator
+        )
+        # Only a tracker that may sweep registers its ids and hears statuses (a `wait()`,
+        # `per_task`, never sweeps: it writes nothing to Redis).
+        self._shares_sweeps = (
+            self._coordinated and self._sweeps is not None and strategy != "per_task"
         )
         self._joining: list[str] = []  # added, not registered yet
         self._leaving_ids: list[str] = []  # yielded, not unregistered yet
@@ -226,7 +232,7 @@ class ObjectTracker(Tracking[T]):
             self._source.check_id(object_id)
         held = {self._source.id_of(item) for item in self._engine.outbox}
         self._schedule.add(ids, known=self._done | held)
-        if self._coordinated and self._sweeps is not None:  # statuses come only to sweepers
+        if self._shares_sweeps:  # statuses come only to sweepers
             self._joining.extend(i for i in ids if i in self._schedule.entries)
         self._wake()
 
@@ -269,17 +275,16 @@ class ObjectTracker(Tracking[T]):
     def _entering(self) -> None:
         if self._sweeps is not None and self._sweeps.choose_mode(self._finished()):
             self._schedule.start_sweeping()  # let the first sweep see every id first
-        self._pacing.join(self._budget, self._runtime)
-        self._runtime.add_listener(self._on_response)
+        self._pacing.join(self._budget, self._runtime, self._on_throttle)
+        self._calm_seen = self._pacing.calm
         coordinator = self._coordinator
         if coordinator is not None:
             self._subscriptions.append(coordinator.subscribe_events(self._heard_event))
-            if self._coordinated and self._sweeps is not None:
+            if self._shares_sweeps:
                 subscription = coordinator.subscribe_statuses(self._kind, self._heard_status)
                 self._subscriptions.append(subscription)
 
     async def _leaving(self) -> None:
-        self._runtime.remove_listener(self._on_response)
         self._pacing.leave(self._budget, self._runtime)
         for subscription in self._subscriptions:
             subscription.cancel()
@@ -463,7 +468,7 @@ class ObjectTracker(Tracking[T]):
     def _poll_failed(self, entry: Entry, exc: Exception) -> None:
         schedule = self._schedule
         verdict = classify(exc, about_one=True, on_error=schedule.on_error)
-        if verdict == "transient":  # a 429 has already paused the tracker (`_on_response`)
+        if verdict == "transient":  # a 429 has already paused the tracker (`_on_throttle`)
             schedule.poll_failed(entry, not_before=self._budget.paused_until)
             return
         if names_object(exc):
@@ -566,9 +571,12 @@ class ObjectTracker(Tracking[T]):
 
     # --- rate limits and leaving ------------------------------------------------------------
 
-    def _on_response(self, status: int, headers: Mapping[str, str]) -> None:
-        # The client's pacing has read the response already (it listens first).
-        self._schedule.rate = self._pacing.share(self._budget)
+    def _on_throttle(self, status: int, headers: Mapping[str, str]) -> None:
+        """A 429 or an exhausted allowance, read by the client's pacing (`ClientPacing`)."""
+        calm = self._pacing.calm
+        if calm != self._calm_seen:  # other answers came since the last: the streak ended
+            self._calm_seen = calm
+            self._schedule.throttle_streak = 0
         pause = self._schedule.on_response(status, headers, self._budget.paused_until)
         if pause.delay > 0:
             self._budget.pause(pause.until)
