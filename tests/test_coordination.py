@@ -20,6 +20,7 @@ import pytest
 from tests._redis_server import free_port, unavailable
 from tests.conftest import FakeClock
 from twelvelabs_async import ConfigurationError
+from twelvelabs_async._priority import PrioritySlots
 from twelvelabs_async.coordination import (
     Coordinator,
     Keys,
@@ -29,7 +30,7 @@ from twelvelabs_async.coordination import (
     SharedEventData,
 )
 from twelvelabs_async.coordination._limits import Report, read_report, shared_rate
-from twelvelabs_async.coordination._local import LocalBucket, PriorityLock
+from twelvelabs_async.coordination._local import LocalBucket
 from twelvelabs_async.coordination._redis import INSTALL_HINT, shown_url
 from twelvelabs_async.webhooks import WebhookEvent, WebhookTaskData
 
@@ -175,9 +176,9 @@ async def test_the_local_bucket_paces_and_pauses(clock: FakeClock) -> None:
     assert clock.now - before >= 10
 
 
-async def test_the_priority_lock_serves_the_most_urgent_first() -> None:
-    """Waiters get the lock by priority, then in arrival order."""
-    lock = PriorityLock()
+async def test_a_lock_of_one_slot_serves_the_most_urgent_first() -> None:
+    """Waiters get a one-slot `PrioritySlots` (the local bucket's turn) by priority, then FIFO."""
+    lock = PrioritySlots(1)
     order: list[str] = []
     await lock.acquire(2)
 
@@ -190,7 +191,7 @@ async def test_the_priority_lock_serves_the_most_urgent_first() -> None:
         for name, priority in [("poll", 2), ("safety", 3), ("finish", 0), ("poll2", 2)]:
             tg.start_soon(wait, name, priority)
             await anyio.lowlevel.checkpoint()
-        assert lock.has_waiter_before(2)
+        assert lock.used == 1  # held: all four wait
         lock.release()
     assert order == ["finish", "poll", "poll2", "safety"]
 

@@ -603,7 +603,7 @@ async def test_budgets_sharing_slots_hand_them_to_the_most_urgent_request_first(
     """Two trackers' budgets, one shared slot: a waiting finishing retrieve of one tracker
     goes before an earlier poll of the other; a cancelled waiter takes nothing with it.
     """
-    from twelvelabs_async.tracking._budget import PrioritySlots
+    from twelvelabs_async._priority import PrioritySlots
 
     slots = PrioritySlots(1)
     first = Budget(clock, max_in_flight=4, rate=None, slots=slots)

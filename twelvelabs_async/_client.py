@@ -79,8 +79,9 @@ class AsyncTwelveLabs:
         rng: the source of jitter (seed one for reproducible delays).
         coordinator: where this client meets the other processes of a deployment
             (`twelvelabs_async.coordination`): every request takes a token of the shared
-            budget first, every tracker and `wait()` registers its ids, shares one sweep and
-            wakes on statuses and webhook events any process read. None (the default) makes
+            budget first, every tracker that may sweep registers its ids, shares one sweep and
+            wakes on the statuses any process read, and every tracker and `wait()` wakes on
+            webhook events any process verified. None (the default) makes
             a `LocalCoordinator`: this process alone, today's behaviour. The client never
             closes a coordinator it was given.
     """

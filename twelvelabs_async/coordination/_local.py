@@ -9,8 +9,6 @@ uses while Redis is unreachable.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -19,6 +17,7 @@ import anyio
 import anyio.lowlevel
 
 from .._clock import Clock, SystemClock
+from .._priority import PrioritySlots
 from ._keys import check_kind
 from ._limits import (
     BURST,
@@ -120,47 +119,6 @@ def _call(callback: Callable[..., object], *args: object) -> None:
         logger.exception("coordination: a subscriber raised; the others are still called")
 
 
-class PriorityLock:
-    """A lock handed to the most urgent waiter first (lowest number), then in arrival order.
-
-    One request of a process talks to the shared bucket at a time.
-    """
-
-    def __init__(self) -> None:
-        self._held = False
-        self._waiters: list[tuple[int, int, anyio.Event]] = []
-        self._seq = itertools.count()
-
-    async def acquire(self, priority: int) -> None:
-        """Wait for the lock."""
-        await anyio.lowlevel.checkpoint_if_cancelled()
-        if not self._held and not self._waiters:
-            self._held = True
-            return
-        entry = (priority, next(self._seq), anyio.Event())
-        heapq.heappush(self._waiters, entry)
-        try:
-            await entry[2].wait()
-        except BaseException:
-            if entry[2].is_set():  # handed over as we were cancelled: pass it on
-                self.release()
-            else:
-                self._waiters.remove(entry)
-                heapq.heapify(self._waiters)
-            raise
-
-    def has_waiter_before(self, priority: int) -> bool:
-        """Whether a request more urgent than `priority` waits for the lock."""
-        return bool(self._waiters) and self._waiters[0][0] < priority
-
-    def release(self) -> None:
-        """Hand the lock to the next waiter, or free it."""
-        if self._waiters:
-            heapq.heappop(self._waiters)[2].set()
-        else:
-            self._held = False
-
-
 class LocalBucket:
     """A token bucket and a pause on the local clock: the shared budget's stand-in.
 
@@ -178,7 +136,7 @@ class LocalBucket:
         self.paused_until = float("-inf")
         self._tokens: float | None = None
         self._last = clock.monotonic()
-        self._lock = PriorityLock()
+        self._turn = PrioritySlots(1)  # one request reads the bucket at a time
 
     @property
     def rate(self) -> float | None:
@@ -207,7 +165,8 @@ class LocalBucket:
 
     async def acquire(self, priority: int) -> None:
         """Wait for the end of a pause and a token, most urgent first."""
-        await self._lock.acquire(priority)
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        await self._turn.acquire(priority)
         try:
             while True:
                 wait = self._wait(priority)
@@ -215,7 +174,7 @@ class LocalBucket:
                     return
                 await self._clock.sleep(wait)
         finally:
-            self._lock.release()
+            self._turn.release()
 
     def _wait(self, priority: int) -> float:
         now = self._clock.monotonic()

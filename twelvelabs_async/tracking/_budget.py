@@ -18,6 +18,7 @@ import anyio.lowlevel
 import attrs
 
 from .._clock import Clock
+from .._priority import PrioritySlots
 from .._validate import check_number
 from ._state import Priority
 
@@ -114,48 +115,6 @@ class RateBucket:
         """Spend the token `wait()` found (it returned 0 just before)."""
         if self._rate is not None:
             self._allowance -= 1.0
-
-
-class PrioritySlots:
-    """A limit on requests in flight shared by several budgets, handed out most urgent first.
-
-    The trackers of one client share the client's connection pool: without this, hundreds of
-    trackers (one per `wait()`) would queue in the pool in arrival order, and a retrieve that
-    finishes an object would wait behind the polls of every other tracker.
-
-    Args:
-        limit: the most requests in flight at once.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
-        self._waiters: list[tuple[int, int, anyio.Event]] = []
-        self._seq = itertools.count()
-
-    async def acquire(self, priority: int) -> None:
-        """Wait for a slot, most urgent first (arrival order within a priority)."""
-        if self.used < self.limit and not self._waiters:
-            self.used += 1
-            return
-        entry = (priority, next(self._seq), anyio.Event())
-        heapq.heappush(self._waiters, entry)
-        try:
-            await entry[2].wait()  # handed over: `used` already counts it
-        except BaseException:
-            if entry[2].is_set():  # handed over as it was cancelled: pass it on
-                self.release()
-            else:
-                self._waiters.remove(entry)
-                heapq.heapify(self._waiters)
-            raise
-
-    def release(self) -> None:
-        """Give a slot back: to the most urgent waiter, if any."""
-        if self._waiters:
-            heapq.heappop(self._waiters)[2].set()
-        else:
-            self.used -= 1
 
 
 class Budget:

@@ -18,7 +18,8 @@ import weakref
 from collections.abc import Mapping
 
 from .._clock import Clock
-from ._budget import Budget, PrioritySlots, RateBucket
+from .._priority import PrioritySlots
+from ._budget import Budget, RateBucket
 from ._pacing import BURST, Pacer
 from ._source import Listener, Runtime
 
@@ -47,8 +48,8 @@ class ClientPacing:
         self.calm = 0
         """How many answers the client had that were neither a 429 nor an exhausted allowance
         (a tracker's backoff streak ends with any of them)."""
-        self._budgets: list[Budget] = []
-        self._throttled: dict[Budget, Listener] = {}
+        self._budgets: dict[Budget, Listener | None] = {}
+        """The running trackers' budgets, each with what to call on a throttle."""
         self._windows: tuple[float | None, int] | None = None
 
     def share(self, budget: Budget) -> float | None:
@@ -70,16 +71,13 @@ class ClientPacing:
         """
         if not self._budgets:
             runtime.add_listener(self._on_response)
-        self._budgets.append(budget)
-        if throttled is not None:
-            self._throttled[budget] = throttled
+        self._budgets[budget] = throttled
         self._resize()
 
     def leave(self, budget: Budget, runtime: Runtime) -> None:
         """A tracker ends: the last one stops listening."""
-        self._throttled.pop(budget, None)
         if budget in self._budgets:
-            self._budgets.remove(budget)
+            del self._budgets[budget]
             if not self._budgets:
                 runtime.remove_listener(self._on_response)
             self._resize()
@@ -109,8 +107,9 @@ class ClientPacing:
         self.bucket.set_rate(rate, burst=BURST)
         self._set_windows()
         if status == 429 or headers.get("X-Ratelimit-Remaining") == "0":
-            for throttled in list(self._throttled.values()):
-                throttled(status, headers)
+            for throttled in list(self._budgets.values()):
+                if throttled is not None:
+                    throttled(status, headers)
         else:
             self.calm += 1
 

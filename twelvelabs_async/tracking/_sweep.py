@@ -84,7 +84,6 @@ class Sweeper(Generic[T]):
         """Those of `others` a sweep found ended (kept across sweeps)."""
         self.last_status: dict[str, str] = {}
         """The status each of `others` had when a sweep last read it (kept across sweeps)."""
-        self._complete = False  # the last sweep read every list it planned to, to the end
 
     async def sweep(self, plan: SweepPlan) -> None:
         """Read the lists of `plan`, then hand the findings over (`applied`).
@@ -96,7 +95,7 @@ class Sweeper(Generic[T]):
         """
         started = self._schedule.clock.monotonic()
         pages = self._schedule.stats.requests["list"]
-        self.heard, self._complete = {}, False
+        self.heard = {}
         try:
             found: dict[str, Listed[T]] = {}
             complete: dict[str, bool] = {}
@@ -107,10 +106,10 @@ class Sweeper(Generic[T]):
             else:
                 for status in plan.statuses:
                     await self._read(status, plan, found, complete)
-            self._complete = all(complete.values())
-            self._applied(plan, found, self._complete, started)
+            whole = all(complete.values())
+            self._applied(plan, found, whole, started)
             if self.others:
-                self._heard_all(plan)
+                self._heard_all(plan, whole)
             self._schedule.stats.sweeps += 1
         finally:
             self._sweeps.ended(started, pages=self._schedule.stats.requests["list"] - pages)
@@ -145,14 +144,14 @@ class Sweeper(Generic[T]):
         sweeps.elsewhere_unknown = any(t is None for t in times)
         sweeps.elsewhere_oldest = min((t for t in times if t is not None), default=float("inf"))
 
-    def _heard_all(self, plan: SweepPlan) -> None:
+    def _heard_all(self, plan: SweepPlan, complete: bool) -> None:
         """What the sweep read for other processes: their ended objects counted as found.
 
         After a complete read of the running lists, the others' ids none of them showed are
         `MISSING` (probably ended), as this process's own would be flagged.
         """
         heard = self.heard
-        if not plan.final and self._complete:
+        if not plan.final and complete:
             heard.update((i, MISSING) for i in self.others if i not in heard)
         terminal = self._schedule.terminal
         ended = [i for i, status in heard.items() if status == MISSING or status in terminal]
